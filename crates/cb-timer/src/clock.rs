@@ -1,0 +1,136 @@
+//! Where a scheduler reads the time: the system's monotonic clock, or a
+//! [`ManualClock`] that tests move by hand.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crate::scheduler::Shared;
+
+/// The clock a scheduler runs on.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Clock {
+    #[default]
+    System,
+    Manual(ManualClock),
+}
+
+impl Clock {
+    pub(crate) fn now(&self) -> Instant {
+        match self {
+            Clock::System => Instant::now(),
+            Clock::Manual(clock) => clock.now(),
+        }
+    }
+
+    pub(crate) fn is_manual(&self) -> bool {
+        matches!(self, Clock::Manual(_))
+    }
+}
+
+/// A clock that stands still until a test moves it, so that logic built on
+/// timers can be tested without sleeping.
+///
+/// A [`Scheduler`](crate::Scheduler) built with
+/// [`Builder::clock`](crate::Builder::clock) reads its time from this clock
+/// and never waits in real time. [`advance`](ManualClock::advance) moves the
+/// clock forward and returns once every scheduler on it has run the
+/// callbacks that became due, so a test can check their effects on the next
+/// line.
+///
+/// Clones share one time.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::time::Duration;
+/// use cb_timer::{ManualClock, Scheduler};
+///
+/// let clock = ManualClock::new();
+/// let scheduler = Scheduler::builder().clock(clock.clone()).build()?;
+/// let fired = Arc::new(AtomicUsize::new(0));
+/// let counter = fired.clone();
+/// scheduler.after(Duration::from_secs(3600), move || {
+///     counter.fetch_add(1, Ordering::SeqCst);
+/// });
+///
+/// clock.advance(Duration::from_secs(3599));
+/// assert_eq!(fired.load(Ordering::SeqCst), 0); // never early
+/// clock.advance(Duration::from_secs(1));
+/// assert_eq!(fired.load(Ordering::SeqCst), 1); // an hour passed at once
+/// # Ok::<(), cb_timer::SpawnError>(())
+/// ```
+#[derive(Clone)]
+pub struct ManualClock {
+    inner: Arc<ClockInner>,
+}
+
+struct ClockInner {
+    start: Instant,
+    state: Mutex<ClockState>,
+}
+
+struct ClockState {
+    elapsed: Duration,
+    schedulers: Vec<Weak<Shared>>,
+}
+
+impl ManualClock {
+    /// A clock standing at the real time of this call.
+    pub fn new() -> ManualClock {
+        ManualClock {
+            inner: Arc::new(ClockInner {
+                start: Instant::now(),
+                state: Mutex::new(ClockState { elapsed: Duration::ZERO, schedulers: Vec::new() }),
+            }),
+        }
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> Instant {
+        self.inner.start + self.lock().elapsed
+    }
+
+    /// Moves the clock forward by `by`, then waits until every scheduler on
+    /// this clock has run the callbacks due by the new time.
+    ///
+    /// Called from a callback of one of those schedulers, it does not wait
+    /// for that scheduler (which is busy running the caller).
+    pub fn advance(&self, by: Duration) {
+        let schedulers: Vec<Arc<Shared>> = {
+            let mut state = self.lock();
+            state.elapsed += by;
+            state.schedulers.retain(|s| s.strong_count() > 0);
+            state.schedulers.iter().filter_map(Weak::upgrade).collect()
+        };
+        let now = self.now();
+        for scheduler in schedulers {
+            scheduler.settle(now);
+        }
+    }
+
+    pub(crate) fn register(&self, scheduler: Weak<Shared>) {
+        self.lock().schedulers.push(scheduler);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock::new()
+    }
+}
+
+impl fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.state.try_lock() {
+            Ok(state) => f.debug_struct("ManualClock").field("elapsed", &state.elapsed).finish(),
+            Err(_) => f.write_str("ManualClock { <locked> }"),
+        }
+    }
+}

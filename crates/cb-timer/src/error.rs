@@ -1,0 +1,114 @@
+//! The errors of this crate, one type per operation.
+
+use std::{error::Error, fmt, io};
+
+/// The operating system refused to start a thread.
+#[derive(Debug)]
+pub struct SpawnError(pub(crate) io::Error);
+
+impl SpawnError {
+    /// The operating system's error.
+    pub fn into_inner(self) -> io::Error {
+        self.0
+    }
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("failed to spawn a timer thread")
+    }
+}
+
+impl Error for SpawnError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Why [`Timer::start`](crate::Timer::start) failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// `start` was already called on this timer; a timer runs at most once.
+    AlreadyStarted,
+    /// No thread could be spawned. The timer keeps its callback and may be
+    /// started again.
+    Spawn(SpawnError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::AlreadyStarted => f.write_str("timer was already started"),
+            StartError::Spawn(_) => f.write_str("could not start the timer's thread"),
+        }
+    }
+}
+
+impl Error for StartError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            StartError::AlreadyStarted => None,
+            StartError::Spawn(e) => Some(e),
+        }
+    }
+}
+
+impl From<SpawnError> for StartError {
+    fn from(e: SpawnError) -> Self {
+        StartError::Spawn(e)
+    }
+}
+
+/// Why [`Timer::join`](crate::Timer::join) did not wait for the timer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The timer was never started, so there is nothing to wait for.
+    NotStarted,
+    /// `join` was called from the timer's own callback, which would wait for
+    /// itself forever.
+    OwnThread,
+    /// `join_timeout` gave up before the timer's thread finished.
+    Timeout,
+    /// The callback panicked; the message is the panic's, when it had one.
+    Panicked(String),
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::NotStarted => f.write_str("timer was never started"),
+            JoinError::OwnThread => f.write_str("a timer cannot join itself from its own callback"),
+            JoinError::Timeout => f.write_str("timed out waiting for the timer's thread"),
+            JoinError::Panicked(msg) => write!(f, "timer callback panicked: {msg}"),
+        }
+    }
+}
+
+impl Error for JoinError {}
+
+/// A [`SchedulerHandle`](crate::SchedulerHandle) could not schedule a timer
+/// because its scheduler has shut down. The callback comes back untouched.
+pub struct ScheduleError<F>(pub(crate) F);
+
+impl<F> ScheduleError<F> {
+    /// The callback that was not scheduled.
+    pub fn into_inner(self) -> F {
+        self.0
+    }
+}
+
+impl<F> fmt::Debug for ScheduleError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ScheduleError(..)")
+    }
+}
+
+impl<F> fmt::Display for ScheduleError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the scheduler has shut down")
+    }
+}
+
+impl<F> Error for ScheduleError<F> {}

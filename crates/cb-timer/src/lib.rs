@@ -1,0 +1,25 @@
+//! Run a callback after a delay without blocking the caller: one thread per timer, or one scheduler thread for any number of timers.
+//!
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod clock;
+mod error;
+mod global;
+mod handle;
+mod panic;
+mod scheduler;
+mod state;
+mod sync;
+mod task;
+mod timer;
+
+pub use clock::ManualClock;
+pub use error::{JoinError, ScheduleError, SpawnError, StartError};
+pub use global::{after, at, default_scheduler, every};
+pub use handle::{TimerHandle, TimerId};
+pub use panic::PanicReport;
+pub use scheduler::{Builder, Scheduler, SchedulerHandle};
+pub use state::{CancelOutcome, TimerState};
+pub use task::MissedTicks;
+pub use timer::Timer;

@@ -1,0 +1,590 @@
+//! `Scheduler`: one background thread that runs any number of timers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::mem;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+use crate::clock::{Clock, ManualClock};
+use crate::error::{ScheduleError, SpawnError};
+use crate::handle::{TimerHandle, TimerId};
+use crate::panic::{PanicReport, payload_message, run_caught};
+use crate::task::{self, MissedTicks, Task};
+
+/// A deadline that never comes: `Duration::MAX`, or a time past what
+/// `Instant` can hold.
+pub(crate) const NEVER: u64 = u64::MAX;
+/// `sleeping_until` while the worker is awake and will look at the queue
+/// again without being told.
+const AWAKE: u64 = 0;
+
+type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
+
+/// Runs any number of timers on one background thread.
+///
+/// Timers wait in a queue ordered by deadline; the thread sleeps until the
+/// earliest one is due, runs every due callback in deadline order, and sleeps
+/// again. Scheduling is cheap (no thread, no system call unless the new timer
+/// is the earliest), so a scheduler holds hundreds of thousands of timers
+/// where [`Timer`](crate::Timer) would need as many threads. The price: the
+/// callbacks share one thread and run one after another, so a slow callback
+/// delays the others. Hand slow work to another thread.
+///
+/// The crate's free functions [`after`](crate::after), [`at`](crate::at) and
+/// [`every`](crate::every) use a [default scheduler](crate::default_scheduler).
+///
+/// # Guarantees
+///
+/// - A callback never runs before its deadline.
+/// - Callbacks run on the scheduler's thread, one at a time, in deadline
+///   order; equal deadlines run in the order they were scheduled.
+/// - A callback may schedule and cancel timers, its own included.
+/// - A callback that panics is reported (a `tracing` error event and the
+///   [`on_panic`](Builder::on_panic) hook) and the thread carries on with the
+///   other timers. A repeating timer whose callback panicked does not run
+///   again.
+///
+/// # Dropping
+///
+/// Dropping a [`TimerHandle`] does not cancel its timer. Dropping the
+/// `Scheduler` shuts it down: a callback that is running finishes, every
+/// pending timer is discarded without running (its handle then reports
+/// [`TimerState::Cancelled`](crate::TimerState::Cancelled)), and `drop`
+/// returns once the thread has ended. [`SchedulerHandle`]s then refuse new
+/// timers.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+/// use cb_timer::Scheduler;
+///
+/// let scheduler = Scheduler::new()?;
+/// let (tx, rx) = mpsc::channel();
+/// for (name, ms) in [("second", 40), ("first", 20)] {
+///     let tx = tx.clone();
+///     scheduler.after(Duration::from_millis(ms), move || tx.send(name).unwrap());
+/// }
+/// assert_eq!(rx.recv().unwrap(), "first");
+/// assert_eq!(rx.recv().unwrap(), "second");
+/// # Ok::<(), cb_timer::SpawnError>(())
+/// ```
+pub struct Scheduler {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A cheap, cloneable way to schedule timers on a [`Scheduler`] without
+/// owning it, for example from inside a callback.
+///
+/// It does not keep the scheduler alive: once the scheduler is dropped,
+/// scheduling returns [`ScheduleError`] with the callback.
+#[derive(Clone)]
+pub struct SchedulerHandle {
+    shared: Weak<Shared>,
+}
+
+/// Configures a [`Scheduler`] before its thread starts.
+pub struct Builder {
+    name: String,
+    clock: Clock,
+    on_panic: Option<PanicHook>,
+}
+
+pub(crate) struct Shared {
+    name: String,
+    clock: Clock,
+    /// The clock reading that is tick 0; ticks are nanoseconds since then.
+    epoch: Instant,
+    queue: Mutex<Queue>,
+    /// The worker waits here for a new earliest timer or shutdown.
+    wake: Condvar,
+    /// Other threads wait here for the worker's progress.
+    progress: Condvar,
+    /// Threads waiting on `progress`, so the worker only notifies if needed.
+    waiters: AtomicUsize,
+    shutdown: AtomicBool,
+    next_id: AtomicU64,
+    worker: OnceLock<ThreadId>,
+    on_panic: Option<PanicHook>,
+}
+
+struct Queue {
+    /// Keyed by (deadline, id): ids grow, so equal deadlines keep the order
+    /// they were scheduled in.
+    timers: BTreeMap<(u64, u64), Arc<dyn Task>>,
+    /// The deadline the worker sleeps until (`AWAKE`, or `NEVER` for none).
+    sleeping_until: u64,
+    /// The last time at which the worker had nothing left due.
+    settled_at: u64,
+}
+
+impl Scheduler {
+    /// Starts a scheduler with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the operating system refuses to start its thread.
+    pub fn new() -> Result<Scheduler, SpawnError> {
+        Scheduler::builder().build()
+    }
+
+    /// A [`Builder`] to name the thread, set a clock or a panic hook.
+    pub fn builder() -> Builder {
+        Builder { name: "cb-timer".into(), clock: Clock::System, on_panic: None }
+    }
+
+    /// A handle that schedules on this scheduler without owning it.
+    pub fn handle(&self) -> SchedulerHandle {
+        SchedulerHandle { shared: Arc::downgrade(&self.shared) }
+    }
+
+    /// Runs `callback` once `delay` has passed.
+    ///
+    /// A zero delay runs it as soon as possible; a delay too large for the
+    /// clock (such as `Duration::MAX`) means it never runs.
+    pub fn after<F>(&self, delay: Duration, callback: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.shared.after(delay, callback)
+    }
+
+    /// Runs `callback` at `deadline`, or as soon as possible if it has passed.
+    pub fn at<F>(&self, deadline: Instant, callback: F) -> TimerHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.shared.at(deadline, callback)
+    }
+
+    /// Runs `callback` every `period`, first one `period` from now, skipping
+    /// ticks it missed ([`MissedTicks::Skip`]).
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    pub fn every<F>(&self, period: Duration, callback: F) -> TimerHandle
+    where
+        F: FnMut() + Send + 'static,
+    {
+        self.shared.every(period, MissedTicks::default(), callback)
+    }
+
+    /// Like [`every`](Scheduler::every), with a chosen policy for missed ticks.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    pub fn every_with<F>(&self, period: Duration, missed: MissedTicks, callback: F) -> TimerHandle
+    where
+        F: FnMut() + Send + 'static,
+    {
+        self.shared.every(period, missed, callback)
+    }
+
+    /// The number of timers waiting in the queue.
+    pub fn pending(&self) -> usize {
+        self.shared.lock().timers.len()
+    }
+
+    /// The current time on this scheduler's clock.
+    pub fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+}
+
+impl SchedulerHandle {
+    fn live(&self) -> Option<Arc<Shared>> {
+        self.shared.upgrade().filter(|s| !s.shutdown.load(Ordering::Acquire))
+    }
+
+    /// Like [`Scheduler::after`].
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`], holding `callback`, if the scheduler has shut down.
+    pub fn after<F>(&self, delay: Duration, callback: F) -> Result<TimerHandle, ScheduleError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        match self.live() {
+            Some(shared) => Ok(shared.after(delay, callback)),
+            None => Err(ScheduleError(callback)),
+        }
+    }
+
+    /// Like [`Scheduler::at`].
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`], holding `callback`, if the scheduler has shut down.
+    pub fn at<F>(&self, deadline: Instant, callback: F) -> Result<TimerHandle, ScheduleError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        match self.live() {
+            Some(shared) => Ok(shared.at(deadline, callback)),
+            None => Err(ScheduleError(callback)),
+        }
+    }
+
+    /// Like [`Scheduler::every_with`].
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`], holding `callback`, if the scheduler has shut down.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    pub fn every_with<F>(
+        &self,
+        period: Duration,
+        missed: MissedTicks,
+        callback: F,
+    ) -> Result<TimerHandle, ScheduleError<F>>
+    where
+        F: FnMut() + Send + 'static,
+    {
+        match self.live() {
+            Some(shared) => Ok(shared.every(period, missed, callback)),
+            None => Err(ScheduleError(callback)),
+        }
+    }
+
+    /// The current time on the scheduler's clock, or `None` once it has
+    /// shut down.
+    pub fn now(&self) -> Option<Instant> {
+        self.live().map(|s| s.clock.now())
+    }
+}
+
+impl Builder {
+    /// Names the scheduler's thread (default `cb-timer`).
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = name.into();
+        self
+    }
+
+    /// Runs the scheduler on a [`ManualClock`] instead of the system clock.
+    pub fn clock(mut self, clock: ManualClock) -> Builder {
+        self.clock = Clock::Manual(clock);
+        self
+    }
+
+    /// Calls `hook` on the scheduler's thread for every callback that
+    /// panics, after the `tracing` error event. A panic in the hook itself is
+    /// caught and only logged.
+    pub fn on_panic<H>(mut self, hook: H) -> Builder
+    where
+        H: Fn(PanicReport) + Send + Sync + 'static,
+    {
+        self.on_panic = Some(Box::new(hook));
+        self
+    }
+
+    /// Starts the scheduler's thread.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the operating system refuses to start it.
+    pub fn build(self) -> Result<Scheduler, SpawnError> {
+        let shared = Arc::new(Shared {
+            epoch: self.clock.now(),
+            name: self.name,
+            clock: self.clock,
+            queue: Mutex::new(Queue {
+                timers: BTreeMap::new(),
+                sleeping_until: AWAKE,
+                settled_at: 0,
+            }),
+            wake: Condvar::new(),
+            progress: Condvar::new(),
+            waiters: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            next_id: AtomicU64::new(0),
+            worker: OnceLock::new(),
+            on_panic: self.on_panic,
+        });
+        let worker = Arc::clone(&shared);
+        let thread = thread::Builder::new()
+            .name(shared.name.clone())
+            .spawn(move || worker.run())
+            .map_err(SpawnError)?;
+        let _ = shared.worker.set(thread.thread().id());
+        if let Clock::Manual(clock) = &shared.clock {
+            clock.register(Arc::downgrade(&shared));
+        }
+        tracing::debug!(scheduler = %shared.name, "scheduler started");
+        Ok(Scheduler { shared, thread: Some(thread) })
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // User code never runs under this lock, so it cannot be poisoned by
+        // a callback; recover rather than panic twice.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tick(&self, at: Instant) -> u64 {
+        match at.checked_duration_since(self.epoch) {
+            None => 0,
+            Some(since) => u64::try_from(since.as_nanos()).unwrap_or(NEVER),
+        }
+    }
+
+    fn now_tick(&self) -> u64 {
+        self.tick(self.clock.now())
+    }
+
+    fn on_worker(&self) -> bool {
+        self.worker.get() == Some(&thread::current().id())
+    }
+
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn after<F: FnOnce() + Send + 'static>(self: &Arc<Self>, delay: Duration, f: F) -> TimerHandle {
+        let deadline = self.clock.now().checked_add(delay).map_or(NEVER, |d| self.tick(d));
+        self.arm(Arc::new(task::once(self.next_id(), f)), deadline)
+    }
+
+    fn at<F: FnOnce() + Send + 'static>(self: &Arc<Self>, deadline: Instant, f: F) -> TimerHandle {
+        let deadline = self.tick(deadline);
+        self.arm(Arc::new(task::once(self.next_id(), f)), deadline)
+    }
+
+    fn every<F: FnMut() + Send + 'static>(
+        self: &Arc<Self>,
+        period: Duration,
+        missed: MissedTicks,
+        f: F,
+    ) -> TimerHandle {
+        assert!(!period.is_zero(), "cb-timer: a repeating timer needs a non-zero period");
+        let first = self.clock.now().checked_add(period).map_or(NEVER, |d| self.tick(d));
+        self.arm(Arc::new(task::repeating(self.next_id(), period, missed, f)), first)
+    }
+
+    fn arm(self: &Arc<Self>, task: Arc<dyn Task>, deadline: u64) -> TimerHandle {
+        let header = task.header();
+        let id = header.id;
+        header.deadline.store(deadline, Ordering::Relaxed);
+        if deadline != NEVER {
+            let mut queue = self.lock();
+            queue.timers.insert((deadline, id), Arc::clone(&task));
+            if deadline < queue.sleeping_until {
+                self.wake.notify_one();
+            }
+        }
+        tracing::trace!(timer = id, deadline_ns = deadline, "timer armed");
+        TimerHandle::new(task, Arc::downgrade(self))
+    }
+
+    /// Takes a cancelled timer out of the queue, so its callback is freed now
+    /// rather than at its deadline.
+    pub(crate) fn remove(&self, task: &dyn Task) {
+        let header = task.header();
+        let key = (header.deadline.load(Ordering::Relaxed), header.id);
+        let removed = self.lock().timers.remove(&key);
+        drop(removed); // outside the lock: dropping may run user code
+    }
+
+    /// Blocks until no callback of `task` is running. Returns at once on the
+    /// scheduler's own thread, where that callback is the caller.
+    pub(crate) fn wait_not_running(&self, task: &dyn Task) {
+        if self.on_worker() {
+            return;
+        }
+        let running = || task.header().state.get() == crate::TimerState::Running;
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        // Pairs with the fence in `notify_progress`: either we see the
+        // callback finished, or the worker sees us waiting and notifies.
+        fence(Ordering::SeqCst);
+        let mut queue = self.lock();
+        while running() {
+            queue = self.progress.wait(queue).unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(queue);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// For [`ManualClock::advance`]: waits until the worker has run
+    /// everything due at `now`.
+    pub(crate) fn settle(&self, now: Instant) {
+        if self.on_worker() {
+            return;
+        }
+        let target = self.tick(now);
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let mut queue = self.lock();
+        self.wake.notify_one();
+        while queue.settled_at < target && !self.shutdown.load(Ordering::Acquire) {
+            queue = self.progress.wait(queue).unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(queue);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn notify_progress(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _queue = self.lock();
+            self.progress.notify_all();
+        }
+    }
+
+    /// The body of the scheduler's thread.
+    fn run(self: Arc<Self>) {
+        let mut queue = self.lock();
+        while !self.shutdown.load(Ordering::Acquire) {
+            let now = self.now_tick();
+            let due = match queue.timers.first_key_value() {
+                Some((&(first, _), _)) if first <= now => {
+                    let later = queue.timers.split_off(&(now.saturating_add(1), 0));
+                    mem::replace(&mut queue.timers, later)
+                }
+                _ => BTreeMap::new(),
+            };
+            if !due.is_empty() {
+                queue.sleeping_until = AWAKE;
+                drop(queue);
+                self.run_due(due, now);
+                queue = self.lock();
+                continue;
+            }
+
+            queue.settled_at = now;
+            if self.clock.is_manual() {
+                self.progress.notify_all();
+            }
+            let next = queue.timers.first_key_value().map_or(NEVER, |(&(first, _), _)| first);
+            queue.sleeping_until = next;
+            queue = if next == NEVER || self.clock.is_manual() {
+                self.wake.wait(queue).unwrap_or_else(PoisonError::into_inner)
+            } else {
+                let sleep = Duration::from_nanos(next - now);
+                self.wake.wait_timeout(queue, sleep).unwrap_or_else(PoisonError::into_inner).0
+            };
+            queue.sleeping_until = AWAKE;
+        }
+
+        let rest = mem::take(&mut queue.timers);
+        drop(queue);
+        self.discard(rest.into_values());
+        self.notify_progress();
+        tracing::debug!(scheduler = %self.name, "scheduler stopped");
+    }
+
+    fn run_due(&self, due: BTreeMap<(u64, u64), Arc<dyn Task>>, now: u64) {
+        let mut due = due.into_iter();
+        for ((deadline, _), task) in due.by_ref() {
+            if self.shutdown.load(Ordering::Acquire) {
+                self.discard(std::iter::once(task));
+                break;
+            }
+            self.fire(task, deadline, now);
+        }
+        self.discard(due.map(|(_, task)| task));
+    }
+
+    fn discard(&self, tasks: impl Iterator<Item = Arc<dyn Task>>) {
+        for task in tasks {
+            if task.header().state.discard() {
+                task.discard_callback();
+            }
+        }
+    }
+
+    fn fire(&self, task: Arc<dyn Task>, deadline: u64, now: u64) {
+        let header = task.header();
+        if !header.state.try_start() {
+            return; // cancelled after it was taken from the queue
+        }
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let late = Duration::from_nanos(self.now_tick().saturating_sub(deadline));
+            tracing::trace!(timer = header.id, late_us = late.as_micros() as u64, "timer fired");
+        }
+        match task.run() {
+            Err(payload) => {
+                self.report_panic(header.id, payload);
+                header.state.finish();
+                task.discard_callback();
+            }
+            Ok(()) => match header.repeat {
+                None => header.state.finish(),
+                Some((period, missed)) => {
+                    let next = missed.next(deadline, now.max(self.now_tick()), period);
+                    let mut queue = self.lock();
+                    // Re-arm under the lock: a `cancel` that sees `Pending`
+                    // then finds the entry to remove.
+                    if header.state.rearm() {
+                        header.deadline.store(next, Ordering::Relaxed);
+                        if next != NEVER {
+                            queue.timers.insert((next, header.id), Arc::clone(&task));
+                        }
+                    } else {
+                        drop(queue);
+                        task.discard_callback();
+                    }
+                }
+            },
+        }
+        self.notify_progress();
+    }
+
+    fn report_panic(&self, id: u64, payload: Box<dyn std::any::Any + Send>) {
+        let message = payload_message(&*payload).unwrap_or("<non-string panic>");
+        tracing::error!(timer = id, panic = %message, "timer callback panicked");
+        if let Some(hook) = &self.on_panic {
+            let report = PanicReport { timer: TimerId(id), payload };
+            if run_caught(|| hook(report)).is_err() {
+                tracing::error!(timer = id, "the on_panic hook panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        {
+            let _queue = self.shared.lock();
+            self.shared.shutdown.store(true, Ordering::Release);
+            self.shared.wake.notify_all();
+            self.shared.progress.notify_all();
+        }
+        // Dropped from one of its own callbacks, it cannot wait for itself;
+        // the thread ends after that callback returns.
+        if let Some(thread) = self.thread.take().filter(|_| !self.shared.on_worker()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheduler").field("name", &self.shared.name).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SchedulerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchedulerHandle").field("live", &self.live().is_some()).finish()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("manual_clock", &self.clock.is_manual())
+            .field("on_panic", &self.on_panic.is_some())
+            .finish()
+    }
+}

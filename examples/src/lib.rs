@@ -1,0 +1,1 @@
+//! Cross-crate examples of the workspace; see the `examples/` folder.
