@@ -1,0 +1,104 @@
+//! Workspace automation, run as `cargo xtask <task>` (see the `cargo-xtask` pattern).
+//!
+//! # Tasks
+//!
+//! - `verify [NAME…] [--repeat N] [--time-scale X]`: builds the binaries of the `demos`
+//!   package in release mode, runs each demo (or the named ones), and checks what it prints
+//!   on stdout, and when, against the transcript next to it (`crates/demos/src/bin/NAME.rs`
+//!   is checked by `NAME.transcript` beside it; `bin/NAME/main.rs` by
+//!   `bin/NAME/NAME.transcript`). Each line is stamped with its arrival time, each run has a
+//!   hard timeout, and on Linux the demo's CPU time is measured. A demo without a transcript,
+//!   or a transcript without a demo, fails. `--repeat N` runs every demo N times, so that
+//!   races in the order of lines show up; `--time-scale X` (default 1, or
+//!   `$XTASK_TIME_SCALE`) multiplies every upper time bound, group spread and timeout by X,
+//!   for slow machines — lower bounds never move, since a timer never fires early.
+//! - `help`: prints the tasks and their options.
+//!
+//! The transcript language is described in the [`transcript`] module, whose text is
+//! `xtask/TRANSCRIPTS.md`.
+//!
+//! # Layout
+//!
+//! [`verify`] drives the task: [`demos`] finds the demos and transcripts, [`transcript`]
+//! parses a transcript, [`build`] builds the demos, [`run`] runs one demo and stamps its
+//! lines (with [`cpu`] for the CPU time), [`matcher`] judges a run against its transcript
+//! (pure, so it is unit-tested with made-up runs), and [`report`] prints the verdict.
+
+mod build;
+mod cpu;
+mod demos;
+mod matcher;
+mod pattern;
+mod report;
+mod run;
+mod transcript;
+mod verify;
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Error type of the tasks: anything that stops a task, with a message for the user.
+type DynError = Box<dyn std::error::Error>;
+
+const HELP: &str = "\
+Usage: cargo xtask <TASK> [OPTIONS]
+
+Tasks:
+  verify [NAME...]    build the demos (release), run each one (or the NAMEd ones) and check
+                      its output, and when it arrived, against its transcript
+  help                print this help
+
+Options of verify:
+  --repeat N          run each selected demo N times (default 1)
+  --time-scale X      multiply every window's upper bound, every group spread and every
+                      timeout by X (a number >= 1; default 1, or $XTASK_TIME_SCALE);
+                      lower bounds are never scaled
+
+Transcripts: see xtask/TRANSCRIPTS.md.
+";
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<ExitCode, DynError> {
+    let mut args = env::args().skip(1);
+    let task = args.next();
+    match task.as_deref() {
+        Some("verify") => verify::verify(args.collect(), &cargo(), &project_root()),
+        Some("help" | "--help" | "-h") => {
+            print!("{HELP}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(other) => {
+            eprintln!("unknown task `{other}`\n\n{HELP}");
+            Ok(ExitCode::FAILURE)
+        }
+        None => {
+            eprintln!("no task given\n\n{HELP}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The cargo that runs us, so that toolchain overrides carry over.
+fn cargo() -> OsString {
+    env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// The workspace root: the parent of `xtask/`.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(1)
+        .expect("xtask lives in a folder of the workspace")
+        .to_path_buf()
+}

@@ -1,0 +1,428 @@
+//! Made-up runs against the matcher: passes and each kind of failure.
+
+use super::*;
+use crate::transcript::parse;
+
+const WAIT_AND_PRINT: &str = r#"exit 0
+timeout 15s
+cpu max 20%
+"Start Sync"          at 0.0..0.3
+"First Call"          at 1.0..1.4
+"Second Call"         at 2.0..2.4
+"Third Call"          at 3.0..3.4
+"End Sync"
+origin "Start Async"
+"End Async"           at 0.0..0.2
+unordered spread 0.5 {
+"First Call"      at 1.0..1.4
+"Second Call"     at 1.0..1.4
+"Third Call"      at 1.0..1.4
+}
+"#;
+
+fn stamped(lines: &[(f64, &str)]) -> Vec<Stamped> {
+    lines
+        .iter()
+        .map(|&(at, text)| Stamped {
+            at: Duration::from_secs_f64(at),
+            text: text.into(),
+        })
+        .collect()
+}
+
+/// What a correct wait-and-print run prints, with the async calls ending at `a`, `b`
+/// and `c` seconds after `Start Async`.
+fn wait_and_print(a: f64, b: f64, c: f64) -> Vec<Stamped> {
+    stamped(&[
+        (0.001, "Start Sync"),
+        (1.002, "First Call"),
+        (2.003, "Second Call"),
+        (3.004, "Third Call"),
+        (3.005, "End Sync"),
+        (3.006, "Start Async"),
+        (3.007, "End Async"),
+        (3.006 + a, "First Call"),
+        (3.006 + b, "Second Call"),
+        (3.006 + c, "Third Call"),
+    ])
+}
+
+/// A run of `wall` seconds that used `share` of it on the CPU.
+fn cpu(share: f64, wall: f64) -> Option<CpuUse> {
+    Some(CpuUse {
+        cpu: Duration::from_secs_f64(share * wall),
+        wall: Duration::from_secs_f64(wall),
+    })
+}
+
+fn run(source: &str, lines: &[Stamped]) -> Result<(), Vec<Failure>> {
+    let transcript = parse(source).unwrap();
+    check(&transcript, lines, &Exit::Code(0), cpu(0.01, 4.0), 1.0)
+}
+
+/// The failures, as (rule line, observed index, kind) for compact assertions.
+fn failures(result: Result<(), Vec<Failure>>) -> Vec<(Option<usize>, Option<usize>, Kind)> {
+    result
+        .expect_err("should fail")
+        .into_iter()
+        .map(|f| (f.rule, f.observed, f.kind))
+        .collect()
+}
+
+#[test]
+fn a_good_run_passes() {
+    assert_eq!(
+        run(WAIT_AND_PRINT, &wait_and_print(1.001, 1.001, 1.002)),
+        Ok(())
+    );
+}
+
+#[test]
+fn group_lines_may_come_in_any_order() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.002);
+    lines[7..].reverse();
+    for (line, at) in lines[7..].iter_mut().zip([4.007, 4.008, 4.009]) {
+        line.at = Duration::from_secs_f64(at);
+    }
+    assert_eq!(run(WAIT_AND_PRINT, &lines), Ok(()));
+}
+
+#[test]
+fn wrong_text_fails_naming_the_rule() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines[1].text = "Fist Call".into();
+    assert_eq!(
+        failures(run(WAIT_AND_PRINT, &lines)),
+        vec![(
+            Some(5),
+            Some(1),
+            Kind::Text {
+                expected: "\"First Call\"".into(),
+                actual: "Fist Call".into()
+            }
+        )]
+    );
+    // Text is compared exactly: a trailing space is a difference.
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines[4].text = "End Sync ".into();
+    assert_eq!(failures(run(WAIT_AND_PRINT, &lines)).len(), 1);
+}
+
+#[test]
+fn wrong_order_of_fixed_lines_fails() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines.swap(4, 5);
+    let got = failures(run(WAIT_AND_PRINT, &lines));
+    let rules: Vec<_> = got.iter().map(|f| (f.0, f.1)).collect();
+    assert_eq!(rules, vec![(Some(8), Some(4)), (Some(9), Some(5))]);
+    assert!(got.iter().all(|f| matches!(f.2, Kind::Text { .. })));
+}
+
+#[test]
+fn a_line_outside_its_window_fails() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines[2].at = Duration::from_secs_f64(2.5);
+    assert_eq!(
+        failures(run(WAIT_AND_PRINT, &lines)),
+        vec![(
+            Some(6),
+            Some(2),
+            Kind::Window {
+                window: Window { lo: 2.0, hi: 2.4 },
+                after: 2.5,
+                origin: None
+            }
+        )]
+    );
+    // Windows after an origin count from it.
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines[6].at = Duration::from_secs_f64(3.306);
+    let got = failures(run(WAIT_AND_PRINT, &lines));
+    assert_eq!(got.len(), 1);
+    let (rule, observed, Kind::Window { after, origin, .. }) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert_eq!((*rule, *observed, *origin), (Some(10), Some(6), Some(9)));
+    assert!((after - 0.3).abs() < 1e-6);
+}
+
+#[test]
+fn sequential_async_results_fail_window_and_spread() {
+    // The "async" calls ran one after another: results at 1, 2 and 3 s.
+    let got = failures(run(WAIT_AND_PRINT, &wait_and_print(1.001, 2.001, 3.001)));
+    let window_rules: Vec<_> = got
+        .iter()
+        .filter(|f| matches!(f.2, Kind::Window { .. }))
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert_eq!(window_rules, vec![(Some(13), Some(8)), (Some(14), Some(9))]);
+    let spread = got
+        .iter()
+        .find(|f| matches!(f.2, Kind::Spread { .. }))
+        .unwrap();
+    assert_eq!(spread.0, Some(11));
+    let Kind::Spread { limit, actual } = spread.2 else {
+        unreachable!()
+    };
+    assert_eq!(limit, 0.5);
+    assert!((actual - 2.0).abs() < 1e-6);
+    assert_eq!(got.len(), 3);
+}
+
+#[test]
+fn results_that_did_not_wait_fail() {
+    // The demo forgot to wait: everything at once.
+    let lines: Vec<_> = wait_and_print(0.0, 0.0, 0.0)
+        .into_iter()
+        .map(|mut l| {
+            l.at = Duration::from_millis(2);
+            l
+        })
+        .collect();
+    let got = failures(run(WAIT_AND_PRINT, &lines));
+    let windows: Vec<_> = got
+        .iter()
+        .filter(|f| matches!(f.2, Kind::Window { .. }))
+        .map(|f| f.0.unwrap())
+        .collect();
+    assert_eq!(windows, vec![5, 6, 7, 12, 13, 14]);
+    assert_eq!(got.len(), 6);
+}
+
+#[test]
+fn overlapping_wildcards_in_a_group_are_matched_as_a_whole() {
+    let source = "unordered {\n\"{*}\"\n\"{*}: 9}\"\n}\n";
+    // A first fit would give the 9-line to "{*}" and leave "{*}: 9}" without a line.
+    let lines = stamped(&[
+        (0.1, "{'Value': 3, 'Result': 9}"),
+        (0.1, "{'Value': 4, 'Result': 16}"),
+    ]);
+    assert_eq!(run(source, &lines), Ok(()));
+    let mut swapped = lines.clone();
+    swapped.reverse();
+    assert_eq!(run(source, &swapped), Ok(()));
+    // Neither line fits "{*}: 9}": one line is left over.
+    let lines = stamped(&[(0.1, "x"), (0.1, "y")]);
+    let got = failures(run(source, &lines));
+    assert_eq!(got.len(), 1);
+    assert!(
+        matches!(&got[0], (Some(1), Some(_), Kind::Group { open }) if open == &["\"{*}: 9}\" (line 3)"])
+    );
+}
+
+#[test]
+fn windows_decide_which_member_takes_a_line() {
+    // Same text, different windows: the late line must go to the late member.
+    let source = "unordered {\n\"x\" at 0..10\n\"x\" at 0..1\n}\n";
+    let lines = stamped(&[(0.5, "x"), (5.0, "x")]);
+    assert_eq!(run(source, &lines), Ok(()));
+    let lines = stamped(&[(5.0, "x"), (6.0, "x")]);
+    let got = failures(run(source, &lines));
+    assert!(
+        matches!(got[..], [(Some(3), Some(_), Kind::Window { .. })]),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_foreign_line_in_a_group_fails() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines[8].text = "Second Cal".into();
+    let got = failures(run(WAIT_AND_PRINT, &lines));
+    assert_eq!(got.len(), 1);
+    let (rule, observed, Kind::Group { open }) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert_eq!((*rule, *observed), (Some(11), Some(8)));
+    assert_eq!(open, &["\"Second Call\" at 1.0..1.4 (line 13)"]);
+}
+
+#[test]
+fn missing_lines_fail() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines.truncate(8);
+    let got = failures(run(WAIT_AND_PRINT, &lines));
+    let missing: Vec<_> = got
+        .iter()
+        .map(|f| (f.0, f.1, matches!(f.2, Kind::Missing { .. })))
+        .collect();
+    assert_eq!(
+        missing,
+        vec![(Some(13), None, true), (Some(14), None, true)]
+    );
+
+    let got = failures(run(WAIT_AND_PRINT, &lines[..3]));
+    let rules: Vec<_> = got.iter().map(|f| f.0.unwrap()).collect();
+    assert_eq!(rules, vec![7, 8, 9, 10, 12, 13, 14]);
+    assert!(got.iter().all(|f| matches!(f.2, Kind::Missing { .. })));
+}
+
+#[test]
+fn extra_lines_fail() {
+    let mut lines = wait_and_print(1.001, 1.001, 1.001);
+    lines.push(Stamped {
+        at: Duration::from_secs(5),
+        text: "Done".into(),
+    });
+    assert_eq!(
+        failures(run(WAIT_AND_PRINT, &lines)),
+        vec![(None, Some(10), Kind::Extra)]
+    );
+    assert_eq!(
+        failures(run("", &lines[..1])),
+        vec![(None, Some(0), Kind::Extra)]
+    );
+}
+
+#[test]
+fn exit_code_and_timeout_fail() {
+    let transcript = parse(WAIT_AND_PRINT).unwrap();
+    let lines = wait_and_print(1.001, 1.001, 1.001);
+    let got = check(&transcript, &lines, &Exit::Code(101), None, 1.0).unwrap_err();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, Some(1));
+    assert_eq!(
+        got[0].kind,
+        Kind::Exit {
+            expected: 0,
+            actual: Exit::Code(101)
+        }
+    );
+
+    let killed = Exit::Other("signal: 9 (SIGKILL)".into());
+    let got = check(&transcript, &lines, &killed, None, 1.0).unwrap_err();
+    assert!(matches!(got[0].kind, Kind::Exit { .. }));
+
+    // Without a header line the default (exit 0) applies and no line is named.
+    let bare = parse("\"a\"").unwrap();
+    let a = stamped(&[(0.1, "a")]);
+    let got = check(&bare, &a, &Exit::Code(1), None, 1.0).unwrap_err();
+    assert_eq!(got[0].rule, None);
+    assert_eq!(
+        check(&parse("exit 3").unwrap(), &[], &Exit::Code(3), None, 1.0),
+        Ok(())
+    );
+
+    let got = check(&transcript, &lines[..2], &Exit::TimedOut, None, 2.0).unwrap_err();
+    let timeout = got
+        .iter()
+        .find(|f| matches!(f.kind, Kind::Timeout { .. }))
+        .unwrap();
+    assert_eq!(timeout.rule, Some(2));
+    assert_eq!(
+        timeout.kind,
+        Kind::Timeout {
+            limit: Duration::from_secs(30)
+        }
+    );
+    assert!(got.iter().any(|f| matches!(f.kind, Kind::Missing { .. })));
+}
+
+#[test]
+fn cpu_over_budget_fails() {
+    let transcript = parse(WAIT_AND_PRINT).unwrap();
+    let lines = wait_and_print(1.001, 1.001, 1.001);
+    let got = check(&transcript, &lines, &Exit::Code(0), cpu(0.97, 4.0), 1.0).unwrap_err();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, Some(3));
+    assert!(
+        matches!(got[0].kind, Kind::Cpu { max, actual } if max == 20.0 && (actual - 97.0).abs() < 1e-9)
+    );
+    assert_eq!(
+        check(&transcript, &lines, &Exit::Code(0), cpu(0.2, 4.0), 1.0),
+        Ok(())
+    );
+    // A run that ends at once may use up to CPU_ALLOWANCE, whatever its share.
+    let quick = parse("cpu max 20%").unwrap();
+    assert_eq!(
+        check(&quick, &[], &Exit::Code(0), cpu(5.0, 0.02), 1.0),
+        Ok(())
+    );
+    assert!(check(&quick, &[], &Exit::Code(0), cpu(1.0, 0.2), 1.0).is_err());
+    // Not measured: the rule is skipped.
+    assert_eq!(
+        check(&transcript, &lines, &Exit::Code(0), None, 1.0),
+        Ok(())
+    );
+    // No `cpu max`: no limit.
+    let free = parse("\"Start Sync\"").unwrap();
+    assert_eq!(
+        check(&free, &lines[..1], &Exit::Code(0), cpu(1.9, 4.0), 1.0),
+        Ok(())
+    );
+}
+
+#[test]
+fn time_scale_widens_upper_bounds_only() {
+    let transcript = parse(WAIT_AND_PRINT).unwrap();
+    // Slow machine: everything 60% late.
+    let late: Vec<_> = wait_and_print(1.6, 1.6, 1.7)
+        .into_iter()
+        .map(|mut l| {
+            l.at = l.at.mul_f64(1.5);
+            l
+        })
+        .collect();
+    assert!(check(&transcript, &late, &Exit::Code(0), None, 1.0).is_err());
+    assert_eq!(check(&transcript, &late, &Exit::Code(0), None, 2.0), Ok(()));
+    // Sequential results spread over 2 s: a scale of 2 does not excuse them.
+    let sequential = wait_and_print(1.001, 2.001, 3.001);
+    let got = check(&transcript, &sequential, &Exit::Code(0), None, 2.0).unwrap_err();
+    assert!(
+        got.iter()
+            .any(|f| matches!(f.kind, Kind::Spread { limit, .. } if limit == 1.0))
+    );
+    assert!(got.iter().any(
+        |f| matches!(f.kind, Kind::Window { window, .. } if window == Window { lo: 1.0, hi: 2.8 })
+    ));
+    // Early lines stay early however large the scale.
+    let early = wait_and_print(0.0, 0.0, 0.0);
+    let got = check(&transcript, &early, &Exit::Code(0), None, 100.0).unwrap_err();
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|f| matches!(f.kind, Kind::Window { .. })));
+}
+
+#[test]
+fn messages_name_what_went_wrong() {
+    let k = Kind::Window {
+        window: Window { lo: 1.0, hi: 2.8 },
+        after: 0.0015,
+        origin: Some(9),
+    };
+    assert_eq!(
+        k.to_string(),
+        "outside its window: arrived 0.002 s after the origin (line 9), window 1.000..2.800 s"
+    );
+    let k = Kind::Spread {
+        limit: 0.0,
+        actual: 0.000_012,
+    };
+    assert!(k.to_string().contains("over 12 µs, at most 0.000 s"), "{k}");
+    let k = Kind::Spread {
+        limit: 0.5,
+        actual: 2.0,
+    };
+    assert!(k.to_string().contains("over 2.000 s, at most 0.500 s"));
+    let k = Kind::Exit {
+        expected: 0,
+        actual: Exit::Code(101),
+    };
+    assert_eq!(
+        k.to_string(),
+        "wrong exit: expected exit code 0, got exit code 101"
+    );
+}
+
+#[test]
+fn lower_bounds_allow_for_a_late_origin_stamp() {
+    // The origin was stamped 30 ms after the demo's timers started: their lines look early.
+    let lines = wait_and_print(0.97, 0.97, 0.98);
+    assert_eq!(run(WAIT_AND_PRINT, &lines), Ok(()));
+    // Beyond the tolerance a line is early.
+    let lines = wait_and_print(0.9, 1.001, 1.001);
+    let got = failures(run(WAIT_AND_PRINT, &lines));
+    assert!(
+        matches!(got[..], [(Some(12), Some(7), Kind::Window { .. })]),
+        "{got:?}"
+    );
+}
