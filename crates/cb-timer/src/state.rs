@@ -90,7 +90,19 @@ impl StateCell {
 
     /// `Running -> Fired`, whether or not a cancel arrived meanwhile.
     pub(crate) fn finish(&self) {
-        self.0.store(FIRED, Ordering::Release);
+        self.leave_running(FIRED);
+    }
+
+    /// Moves a running timer (cancel requested or not) to `to`. A
+    /// compare-and-swap, not a store: every transition reads the one before
+    /// it, so a racing `cancel` is never overwritten unseen. (loom also
+    /// mis-orders plain stores against read-modify-writes: loom issue #254.)
+    fn leave_running(&self, to: u8) {
+        let mut current = RUNNING;
+        while let Err(actual) = self.swap_from(current, to) {
+            debug_assert!(actual & !CANCEL_REQUESTED == RUNNING, "not running: {actual}");
+            current = actual;
+        }
     }
 
     /// `Running -> Pending` for the next tick of a repeating timer, or
@@ -100,7 +112,7 @@ impl StateCell {
         match self.swap_from(RUNNING, PENDING) {
             Ok(()) => true,
             Err(_) => {
-                self.0.store(CANCELLED, Ordering::Release);
+                self.leave_running(CANCELLED);
                 false
             }
         }
