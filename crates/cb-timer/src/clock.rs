@@ -83,7 +83,10 @@ impl ManualClock {
         ManualClock {
             inner: Arc::new(ClockInner {
                 start: Instant::now(),
-                state: Mutex::new(ClockState { elapsed: Duration::ZERO, schedulers: Vec::new() }),
+                state: Mutex::new(ClockState {
+                    elapsed: Duration::ZERO,
+                    schedulers: Vec::new(),
+                }),
             }),
         }
     }
@@ -116,7 +119,10 @@ impl ManualClock {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -129,7 +135,10 @@ impl Default for ManualClock {
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.inner.state.try_lock() {
-            Ok(state) => f.debug_struct("ManualClock").field("elapsed", &state.elapsed).finish(),
+            Ok(state) => f
+                .debug_struct("ManualClock")
+                .field("elapsed", &state.elapsed)
+                .finish(),
             Err(_) => f.write_str("ManualClock { <locked> }"),
         }
     }

@@ -40,7 +40,8 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::AlreadyStarted => f.write_str("timer was already started"),
-            StartError::Spawn(_) => f.write_str("could not start the timer's thread"),
+            // Transparent: the spawn error describes the failure itself.
+            StartError::Spawn(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -49,7 +50,7 @@ impl Error for StartError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             StartError::AlreadyStarted => None,
-            StartError::Spawn(e) => Some(e),
+            StartError::Spawn(e) => e.source(),
         }
     }
 }

@@ -135,12 +135,18 @@ impl Scheduler {
 
     /// A [`Builder`] to name the thread, set a clock or a panic hook.
     pub fn builder() -> Builder {
-        Builder { name: "cb-timer".into(), clock: Clock::System, on_panic: None }
+        Builder {
+            name: "cb-timer".into(),
+            clock: Clock::System,
+            on_panic: None,
+        }
     }
 
     /// A handle that schedules on this scheduler without owning it.
     pub fn handle(&self) -> SchedulerHandle {
-        SchedulerHandle { shared: Arc::downgrade(&self.shared) }
+        SchedulerHandle {
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     /// Runs `callback` once `delay` has passed.
@@ -200,7 +206,9 @@ impl Scheduler {
 
 impl SchedulerHandle {
     fn live(&self) -> Option<Arc<Shared>> {
-        self.shared.upgrade().filter(|s| !s.shutdown.load(Ordering::Acquire))
+        self.shared
+            .upgrade()
+            .filter(|s| !s.shutdown.load(Ordering::Acquire))
     }
 
     /// Like [`Scheduler::after`].
@@ -321,7 +329,10 @@ impl Builder {
             clock.register(Arc::downgrade(&shared));
         }
         tracing::debug!(scheduler = %shared.name, "scheduler started");
-        Ok(Scheduler { shared, thread: Some(thread) })
+        Ok(Scheduler {
+            shared,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -352,7 +363,11 @@ impl Shared {
     }
 
     fn after<F: FnOnce() + Send + 'static>(self: &Arc<Self>, delay: Duration, f: F) -> TimerHandle {
-        let deadline = self.clock.now().checked_add(delay).map_or(NEVER, |d| self.tick(d));
+        let deadline = self
+            .clock
+            .now()
+            .checked_add(delay)
+            .map_or(NEVER, |d| self.tick(d));
         self.arm(Arc::new(task::once(self.next_id(), f)), deadline)
     }
 
@@ -367,9 +382,19 @@ impl Shared {
         missed: MissedTicks,
         f: F,
     ) -> TimerHandle {
-        assert!(!period.is_zero(), "cb-timer: a repeating timer needs a non-zero period");
-        let first = self.clock.now().checked_add(period).map_or(NEVER, |d| self.tick(d));
-        self.arm(Arc::new(task::repeating(self.next_id(), period, missed, f)), first)
+        assert!(
+            !period.is_zero(),
+            "cb-timer: a repeating timer needs a non-zero period"
+        );
+        let first = self
+            .clock
+            .now()
+            .checked_add(period)
+            .map_or(NEVER, |d| self.tick(d));
+        self.arm(
+            Arc::new(task::repeating(self.next_id(), period, missed, f)),
+            first,
+        )
     }
 
     fn arm(self: &Arc<Self>, task: Arc<dyn Task>, deadline: u64) -> TimerHandle {
@@ -409,7 +434,10 @@ impl Shared {
         fence(Ordering::SeqCst);
         let mut queue = self.lock();
         while running() {
-            queue = self.progress.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            queue = self
+                .progress
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
         }
         drop(queue);
         self.waiters.fetch_sub(1, Ordering::SeqCst);
@@ -426,7 +454,10 @@ impl Shared {
         let mut queue = self.lock();
         self.wake.notify_one();
         while queue.settled_at < target && !self.shutdown.load(Ordering::Acquire) {
-            queue = self.progress.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            queue = self
+                .progress
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
         }
         drop(queue);
         self.waiters.fetch_sub(1, Ordering::SeqCst);
@@ -464,13 +495,21 @@ impl Shared {
             if self.clock.is_manual() {
                 self.progress.notify_all();
             }
-            let next = queue.timers.first_key_value().map_or(NEVER, |(&(first, _), _)| first);
+            let next = queue
+                .timers
+                .first_key_value()
+                .map_or(NEVER, |(&(first, _), _)| first);
             queue.sleeping_until = next;
             queue = if next == NEVER || self.clock.is_manual() {
-                self.wake.wait(queue).unwrap_or_else(PoisonError::into_inner)
+                self.wake
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner)
             } else {
                 let sleep = Duration::from_nanos(next - now);
-                self.wake.wait_timeout(queue, sleep).unwrap_or_else(PoisonError::into_inner).0
+                self.wake
+                    .wait_timeout(queue, sleep)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
             };
             queue.sleeping_until = AWAKE;
         }
@@ -509,7 +548,11 @@ impl Shared {
         }
         if tracing::enabled!(tracing::Level::TRACE) {
             let late = Duration::from_nanos(self.now_tick().saturating_sub(deadline));
-            tracing::trace!(timer = header.id, late_us = late.as_micros() as u64, "timer fired");
+            tracing::trace!(
+                timer = header.id,
+                late_us = late.as_micros() as u64,
+                "timer fired"
+            );
         }
         match task.run() {
             Err(payload) => {
@@ -543,7 +586,10 @@ impl Shared {
         let message = payload_message(&*payload).unwrap_or("<non-string panic>");
         tracing::error!(timer = id, panic = %message, "timer callback panicked");
         if let Some(hook) = &self.on_panic {
-            let report = PanicReport { timer: TimerId(id), payload };
+            let report = PanicReport {
+                timer: TimerId(id),
+                payload,
+            };
             if run_caught(|| hook(report)).is_err() {
                 tracing::error!(timer = id, "the on_panic hook panicked");
             }
@@ -569,13 +615,17 @@ impl Drop for Scheduler {
 
 impl fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Scheduler").field("name", &self.shared.name).finish_non_exhaustive()
+        f.debug_struct("Scheduler")
+            .field("name", &self.shared.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl fmt::Debug for SchedulerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SchedulerHandle").field("live", &self.live().is_some()).finish()
+        f.debug_struct("SchedulerHandle")
+            .field("live", &self.live().is_some())
+            .finish()
     }
 }
 

@@ -100,7 +100,10 @@ impl StateCell {
     fn leave_running(&self, to: u8) {
         let mut current = RUNNING;
         while let Err(actual) = self.swap_from(current, to) {
-            debug_assert!(actual & !CANCEL_REQUESTED == RUNNING, "not running: {actual}");
+            debug_assert!(
+                actual & !CANCEL_REQUESTED == RUNNING,
+                "not running: {actual}"
+            );
             current = actual;
         }
     }
@@ -174,7 +177,14 @@ mod loom_models {
                 CancelOutcome::AlreadyCancelled => panic!("nobody else cancelled"),
             }
             let end = cell.get();
-            assert_eq!(end, if ran == 1 { TimerState::Fired } else { TimerState::Cancelled });
+            assert_eq!(
+                end,
+                if ran == 1 {
+                    TimerState::Fired
+                } else {
+                    TimerState::Cancelled
+                }
+            );
         });
     }
 

@@ -36,7 +36,10 @@ impl MissedTicks {
             MissedTicks::Skip if next > now => next,
             MissedTicks::Skip => {
                 let missed = (now - due) / period + 1;
-                missed.checked_mul(period).and_then(|d| due.checked_add(d)).unwrap_or(u64::MAX)
+                missed
+                    .checked_mul(period)
+                    .and_then(|d| due.checked_add(d))
+                    .unwrap_or(u64::MAX)
             }
             MissedTicks::Delay => now.saturating_add(period),
         }
@@ -62,7 +65,10 @@ pub(crate) trait Task: Send + Sync {
 }
 
 pub(crate) fn once<F: FnOnce() + Send + 'static>(id: u64, f: F) -> Callback<Option<F>> {
-    Callback { header: Header::new(id, None), f: Mutex::new(Some(f)) }
+    Callback {
+        header: Header::new(id, None),
+        f: Mutex::new(Some(f)),
+    }
 }
 
 pub(crate) fn repeating<F: FnMut() + Send + 'static>(
@@ -72,12 +78,20 @@ pub(crate) fn repeating<F: FnMut() + Send + 'static>(
     f: F,
 ) -> Callback<Option<Repeat<F>>> {
     let period = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
-    Callback { header: Header::new(id, Some((period, policy))), f: Mutex::new(Some(Repeat(f))) }
+    Callback {
+        header: Header::new(id, Some((period, policy))),
+        f: Mutex::new(Some(Repeat(f))),
+    }
 }
 
 impl Header {
     fn new(id: u64, repeat: Option<(u64, MissedTicks)>) -> Header {
-        Header { id, state: StateCell::new(), deadline: AtomicU64::new(u64::MAX), repeat }
+        Header {
+            id,
+            state: StateCell::new(),
+            deadline: AtomicU64::new(u64::MAX),
+            repeat,
+        }
     }
 }
 
@@ -147,6 +161,9 @@ mod tests {
         // Exactly on a missed tick, Skip moves past it.
         assert_eq!(MissedTicks::Skip.next(100, 120, 10), 130);
         // Overflow means never.
-        assert_eq!(MissedTicks::Skip.next(u64::MAX - 5, u64::MAX - 1, 10), u64::MAX);
+        assert_eq!(
+            MissedTicks::Skip.next(u64::MAX - 5, u64::MAX - 1, 10),
+            u64::MAX
+        );
     }
 }

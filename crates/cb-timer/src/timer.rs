@@ -1,6 +1,7 @@
 //! `Timer`: one thread per timer, the model of Python's `threading.Timer`.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
@@ -34,7 +35,7 @@ type Callback = Box<dyn FnOnce() + Send + 'static>;
 /// use cb_timer::Timer;
 ///
 /// let (tx, rx) = mpsc::channel();
-/// let mut timer = Timer::new(Duration::from_millis(20), move || tx.send("fired").unwrap());
+/// let timer = Timer::new(Duration::from_millis(20), move || tx.send("fired").unwrap());
 /// timer.start()?;
 /// // `start` returned at once; the callback runs on the timer's thread.
 /// assert_eq!(rx.recv()?, "fired");
@@ -47,7 +48,11 @@ pub struct Timer {
     shared: Arc<Shared>,
 }
 
+/// Numbers `Timer`s for their thread names and `tracing` events.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
 struct Shared {
+    id: u64,
     state: StateCell,
     inner: Mutex<Inner>,
     changed: Condvar,
@@ -74,6 +79,7 @@ impl Timer {
         Timer {
             delay,
             shared: Arc::new(Shared {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 state: StateCell::new(),
                 inner: Mutex::new(Inner {
                     callback: Some(Box::new(callback)),
@@ -92,14 +98,14 @@ impl Timer {
         self.delay
     }
 
-    /// Starts the timer's thread and returns at once.
+    /// Starts the timer's thread, named `cb-timer-N`, and returns at once.
     ///
     /// # Errors
     ///
     /// [`StartError::AlreadyStarted`] on a second call, and
     /// [`StartError::Spawn`] if the operating system refuses a new thread (the
     /// timer then keeps its callback and `start` may be tried again).
-    pub fn start(&mut self) -> Result<(), StartError> {
+    pub fn start(&self) -> Result<(), StartError> {
         let mut inner = self.shared.lock();
         if inner.started {
             return Err(StartError::AlreadyStarted);
@@ -107,15 +113,15 @@ impl Timer {
         let deadline = Instant::now().checked_add(self.delay);
         let shared = Arc::clone(&self.shared);
         let handle = thread::Builder::new()
-            .name("cb-timer".into())
+            .name(format!("cb-timer-{}", self.shared.id))
             .spawn(move || shared.run(deadline))
             .map_err(|e| {
-                tracing::error!(error = %e, "could not spawn a timer thread");
+                tracing::error!(timer = self.shared.id, error = %e, "could not spawn a timer thread");
                 SpawnError(e)
             })?;
         inner.started = true;
         inner.thread = Some(handle.thread().id());
-        tracing::trace!(delay = ?self.delay, "timer thread armed");
+        tracing::trace!(timer = self.shared.id, delay = ?self.delay, "timer thread armed");
         Ok(())
     }
 
@@ -127,7 +133,7 @@ impl Timer {
     pub fn cancel(&self) -> CancelOutcome {
         let outcome = self.shared.state.cancel();
         if outcome.stopped_it() {
-            tracing::debug!("timer thread cancelled");
+            tracing::debug!(timer = self.shared.id, "timer thread cancelled");
             // Take the lock so a thread between its check and its wait
             // cannot miss the notification.
             let mut inner = self.shared.lock();
@@ -205,7 +211,9 @@ impl Shared {
     }
 
     fn wait<'a>(&self, guard: MutexGuard<'a, Inner>) -> MutexGuard<'a, Inner> {
-        self.changed.wait(guard).unwrap_or_else(PoisonError::into_inner)
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn wait_timeout<'a>(&self, guard: MutexGuard<'a, Inner>, d: Duration) -> MutexGuard<'a, Inner> {
@@ -238,11 +246,17 @@ impl Shared {
         if let Some(callback) = callback.filter(|_| self.state.try_start()) {
             if let Some(deadline) = deadline {
                 let late = deadline.elapsed();
-                tracing::trace!(late_us = late.as_micros() as u64, "timer thread fired");
+                tracing::trace!(
+                    timer = self.id,
+                    late_us = late.as_micros() as u64,
+                    "timer thread fired"
+                );
             }
             if let Err(payload) = run_caught(callback) {
-                let msg = payload_message(&*payload).unwrap_or("<non-string panic>").to_owned();
-                tracing::error!(panic = %msg, "timer callback panicked");
+                let msg = payload_message(&*payload)
+                    .unwrap_or("<non-string panic>")
+                    .to_owned();
+                tracing::error!(timer = self.id, panic = %msg, "timer callback panicked");
                 panic = Some(msg);
             }
             self.state.finish();

@@ -57,7 +57,7 @@ pub fn async_network_request<F>(number: i32, on_done: F) -> Result<Timer, StartE
 where
     F: FnOnce(Response) + Send + 'static,
 {
-    let mut timer = Timer::new(DELAY, move || {
+    let timer = Timer::new(DELAY, move || {
         let response = Response::for_number(number);
         tracing::debug!(%response, "request done");
         on_done(response);

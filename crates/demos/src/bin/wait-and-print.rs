@@ -16,7 +16,7 @@ fn sync_wait_and_print(msg: &str) {
 /// Returns at once; a timer prints `msg` a second later on its own thread.
 fn async_wait_and_print(msg: &str) -> Result<Timer, StartError> {
     let msg = msg.to_owned();
-    let mut timer = Timer::new(DELAY, move || println!("{msg}"));
+    let timer = Timer::new(DELAY, move || println!("{msg}"));
     timer.start()?;
     Ok(timer)
 }
