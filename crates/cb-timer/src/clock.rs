@@ -108,9 +108,8 @@ impl ManualClock {
             state.schedulers.retain(|s| s.strong_count() > 0);
             state.schedulers.iter().filter_map(Weak::upgrade).collect()
         };
-        let now = self.now();
         for scheduler in schedulers {
-            scheduler.settle(now);
+            scheduler.settle();
         }
     }
 

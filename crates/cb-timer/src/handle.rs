@@ -51,7 +51,7 @@ impl TimerHandle {
         let outcome = self.task.header().state.cancel();
         if outcome.stopped_it() {
             if let Some(scheduler) = self.scheduler.upgrade() {
-                scheduler.remove(&*self.task);
+                scheduler.note_cancelled();
             }
             self.task.discard_callback();
             tracing::debug!(timer = self.task.header().id, "timer cancelled");

@@ -8,6 +8,7 @@ mod error;
 mod global;
 mod handle;
 mod panic;
+mod queue;
 mod scheduler;
 mod state;
 mod sync;

@@ -1,9 +1,7 @@
 //! `Scheduler`: one background thread that runs any number of timers.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::mem;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
@@ -12,6 +10,7 @@ use crate::clock::{Clock, ManualClock};
 use crate::error::{ScheduleError, SpawnError};
 use crate::handle::{TimerHandle, TimerId};
 use crate::panic::{PanicReport, payload_message, run_caught};
+use crate::queue::{DeadlineQueue, Due};
 use crate::task::{self, MissedTicks, Task};
 
 /// A deadline that never comes: `Duration::MAX`, or a time past what
@@ -114,13 +113,13 @@ pub(crate) struct Shared {
 }
 
 struct Queue {
-    /// Keyed by (deadline, id): ids grow, so equal deadlines keep the order
-    /// they were scheduled in.
-    timers: BTreeMap<(u64, u64), Arc<dyn Task>>,
+    timers: DeadlineQueue,
     /// The deadline the worker sleeps until (`AWAKE`, or `NEVER` for none).
     sleeping_until: u64,
-    /// The last time at which the worker had nothing left due.
-    settled_at: u64,
+    /// How many times the worker found nothing due. It reads the clock and
+    /// settles within one hold of the lock, so a count that moved since a
+    /// caller took the lock means a pass that saw the caller's time.
+    settled: u64,
 }
 
 impl Scheduler {
@@ -195,7 +194,7 @@ impl Scheduler {
 
     /// The number of timers waiting in the queue.
     pub fn pending(&self) -> usize {
-        self.shared.lock().timers.len()
+        self.shared.lock().timers.pending()
     }
 
     /// The current time on this scheduler's clock.
@@ -307,9 +306,9 @@ impl Builder {
             name: self.name,
             clock: self.clock,
             queue: Mutex::new(Queue {
-                timers: BTreeMap::new(),
+                timers: DeadlineQueue::default(),
                 sleeping_until: AWAKE,
-                settled_at: 0,
+                settled: 0,
             }),
             wake: Condvar::new(),
             progress: Condvar::new(),
@@ -398,26 +397,30 @@ impl Shared {
     }
 
     fn arm(self: &Arc<Self>, task: Arc<dyn Task>, deadline: u64) -> TimerHandle {
-        let header = task.header();
-        let id = header.id;
-        header.deadline.store(deadline, Ordering::Relaxed);
-        if deadline != NEVER {
-            let mut queue = self.lock();
-            queue.timers.insert((deadline, id), Arc::clone(&task));
+        let id = task.header().id;
+        // A timer that never fires is queued too (last, at `NEVER`), so that
+        // dropping the scheduler discards it like any other.
+        let mut queue = self.lock();
+        if self.shutdown.load(Ordering::Acquire) {
+            // Lost a race with `Drop`, which sets the flag under this lock
+            // before the worker's final sweep: discard it as that sweep would.
+            drop(queue);
+            self.discard(std::iter::once(Arc::clone(&task)));
+        } else {
+            queue.timers.push(deadline, Arc::clone(&task));
             if deadline < queue.sleeping_until {
                 self.wake.notify_one();
             }
+            drop(queue);
         }
         tracing::trace!(timer = id, deadline_ns = deadline, "timer armed");
         TimerHandle::new(task, Arc::downgrade(self))
     }
 
-    /// Takes a cancelled timer out of the queue, so its callback is freed now
-    /// rather than at its deadline.
-    pub(crate) fn remove(&self, task: &dyn Task) {
-        let header = task.header();
-        let key = (header.deadline.load(Ordering::Relaxed), header.id);
-        let removed = self.lock().timers.remove(&key);
+    /// Tells the queue that one of its timers was cancelled, so that it
+    /// compacts once cancelled timers pile up.
+    pub(crate) fn note_cancelled(&self) {
+        let removed = self.lock().timers.note_cancelled();
         drop(removed); // outside the lock: dropping may run user code
     }
 
@@ -428,10 +431,10 @@ impl Shared {
             return;
         }
         let running = || task.header().state.get() == crate::TimerState::Running;
+        // Sequentially consistent, like the state change and the check in
+        // `notify_progress`: either we see the callback finished, or the
+        // worker sees us waiting and notifies.
         self.waiters.fetch_add(1, Ordering::SeqCst);
-        // Pairs with the fence in `notify_progress`: either we see the
-        // callback finished, or the worker sees us waiting and notifies.
-        fence(Ordering::SeqCst);
         let mut queue = self.lock();
         while running() {
             queue = self
@@ -444,16 +447,16 @@ impl Shared {
     }
 
     /// For [`ManualClock::advance`]: waits until the worker has run
-    /// everything due at `now`.
-    pub(crate) fn settle(&self, now: Instant) {
+    /// everything due at the clock's time of this call.
+    pub(crate) fn settle(&self) {
         if self.on_worker() {
             return;
         }
-        let target = self.tick(now);
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut queue = self.lock();
+        let seen = queue.settled;
         self.wake.notify_one();
-        while queue.settled_at < target && !self.shutdown.load(Ordering::Acquire) {
+        while queue.settled == seen && !self.shutdown.load(Ordering::Acquire) {
             queue = self
                 .progress
                 .wait(queue)
@@ -464,7 +467,6 @@ impl Shared {
     }
 
     fn notify_progress(&self) {
-        fence(Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
             let _queue = self.lock();
             self.progress.notify_all();
@@ -476,14 +478,7 @@ impl Shared {
         let mut queue = self.lock();
         while !self.shutdown.load(Ordering::Acquire) {
             let now = self.now_tick();
-            let due = match queue.timers.first_key_value() {
-                Some((&(first, _), _)) if first <= now => {
-                    let later = queue.timers.split_off(&(now.saturating_add(1), 0));
-                    mem::replace(&mut queue.timers, later)
-                }
-                _ => BTreeMap::new(),
-            };
-            if !due.is_empty() {
+            if let Some(due) = queue.timers.take_due(now) {
                 queue.sleeping_until = AWAKE;
                 drop(queue);
                 self.run_due(due, now);
@@ -491,14 +486,11 @@ impl Shared {
                 continue;
             }
 
-            queue.settled_at = now;
+            queue.settled += 1;
             if self.clock.is_manual() {
                 self.progress.notify_all();
             }
-            let next = queue
-                .timers
-                .first_key_value()
-                .map_or(NEVER, |(&(first, _), _)| first);
+            let next = queue.timers.first_deadline().unwrap_or(NEVER);
             queue.sleeping_until = next;
             queue = if next == NEVER || self.clock.is_manual() {
                 self.wake
@@ -514,16 +506,15 @@ impl Shared {
             queue.sleeping_until = AWAKE;
         }
 
-        let rest = mem::take(&mut queue.timers);
+        let rest = queue.timers.take_all();
         drop(queue);
-        self.discard(rest.into_values());
+        self.discard(rest.map(|(_, task)| task));
         self.notify_progress();
         tracing::debug!(scheduler = %self.name, "scheduler stopped");
     }
 
-    fn run_due(&self, due: BTreeMap<(u64, u64), Arc<dyn Task>>, now: u64) {
-        let mut due = due.into_iter();
-        for ((deadline, _), task) in due.by_ref() {
+    fn run_due(&self, mut due: Due, now: u64) {
+        for (deadline, task) in due.by_ref() {
             if self.shutdown.load(Ordering::Acquire) {
                 self.discard(std::iter::once(task));
                 break;
@@ -560,21 +551,14 @@ impl Shared {
                 header.state.finish();
                 task.discard_callback();
             }
-            Ok(()) => match header.repeat {
+            Ok(()) => match task.repeat() {
                 None => header.state.finish(),
                 Some((period, missed)) => {
                     let next = missed.next(deadline, now.max(self.now_tick()), period);
-                    let mut queue = self.lock();
-                    // Re-arm under the lock: a `cancel` that sees `Pending`
-                    // then finds the entry to remove.
                     if header.state.rearm() {
-                        header.deadline.store(next, Ordering::Relaxed);
-                        if next != NEVER {
-                            queue.timers.insert((next, header.id), Arc::clone(&task));
-                        }
+                        self.lock().timers.push(next, Arc::clone(&task));
                     } else {
-                        drop(queue);
-                        task.discard_callback();
+                        task.discard_callback(); // cancelled while it ran
                     }
                 }
             },

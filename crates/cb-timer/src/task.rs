@@ -2,7 +2,6 @@
 //! callback in one allocation.
 
 use std::any::Any;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -51,13 +50,12 @@ impl MissedTicks {
 pub(crate) struct Header {
     pub(crate) id: u64,
     pub(crate) state: StateCell,
-    /// The current deadline, so that `cancel` can find the queue entry.
-    pub(crate) deadline: AtomicU64,
-    pub(crate) repeat: Option<(u64, MissedTicks)>,
 }
 
 pub(crate) trait Task: Send + Sync {
     fn header(&self) -> &Header;
+    /// The period (in ticks) and missed-tick policy of a repeating timer.
+    fn repeat(&self) -> Option<(u64, MissedTicks)>;
     /// Runs the callback once; `Err` carries its panic.
     fn run(&self) -> Result<(), Box<dyn Any + Send>>;
     /// Drops the callback without running it.
@@ -66,7 +64,7 @@ pub(crate) trait Task: Send + Sync {
 
 pub(crate) fn once<F: FnOnce() + Send + 'static>(id: u64, f: F) -> Callback<Option<F>> {
     Callback {
-        header: Header::new(id, None),
+        header: Header::new(id),
         f: Mutex::new(Some(f)),
     }
 }
@@ -79,18 +77,16 @@ pub(crate) fn repeating<F: FnMut() + Send + 'static>(
 ) -> Callback<Option<Repeat<F>>> {
     let period = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
     Callback {
-        header: Header::new(id, Some((period, policy))),
-        f: Mutex::new(Some(Repeat(f))),
+        header: Header::new(id),
+        f: Mutex::new(Some(Repeat { f, period, policy })),
     }
 }
 
 impl Header {
-    fn new(id: u64, repeat: Option<(u64, MissedTicks)>) -> Header {
+    fn new(id: u64) -> Header {
         Header {
             id,
             state: StateCell::new(),
-            deadline: AtomicU64::new(u64::MAX),
-            repeat,
         }
     }
 }
@@ -103,12 +99,20 @@ pub(crate) struct Callback<F> {
     f: Mutex<F>,
 }
 
-/// Marks a repeating callback, which stays in place after a run.
-pub(crate) struct Repeat<F>(F);
+/// A repeating callback, which stays in place after a run.
+pub(crate) struct Repeat<F> {
+    f: F,
+    period: u64,
+    policy: MissedTicks,
+}
 
 impl<F: FnOnce() + Send + 'static> Task for Callback<Option<F>> {
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn repeat(&self) -> Option<(u64, MissedTicks)> {
+        None
     }
 
     fn run(&self) -> Result<(), Box<dyn Any + Send>> {
@@ -130,10 +134,15 @@ impl<F: FnMut() + Send + 'static> Task for Callback<Option<Repeat<F>>> {
         &self.header
     }
 
+    fn repeat(&self) -> Option<(u64, MissedTicks)> {
+        let slot = self.f.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|r| (r.period, r.policy))
+    }
+
     fn run(&self) -> Result<(), Box<dyn Any + Send>> {
         let mut slot = self.f.lock().unwrap_or_else(PoisonError::into_inner);
         match slot.as_mut() {
-            Some(Repeat(f)) => run_caught(f),
+            Some(Repeat { f, .. }) => run_caught(f),
             None => Ok(()),
         }
     }
