@@ -101,16 +101,42 @@ impl ManualClock {
     ///
     /// Called from a callback of one of those schedulers, it does not wait
     /// for that scheduler (which is busy running the caller).
+    ///
+    /// The clock stops at the latest time an [`Instant`] can hold, so
+    /// `advance(Duration::MAX)` means "to the end of time": every timer with
+    /// a deadline runs, and only the ones that never fire stay pending.
     pub fn advance(&self, by: Duration) {
         let schedulers: Vec<Arc<Shared>> = {
             let mut state = self.lock();
-            state.elapsed += by;
+            state.elapsed = self.saturating_elapsed(state.elapsed, by);
             state.schedulers.retain(|s| s.strong_count() > 0);
             state.schedulers.iter().filter_map(Weak::upgrade).collect()
         };
         for scheduler in schedulers {
             scheduler.settle();
         }
+    }
+
+    /// `elapsed + by`, or the largest elapsed time that still gives a
+    /// representable `Instant`.
+    fn saturating_elapsed(&self, elapsed: Duration, by: Duration) -> Duration {
+        let start = self.inner.start;
+        let wanted = elapsed.saturating_add(by);
+        if start.checked_add(wanted).is_some() {
+            return wanted;
+        }
+        // `Instant`'s range is platform-specific; find its end by bisection
+        // (about a hundred steps, once per clock that reaches it).
+        let (mut fits, mut overflows) = (elapsed, wanted);
+        while overflows - fits > Duration::from_nanos(1) {
+            let middle = fits + (overflows - fits) / 2;
+            if start.checked_add(middle).is_some() {
+                fits = middle;
+            } else {
+                overflows = middle;
+            }
+        }
+        fits
     }
 
     pub(crate) fn register(&self, scheduler: Weak<Shared>) {

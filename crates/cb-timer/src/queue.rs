@@ -7,6 +7,16 @@ use std::sync::Arc;
 
 use crate::task::Task;
 
+/// A point in a scheduler's time: nanoseconds since the scheduler started.
+///
+/// 128 bits hold every `Instant` a platform can represent, so a deadline far
+/// in the future is still a deadline, and only [`NEVER`] means never.
+pub(crate) type Tick = u128;
+
+/// A deadline that never comes: `Duration::MAX`, or a time past what
+/// `Instant` can hold. No clock reaches it.
+pub(crate) const NEVER: Tick = Tick::MAX;
+
 /// Timers keyed by deadline (nanoseconds since the scheduler's epoch).
 ///
 /// Timers that share a deadline share one bucket, so scheduling many timers
@@ -19,7 +29,7 @@ use crate::task::Task;
 /// cancel.
 #[derive(Default)]
 pub(crate) struct DeadlineQueue {
-    buckets: BTreeMap<u64, Bucket>,
+    buckets: BTreeMap<Tick, Bucket>,
     /// Entries in `buckets`, tombstones included.
     len: usize,
     tombstones: usize,
@@ -33,7 +43,7 @@ enum Bucket {
 }
 
 impl DeadlineQueue {
-    pub(crate) fn push(&mut self, deadline: u64, task: Arc<dyn Task>) {
+    pub(crate) fn push(&mut self, deadline: Tick, task: Arc<dyn Task>) {
         self.len += 1;
         match self.buckets.get_mut(&deadline) {
             None => {
@@ -49,14 +59,14 @@ impl DeadlineQueue {
     }
 
     /// The earliest deadline, if any timer is queued.
-    pub(crate) fn first_deadline(&self) -> Option<u64> {
+    pub(crate) fn first_deadline(&self) -> Option<Tick> {
         self.buckets
             .first_key_value()
             .map(|(&deadline, _)| deadline)
     }
 
     /// Takes every timer due at `now`, in firing order; `None` if none is.
-    pub(crate) fn take_due(&mut self, now: u64) -> Option<Due> {
+    pub(crate) fn take_due(&mut self, now: Tick) -> Option<Due> {
         if self.first_deadline()? > now {
             return None;
         }
@@ -76,7 +86,7 @@ impl DeadlineQueue {
         self.taken(all)
     }
 
-    fn taken(&mut self, buckets: BTreeMap<u64, Bucket>) -> Due {
+    fn taken(&mut self, buckets: BTreeMap<Tick, Bucket>) -> Due {
         self.len -= buckets.values().map(Bucket::len).sum::<usize>();
         // Tombstones leave with their buckets unseen; the count only decides
         // when to compact, so an estimate capped by the length is enough.
@@ -117,7 +127,7 @@ impl DeadlineQueue {
         removed
     }
 
-    fn push_kept(&mut self, deadline: u64, task: Arc<dyn Task>) {
+    fn push_kept(&mut self, deadline: Tick, task: Arc<dyn Task>) {
         self.len -= 1; // `push` counts it again
         self.push(deadline, task);
     }
@@ -162,15 +172,15 @@ impl Iterator for BucketIter {
 
 /// Timers taken from the queue with their deadlines, in firing order.
 pub(crate) struct Due {
-    buckets: btree_map::IntoIter<u64, Bucket>,
-    deadline: u64,
+    buckets: btree_map::IntoIter<Tick, Bucket>,
+    deadline: Tick,
     current: BucketIter,
 }
 
 impl Iterator for Due {
-    type Item = (u64, Arc<dyn Task>);
+    type Item = (Tick, Arc<dyn Task>);
 
-    fn next(&mut self) -> Option<(u64, Arc<dyn Task>)> {
+    fn next(&mut self) -> Option<(Tick, Arc<dyn Task>)> {
         loop {
             if let Some(task) = self.current.next() {
                 return Some((self.deadline, task));

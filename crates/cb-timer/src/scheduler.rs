@@ -10,15 +10,12 @@ use crate::clock::{Clock, ManualClock};
 use crate::error::{ScheduleError, SpawnError};
 use crate::handle::{TimerHandle, TimerId};
 use crate::panic::{PanicReport, payload_message, run_caught};
-use crate::queue::{DeadlineQueue, Due};
+use crate::queue::{DeadlineQueue, Due, NEVER, Tick};
 use crate::task::{self, MissedTicks, Task};
 
-/// A deadline that never comes: `Duration::MAX`, or a time past what
-/// `Instant` can hold.
-pub(crate) const NEVER: u64 = u64::MAX;
 /// `sleeping_until` while the worker is awake and will look at the queue
 /// again without being told.
-const AWAKE: u64 = 0;
+const AWAKE: Tick = 0;
 
 type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
 
@@ -115,7 +112,7 @@ pub(crate) struct Shared {
 struct Queue {
     timers: DeadlineQueue,
     /// The deadline the worker sleeps until (`AWAKE`, or `NEVER` for none).
-    sleeping_until: u64,
+    sleeping_until: Tick,
     /// How many times the worker found nothing due. It reads the clock and
     /// settles within one hold of the lock, so a count that moved since a
     /// caller took the lock means a pass that saw the caller's time.
@@ -342,14 +339,14 @@ impl Shared {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn tick(&self, at: Instant) -> u64 {
+    fn tick(&self, at: Instant) -> Tick {
         match at.checked_duration_since(self.epoch) {
             None => 0,
-            Some(since) => u64::try_from(since.as_nanos()).unwrap_or(NEVER),
+            Some(since) => since.as_nanos(),
         }
     }
 
-    fn now_tick(&self) -> u64 {
+    fn now_tick(&self) -> Tick {
         self.tick(self.clock.now())
     }
 
@@ -396,7 +393,7 @@ impl Shared {
         )
     }
 
-    fn arm(self: &Arc<Self>, task: Arc<dyn Task>, deadline: u64) -> TimerHandle {
+    fn arm(self: &Arc<Self>, task: Arc<dyn Task>, deadline: Tick) -> TimerHandle {
         let id = task.header().id;
         // A timer that never fires is queued too (last, at `NEVER`), so that
         // dropping the scheduler discards it like any other.
@@ -497,7 +494,7 @@ impl Shared {
                     .wait(queue)
                     .unwrap_or_else(PoisonError::into_inner)
             } else {
-                let sleep = Duration::from_nanos(next - now);
+                let sleep = Duration::from_nanos(u64::try_from(next - now).unwrap_or(u64::MAX));
                 self.wake
                     .wait_timeout(queue, sleep)
                     .unwrap_or_else(PoisonError::into_inner)
@@ -513,7 +510,7 @@ impl Shared {
         tracing::debug!(scheduler = %self.name, "scheduler stopped");
     }
 
-    fn run_due(&self, mut due: Due, now: u64) {
+    fn run_due(&self, mut due: Due, now: Tick) {
         for (deadline, task) in due.by_ref() {
             if self.shutdown.load(Ordering::Acquire) {
                 self.discard(std::iter::once(task));
@@ -532,16 +529,16 @@ impl Shared {
         }
     }
 
-    fn fire(&self, task: Arc<dyn Task>, deadline: u64, now: u64) {
+    fn fire(&self, task: Arc<dyn Task>, deadline: Tick, now: Tick) {
         let header = task.header();
         if !header.state.try_start() {
             return; // cancelled after it was taken from the queue
         }
         if tracing::enabled!(tracing::Level::TRACE) {
-            let late = Duration::from_nanos(self.now_tick().saturating_sub(deadline));
+            let late = self.now_tick().saturating_sub(deadline);
             tracing::trace!(
                 timer = header.id,
-                late_us = late.as_micros() as u64,
+                late_us = u64::try_from(late / 1_000).unwrap_or(u64::MAX),
                 "timer fired"
             );
         }

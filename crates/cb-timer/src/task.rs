@@ -6,6 +6,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::panic::run_caught;
+use crate::queue::{NEVER, Tick};
 use crate::state::StateCell;
 
 /// What a repeating timer does when its callback ran late and one or more
@@ -27,8 +28,8 @@ pub enum MissedTicks {
 
 impl MissedTicks {
     /// The deadline after a tick that was due at `due` and ran at `now`
-    /// (all in the scheduler's ticks, nanoseconds). `u64::MAX` means never.
-    pub(crate) fn next(self, due: u64, now: u64, period: u64) -> u64 {
+    /// (all in the scheduler's ticks, nanoseconds). [`NEVER`] means never.
+    pub(crate) fn next(self, due: Tick, now: Tick, period: Tick) -> Tick {
         let next = due.saturating_add(period);
         match self {
             MissedTicks::Burst => next,
@@ -38,7 +39,7 @@ impl MissedTicks {
                 missed
                     .checked_mul(period)
                     .and_then(|d| due.checked_add(d))
-                    .unwrap_or(u64::MAX)
+                    .unwrap_or(NEVER)
             }
             MissedTicks::Delay => now.saturating_add(period),
         }
@@ -55,7 +56,7 @@ pub(crate) struct Header {
 pub(crate) trait Task: Send + Sync {
     fn header(&self) -> &Header;
     /// The period (in ticks) and missed-tick policy of a repeating timer.
-    fn repeat(&self) -> Option<(u64, MissedTicks)>;
+    fn repeat(&self) -> Option<(Tick, MissedTicks)>;
     /// Runs the callback once; `Err` carries its panic.
     fn run(&self) -> Result<(), Box<dyn Any + Send>>;
     /// Drops the callback without running it.
@@ -75,7 +76,7 @@ pub(crate) fn repeating<F: FnMut() + Send + 'static>(
     policy: MissedTicks,
     f: F,
 ) -> Callback<Option<Repeat<F>>> {
-    let period = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
+    let period = period.as_nanos();
     Callback {
         header: Header::new(id),
         f: Mutex::new(Some(Repeat { f, period, policy })),
@@ -102,7 +103,7 @@ pub(crate) struct Callback<F> {
 /// A repeating callback, which stays in place after a run.
 pub(crate) struct Repeat<F> {
     f: F,
-    period: u64,
+    period: Tick,
     policy: MissedTicks,
 }
 
@@ -111,7 +112,7 @@ impl<F: FnOnce() + Send + 'static> Task for Callback<Option<F>> {
         &self.header
     }
 
-    fn repeat(&self) -> Option<(u64, MissedTicks)> {
+    fn repeat(&self) -> Option<(Tick, MissedTicks)> {
         None
     }
 
@@ -134,7 +135,7 @@ impl<F: FnMut() + Send + 'static> Task for Callback<Option<Repeat<F>>> {
         &self.header
     }
 
-    fn repeat(&self) -> Option<(u64, MissedTicks)> {
+    fn repeat(&self) -> Option<(Tick, MissedTicks)> {
         let slot = self.f.lock().unwrap_or_else(PoisonError::into_inner);
         slot.as_ref().map(|r| (r.period, r.policy))
     }
@@ -155,7 +156,7 @@ impl<F: FnMut() + Send + 'static> Task for Callback<Option<Repeat<F>>> {
 
 #[cfg(test)]
 mod tests {
-    use super::MissedTicks;
+    use super::{MissedTicks, NEVER};
 
     #[test]
     fn missed_tick_policies() {
@@ -170,9 +171,6 @@ mod tests {
         // Exactly on a missed tick, Skip moves past it.
         assert_eq!(MissedTicks::Skip.next(100, 120, 10), 130);
         // Overflow means never.
-        assert_eq!(
-            MissedTicks::Skip.next(u64::MAX - 5, u64::MAX - 1, 10),
-            u64::MAX
-        );
+        assert_eq!(MissedTicks::Skip.next(NEVER - 5, NEVER - 1, 10), NEVER);
     }
 }

@@ -1,0 +1,190 @@
+//! Shared helpers for the behaviour tests: a recorder of events, a drop
+//! guard, polling with a deadline, and a tiny pseudo-random generator.
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cb_timer::{ManualClock, Scheduler};
+
+/// `n` milliseconds.
+pub(crate) fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// `n` seconds.
+pub(crate) fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// How long a test waits for something that should happen "promptly" before
+/// it calls it a failure. Generous: this is a hang detector, not a speed test.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
+
+/// A scheduler on a fresh [`ManualClock`].
+pub(crate) fn manual() -> (ManualClock, Scheduler) {
+    let clock = ManualClock::new();
+    let scheduler = Scheduler::builder()
+        .name("cb-timer-test")
+        .clock(clock.clone())
+        .build()
+        .expect("spawn the scheduler thread");
+    (clock, scheduler)
+}
+
+/// Collects events from any thread, each with the real time it happened.
+#[derive(Debug)]
+pub(crate) struct Recorder<T> {
+    events: Arc<Mutex<Vec<(T, Instant)>>>,
+}
+
+impl<T> Clone for Recorder<T> {
+    fn clone(&self) -> Self {
+        Recorder {
+            events: Arc::clone(&self.events),
+        }
+    }
+}
+
+impl<T: Clone + Send + 'static> Recorder<T> {
+    pub(crate) fn new() -> Self {
+        Recorder {
+            events: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(T, Instant)>> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records `value` now.
+    pub(crate) fn record(&self, value: T) {
+        let now = Instant::now();
+        self.lock().push((value, now));
+    }
+
+    /// A callback that records `value` when called.
+    pub(crate) fn recording(&self, value: T) -> impl FnOnce() + Send + 'static {
+        let recorder = self.clone();
+        move || recorder.record(value)
+    }
+
+    /// The values recorded so far, in order.
+    pub(crate) fn values(&self) -> Vec<T> {
+        self.lock().iter().map(|(v, _)| v.clone()).collect()
+    }
+
+    /// The events recorded so far, with their times.
+    pub(crate) fn events(&self) -> Vec<(T, Instant)> {
+        self.lock().clone()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Waits until at least `n` events were recorded; false after `timeout`.
+    pub(crate) fn wait_for(&self, n: usize, timeout: Duration) -> bool {
+        wait_until(timeout, || self.len() >= n)
+    }
+}
+
+/// Polls `condition` until it holds (true) or `timeout` passes (false).
+pub(crate) fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Sets its flag when dropped: capture one in a callback to see when the
+/// callback (and everything it owns) is dropped.
+#[derive(Debug)]
+pub(crate) struct DropGuard(Arc<AtomicBool>);
+
+/// Whether the matching [`DropGuard`] was dropped.
+#[derive(Clone, Debug)]
+pub(crate) struct DropFlag(Arc<AtomicBool>);
+
+pub(crate) fn drop_guard() -> (DropGuard, DropFlag) {
+    let flag = Arc::new(AtomicBool::new(false));
+    (DropGuard(Arc::clone(&flag)), DropFlag(flag))
+}
+
+impl DropGuard {
+    /// Does nothing; lets a `move` closure capture the whole guard.
+    pub(crate) fn touch(&self) {}
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl DropFlag {
+    pub(crate) fn dropped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A shared flag a callback sets.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Flag(Arc<AtomicBool>);
+
+impl Flag {
+    pub(crate) fn new() -> Self {
+        Flag::default()
+    }
+
+    pub(crate) fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// xorshift64: deterministic "random" numbers without a dependency.
+#[derive(Clone, Debug)]
+pub(crate) struct XorShift(u64);
+
+impl XorShift {
+    pub(crate) fn new(seed: u64) -> Self {
+        // Zero is the one state xorshift cannot leave.
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number in `0..n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// A Fisher–Yates shuffle.
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
