@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cb_timer::{CancelOutcome, Scheduler, Timer, TimerHandle, TimerState};
-use helpers::{Flag, PATIENCE, drop_guard, manual, ms, secs, wait_until};
+use helpers::{Flag, PATIENCE, drop_guard, manual, ms, secs, slow_callback, wait_until};
 
 #[test]
 fn cancel_before_it_runs_stops_it_and_drops_the_callback_at_once() {
@@ -98,16 +98,8 @@ fn cancelling_twice_returns_already_cancelled() {
 #[test]
 fn cancel_and_wait_returns_only_after_the_running_callback_returned() {
     let scheduler = Scheduler::new().unwrap();
-    let (started_tx, started_rx) = mpsc::channel();
-    let finished = Flag::new();
-    let handle = scheduler.after(Duration::ZERO, {
-        let finished = finished.clone();
-        move || {
-            started_tx.send(()).unwrap();
-            thread::sleep(ms(50));
-            finished.set();
-        }
-    });
+    let (started_rx, finished, callback) = slow_callback(ms(50));
+    let handle = scheduler.after(Duration::ZERO, callback);
     started_rx.recv_timeout(PATIENCE).expect("callback started");
     let before = Instant::now();
     assert_eq!(handle.cancel_and_wait(), CancelOutcome::Running);

@@ -5,11 +5,10 @@ mod helpers;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
-use std::thread;
 use std::time::Duration;
 
 use cb_timer::{CancelOutcome, MissedTicks, Scheduler, Timer, TimerState};
-use helpers::{Flag, PATIENCE, drop_guard, manual, ms, secs};
+use helpers::{Flag, PATIENCE, drop_guard, manual, ms, secs, slow_callback};
 
 #[test]
 fn dropping_a_timer_handle_does_not_cancel_it() {
@@ -112,16 +111,8 @@ fn dropping_a_scheduler_discards_its_never_timers_too() {
 #[test]
 fn dropping_a_scheduler_waits_for_the_running_callback() {
     let scheduler = Scheduler::new().unwrap();
-    let (started_tx, started_rx) = mpsc::channel();
-    let finished = Flag::new();
-    let handle = scheduler.after(Duration::ZERO, {
-        let finished = finished.clone();
-        move || {
-            started_tx.send(()).unwrap();
-            thread::sleep(ms(50));
-            finished.set();
-        }
-    });
+    let (started_rx, finished, callback) = slow_callback(ms(50));
+    let handle = scheduler.after(Duration::ZERO, callback);
     let later = scheduler.after(Duration::ZERO, || {});
     started_rx.recv_timeout(PATIENCE).expect("callback started");
     drop(scheduler);

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -187,4 +187,22 @@ impl XorShift {
             items.swap(i, j);
         }
     }
+}
+
+/// A callback that says when it starts, runs for `runs_for`, then sets
+/// `finished`: for tests about what happens while a callback is running.
+pub(crate) fn slow_callback(
+    runs_for: Duration,
+) -> (mpsc::Receiver<()>, Flag, impl FnOnce() + Send + 'static) {
+    let (started_tx, started_rx) = mpsc::channel();
+    let finished = Flag::new();
+    let callback = {
+        let finished = finished.clone();
+        move || {
+            started_tx.send(()).unwrap();
+            thread::sleep(runs_for);
+            finished.set();
+        }
+    };
+    (started_rx, finished, callback)
 }
