@@ -1,0 +1,24 @@
+//! A thread-safe, set-once result with the semantics of Python's concurrent.futures.Future: blocking waits, done-callbacks and .await on one value.
+//!
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod awaiting;
+mod error;
+mod future;
+mod observer;
+mod panic;
+mod repr;
+mod shared;
+mod state;
+mod sync;
+
+pub use awaiting::Wait;
+pub use error::{InvalidState, ResultError, ResultTimeoutError, TryResultError};
+pub use future::Future;
+pub use observer::Observer;
+pub use panic::Panicked;
+pub use state::State;
+
+/// The default exception type: any error that can cross threads.
+pub type Exception = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,194 @@
+//! `Observer`: a handle that reads, waits for, calls back on and cancels a
+//! future, but cannot complete it.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{ResultError, ResultTimeoutError, TryResultError};
+use crate::shared::{Outcome, Shared};
+use crate::state::State;
+use crate::sync::Arc;
+
+/// A handle that watches a future without being able to complete it.
+///
+/// Every way of reading a future lives here; a [`Future`](crate::Future)
+/// derefs to its `Observer`, so these methods work on both. Get one with
+/// [`Future::observer`](crate::Future::observer); a done-callback receives
+/// one.
+///
+/// What sets an `Observer` apart is what it does *not* do: it does not keep
+/// the future completable. When the last [`Future`](crate::Future) handle is
+/// dropped while the future is pending, the future is
+/// [`Abandoned`](State::Abandoned) and everyone waiting through an
+/// `Observer` gets [`ResultError::Abandoned`] instead of waiting forever. So
+/// give producers a `Future` and consumers an `Observer`.
+///
+/// Clones watch the same future.
+pub struct Observer<T, E = crate::Exception> {
+    shared: Arc<Shared<T, E>>,
+}
+
+impl<T, E> Observer<T, E> {
+    pub(crate) fn from_shared(shared: Arc<Shared<T, E>>) -> Observer<T, E> {
+        Observer { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared<T, E>> {
+        &self.shared
+    }
+
+    /// The future's current state.
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// True once the future is cancelled, finished or abandoned.
+    pub fn done(&self) -> bool {
+        self.state().is_done()
+    }
+
+    /// True if the future was cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.state() == State::Cancelled
+    }
+
+    /// True while an executor runs the future's work (see
+    /// [`set_running_or_notify_cancel`](crate::Future::set_running_or_notify_cancel)).
+    pub fn running(&self) -> bool {
+        self.state() == State::Running
+    }
+
+    /// Cancels the future if it has not started.
+    ///
+    /// Returns `false` if it is running, finished or abandoned; `true` if it
+    /// is now cancelled (including when it already was). Cancelling wakes
+    /// every waiter with [`ResultError::Cancelled`] and runs the
+    /// done-callbacks on this thread.
+    pub fn cancel(&self) -> bool {
+        self.shared.cancel()
+    }
+
+    /// Waits until the future is done and returns its value.
+    ///
+    /// Blocks the calling thread. Any number of threads may wait and read
+    /// the same value. Waiting on a future that nobody will complete blocks
+    /// forever *unless* you wait through an `Observer` and every
+    /// [`Future`](crate::Future) handle is gone (see the type's docs).
+    pub fn result(&self) -> Result<&T, ResultError<E>> {
+        self.shared.wait(None);
+        self.finished_result()
+    }
+
+    /// Returns the value if the future is done, without blocking.
+    pub fn try_result(&self) -> Result<&T, TryResultError<E>> {
+        match self.shared.outcome() {
+            None => Err(TryResultError::Pending),
+            Some(outcome) => Ok(outcome_result(outcome)?),
+        }
+    }
+
+    /// Like [`result`](Observer::result), but gives up after `timeout`.
+    pub fn result_timeout(&self, timeout: Duration) -> Result<&T, ResultTimeoutError<E>> {
+        if self.shared.wait(Instant::now().checked_add(timeout)) {
+            Ok(self.finished_result()?)
+        } else {
+            Err(ResultTimeoutError::Timeout)
+        }
+    }
+
+    /// Waits until the future is done and returns its exception: `Some` if
+    /// it was completed with
+    /// [`set_exception`](crate::Future::set_exception), `None` if it
+    /// returned a value.
+    ///
+    /// Fails like [`result`](Observer::result) when the future was
+    /// cancelled or abandoned (never with [`ResultError::Exception`]: that
+    /// is this method's value).
+    pub fn exception(&self) -> Result<Option<std::sync::Arc<E>>, ResultError<E>> {
+        self.shared.wait(None);
+        self.finished_exception()
+    }
+
+    /// Returns the exception if the future is done, without blocking.
+    pub fn try_exception(&self) -> Result<Option<std::sync::Arc<E>>, TryResultError<E>> {
+        match self.shared.outcome() {
+            None => Err(TryResultError::Pending),
+            Some(outcome) => Ok(outcome_exception(outcome)?),
+        }
+    }
+
+    /// Like [`exception`](Observer::exception), but gives up after
+    /// `timeout`.
+    pub fn exception_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<std::sync::Arc<E>>, ResultTimeoutError<E>> {
+        if self.shared.wait(Instant::now().checked_add(timeout)) {
+            Ok(self.finished_exception()?)
+        } else {
+            Err(ResultTimeoutError::Timeout)
+        }
+    }
+
+    /// Calls `callback` with this future once it is done.
+    ///
+    /// Callbacks added while the future is pending run in the order added,
+    /// on the thread that completes (or cancels, or abandons) it. A callback
+    /// added to a future that is already done runs at once, on this thread.
+    /// Callbacks run outside any lock of the future: they may read it, add
+    /// more callbacks or complete other futures. A callback that panics is
+    /// reported as a `tracing` error event, and the other callbacks still
+    /// run.
+    pub fn add_done_callback<F>(&self, callback: F)
+    where
+        F: FnOnce(&Observer<T, E>) + Send + 'static,
+    {
+        self.shared.add_callback(Box::new(callback));
+    }
+
+    /// True if both handles belong to the same future.
+    pub fn same_future(&self, other: &Observer<T, E>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    fn finished_result(&self) -> Result<&T, ResultError<E>> {
+        outcome_result(self.finished_outcome())
+    }
+
+    fn finished_exception(&self) -> Result<Option<std::sync::Arc<E>>, ResultError<E>> {
+        outcome_exception(self.finished_outcome())
+    }
+
+    fn finished_outcome(&self) -> &Outcome<T, E> {
+        self.shared
+            .outcome()
+            .expect("a future that was waited for is done")
+    }
+}
+
+pub(crate) fn outcome_result<T, E>(outcome: &Outcome<T, E>) -> Result<&T, ResultError<E>> {
+    match outcome {
+        Outcome::Returned(value) => Ok(value),
+        Outcome::Raised(error) => Err(ResultError::Exception(std::sync::Arc::clone(error))),
+        Outcome::Cancelled => Err(ResultError::Cancelled),
+        Outcome::Abandoned => Err(ResultError::Abandoned),
+    }
+}
+
+fn outcome_exception<T, E>(
+    outcome: &Outcome<T, E>,
+) -> Result<Option<std::sync::Arc<E>>, ResultError<E>> {
+    match outcome {
+        Outcome::Returned(_) => Ok(None),
+        Outcome::Raised(error) => Ok(Some(std::sync::Arc::clone(error))),
+        Outcome::Cancelled => Err(ResultError::Cancelled),
+        Outcome::Abandoned => Err(ResultError::Abandoned),
+    }
+}
+
+impl<T, E> Clone for Observer<T, E> {
+    fn clone(&self) -> Self {
+        Observer {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
