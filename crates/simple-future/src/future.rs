@@ -92,12 +92,10 @@ impl<T, E> Future<T, E> {
     }
 
     fn complete(&self, outcome: Outcome<T, E>) -> Result<(), (Outcome<T, E>, State)> {
-        self.observer
-            .shared()
-            .finish(outcome, |state| {
-                matches!(state, State::Pending | State::Running)
-            })
-            .map_err(|refused| (refused.outcome, refused.state))
+        Shared::finish(self.observer.shared(), outcome, |state| {
+            matches!(state, State::Pending | State::Running)
+        })
+        .map_err(|refused| (refused.outcome, refused.state))
     }
 }
 
@@ -138,6 +136,6 @@ impl<T, E> Clone for Future<T, E> {
 
 impl<T, E> Drop for Future<T, E> {
     fn drop(&mut self) {
-        self.observer.shared().remove_completer();
+        Shared::remove_completer(self.observer.shared());
     }
 }

@@ -13,6 +13,9 @@ mod shared;
 mod state;
 mod sync;
 
+#[cfg(all(test, loom))]
+mod loom_models;
+
 pub use awaiting::Wait;
 pub use error::{InvalidState, ResultError, ResultTimeoutError, TryResultError};
 pub use future::Future;

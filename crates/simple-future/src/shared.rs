@@ -9,6 +9,7 @@
 //! under the lock and run after it is released, so user code never runs
 //! while the lock is held.
 
+use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
@@ -120,41 +121,41 @@ impl<T, E> Shared<T, E> {
 
     /// Called when a `Future` handle is dropped; the last one abandons a
     /// future that is not done yet.
-    pub(crate) fn remove_completer(self: &Arc<Self>) {
-        if self.completers.fetch_sub(1, Ordering::AcqRel) == 1 && !self.state().is_done() {
+    pub(crate) fn remove_completer(this: &Arc<Self>) {
+        if this.completers.fetch_sub(1, Ordering::AcqRel) == 1 && !this.state().is_done() {
             // Nobody can complete it now, so this cannot race a completion.
-            let _ = self.finish(Outcome::Abandoned, |s| !s.is_done());
-            tracing::debug!(future = ?self.address(), "future abandoned");
+            let _ = Shared::finish(this, Outcome::Abandoned, |s| !s.is_done());
+            tracing::debug!(future = ?this.address(), "future abandoned");
         }
     }
 
     /// Stores `outcome` if `allowed` accepts the current state, then wakes
     /// every waiter and runs the callbacks on this thread.
     pub(crate) fn finish(
-        self: &Arc<Self>,
+        this: &Arc<Self>,
         outcome: Outcome<T, E>,
         allowed: impl FnOnce(State) -> bool,
     ) -> Result<(), Refused<T, E>> {
-        let mut waiting = self.lock();
-        let state = self.state();
+        let mut waiting = this.lock();
+        let state = this.state();
         if !allowed(state) {
             return Err(Refused { outcome, state });
         }
         let new_state = outcome.state();
-        if self.slot.set(outcome).is_err() {
+        if this.slot.set(outcome).is_err() {
             unreachable!("a future's slot is only written once, under the lock");
         }
-        self.state.store(new_state.to_u8(), Ordering::Release);
+        this.state.store(new_state.to_u8(), Ordering::Release);
         if waiting.blocked > 0 {
-            self.ready.notify_all();
+            this.ready.notify_all();
         }
-        let callbacks = std::mem::take(&mut waiting.callbacks);
-        let wakers = std::mem::take(&mut waiting.wakers);
+        let callbacks = mem::take(&mut waiting.callbacks);
+        let wakers = mem::take(&mut waiting.wakers);
         drop(waiting);
 
-        tracing::trace!(future = ?self.address(), state = %new_state, "future done");
+        tracing::trace!(future = ?this.address(), state = %new_state, "future done");
         if !callbacks.is_empty() {
-            let observer = Observer::from_shared(Arc::clone(self));
+            let observer = Observer::from_shared(Arc::clone(this));
             for callback in callbacks {
                 run_callback(callback, &observer);
             }
@@ -181,8 +182,8 @@ impl<T, E> Shared<T, E> {
     }
 
     /// Python's `cancel`: true if the future is (now) cancelled.
-    pub(crate) fn cancel(self: &Arc<Self>) -> bool {
-        match self.finish(Outcome::Cancelled, |s| s == State::Pending) {
+    pub(crate) fn cancel(this: &Arc<Self>) -> bool {
+        match Shared::finish(this, Outcome::Cancelled, |s| s == State::Pending) {
             Ok(()) => true,
             Err(refused) => refused.state == State::Cancelled,
         }
@@ -190,11 +191,11 @@ impl<T, E> Shared<T, E> {
 
     /// Runs `callback` when the future is done: now, on this thread, if it
     /// already is; otherwise on the thread that completes it.
-    pub(crate) fn add_callback(self: &Arc<Self>, callback: Callback<T, E>) {
-        let mut waiting = self.lock();
-        if self.state().is_done() {
+    pub(crate) fn add_callback(this: &Arc<Self>, callback: Callback<T, E>) {
+        let mut waiting = this.lock();
+        if this.state().is_done() {
             drop(waiting);
-            run_callback(callback, &Observer::from_shared(Arc::clone(self)));
+            run_callback(callback, &Observer::from_shared(Arc::clone(this)));
         } else {
             waiting.callbacks.push(callback);
         }
@@ -238,31 +239,39 @@ impl<T, E> Shared<T, E> {
         if self.state().is_done() {
             return true;
         }
+        // Cloning and dropping a waker run the executor's code: do both
+        // outside the lock.
+        let mut new = Some(waker.clone());
         let mut waiting = self.lock();
         if self.state().is_done() {
             return true;
         }
-        let slot = key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k));
-        match slot {
-            Some((_, registered)) => {
-                if !registered.will_wake(waker) {
-                    registered.clone_from(waker);
-                }
-            }
+        let registered = key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k));
+        match registered {
+            Some((_, registered)) if registered.will_wake(waker) => {}
+            Some((_, registered)) => mem::swap(registered, new.as_mut().expect("not taken yet")),
             None => {
                 let k = waiting.next_key;
                 waiting.next_key += 1;
-                waiting.wakers.push((k, waker.clone()));
+                waiting.wakers.push((k, new.take().expect("not taken yet")));
                 *key = Some(k);
             }
         }
+        drop(waiting);
+        drop(new);
         false
     }
 
     /// Forgets the waker under `key` (a `Wait` dropped before completion).
     pub(crate) fn remove_waker(&self, key: u64) {
         let mut waiting = self.lock();
-        waiting.wakers.retain(|(id, _)| *id != key);
+        let removed = waiting
+            .wakers
+            .iter()
+            .position(|(id, _)| *id == key)
+            .map(|i| waiting.wakers.swap_remove(i));
+        drop(waiting);
+        drop(removed);
     }
 }
 
