@@ -1,8 +1,11 @@
-//! Shared pieces of the demo programs: tracing setup, exit codes, and the callback-style request.
+//! The tutorial's callback and future examples as runnable programs, checked against transcripts.
 //!
 //! Each binary in `src/bin` re-creates one example of the tutorial and prints its transcript on
 //! stdout. What they share lives here, so that two demos built on the same request use the same
-//! code: [`async_network_request`] answers with a [`Response`] through an `on_done` callback.
+//! code: [`async_network_request`] answers with a [`Response`] through an `on_done` callback,
+//! and [`futures::async_network_request`] returns a future of it. Waiting helpers go with them:
+//! [`join_all`] for timer threads, [`wait_all`] for futures, and [`block_on`], the smallest
+//! executor, for `.await`.
 //!
 //! Tracing is off unless `RUST_LOG` asks for it, and then goes to stderr only; see
 //! [`init_tracing`].
@@ -14,10 +17,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cb_timer::{JoinError, Timer};
+use simple_future::{Observer, ResultError};
 use tracing_subscriber::EnvFilter;
 
+mod block_on;
 mod callbacks;
+pub mod futures;
 
+pub use block_on::block_on;
 pub use callbacks::{Response, async_network_request};
 
 /// How long every simulated wait or request takes: one second, as in the tutorial.
@@ -61,6 +68,25 @@ pub fn join_all(timers: &[Timer]) -> Result<(), JoinError> {
     let mut first_error = None;
     for timer in timers {
         if let Err(e) = timer.join() {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Waits until every future is done, as [`join_all`] waits for timer threads.
+///
+/// Every future is waited for even if an earlier one failed, so that no work still under way is
+/// cut off by the process exiting.
+///
+/// # Errors
+///
+/// The first future's error, in the order given, for example
+/// [`ResultError::Abandoned`] if nobody is left to complete it.
+pub fn wait_all<T, E>(futures: &[Observer<T, E>]) -> Result<(), ResultError<E>> {
+    let mut first_error = None;
+    for future in futures {
+        if let Err(e) = future.result() {
             first_error.get_or_insert(e);
         }
     }

@@ -46,7 +46,7 @@ impl<T: Clone, E> std::future::Future for Wait<T, E> {
             this.key = None;
             let outcome = this.observer.shared().outcome();
             let outcome = outcome.expect("a ready future has an outcome");
-            Poll::Ready(outcome_result(outcome).map(T::clone))
+            Poll::Ready(outcome_result(outcome).cloned())
         } else {
             Poll::Pending
         }
