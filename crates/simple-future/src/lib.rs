@@ -5,6 +5,7 @@
 
 mod awaiting;
 mod error;
+mod executor;
 mod future;
 mod observer;
 mod panic;
@@ -12,16 +13,21 @@ mod repr;
 mod shared;
 mod state;
 mod sync;
+mod wait;
 
 #[cfg(all(test, loom))]
 mod loom_models;
 
 pub use awaiting::Wait;
 pub use error::{InvalidState, ResultError, ResultTimeoutError, TryResultError};
+pub use executor::{
+    BuildError, MapResults, ShutdownOptions, SubmitError, ThreadPoolBuilder, ThreadPoolExecutor,
+};
 pub use future::Future;
 pub use observer::Observer;
 pub use panic::Panicked;
 pub use state::State;
+pub use wait::{AsCompleted, AsCompletedTimeout, DoneAndNotDone, ReturnWhen, as_completed, wait};
 
 /// The default exception type: any error that can cross threads.
 pub type Exception = Box<dyn std::error::Error + Send + Sync>;
