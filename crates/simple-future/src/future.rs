@@ -92,7 +92,7 @@ impl<T, E> Future<T, E> {
     }
 
     fn complete(&self, outcome: Outcome<T, E>) -> Result<(), (Outcome<T, E>, State)> {
-        Shared::finish(self.observer.shared(), outcome, |state| {
+        Shared::finish(&self.observer, outcome, |state| {
             matches!(state, State::Pending | State::Running)
         })
         .map_err(|refused| (refused.outcome, refused.state))
@@ -136,6 +136,6 @@ impl<T, E> Clone for Future<T, E> {
 
 impl<T, E> Drop for Future<T, E> {
     fn drop(&mut self) {
-        Shared::remove_completer(self.observer.shared());
+        Shared::remove_completer(&self.observer);
     }
 }

@@ -5,10 +5,16 @@
 //! `LOOM_MAX_PREEMPTIONS`), with its own `Arc`, `Mutex`, `Condvar` and
 //! atomics standing in through `crate::sync`.
 
+// The test waker below needs a raw vtable: loom's `Arc` cannot back
+// `std::task::Wake`.
+#![allow(unsafe_code)]
+
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
 use crate::error::ResultError;
+use std::future::IntoFuture;
+
 use crate::future::Future;
 use crate::state::State;
 use crate::sync::Arc;
@@ -110,4 +116,98 @@ fn last_drop_abandons_a_waiter() {
         dropper.join().unwrap();
         assert_eq!(waiter.join().unwrap(), Err(ResultError::Abandoned));
     });
+}
+
+/// Two completions race: exactly one wins, and the loser is told the state
+/// the winner left (after waiting out its write), with its value back.
+#[test]
+fn set_result_races_set_result_and_cancel() {
+    model(|| {
+        let future: Future<u32, ()> = Future::new();
+        let other = future.clone();
+        let observer = future.observer();
+        let second = thread::spawn(move || other.set_result(2).map_err(|e| e.into_inner()));
+        let canceller = thread::spawn(move || observer.cancel());
+        let first = future
+            .set_result(1)
+            .map_err(|e| (e.state(), e.into_inner()));
+        let second = second.join().unwrap();
+        let cancelled = canceller.join().unwrap();
+
+        let winners =
+            usize::from(first.is_ok()) + usize::from(second.is_ok()) + usize::from(cancelled);
+        assert_eq!(winners, 1, "exactly one completion wins");
+        match future.try_result() {
+            Ok(&1) => assert!(first.is_ok()),
+            Ok(&2) => {
+                assert_eq!(second, Ok(()));
+                assert_eq!(first, Err((State::Finished, 1)));
+            }
+            Err(_) => {
+                assert!(cancelled);
+                assert_eq!(first, Err((State::Cancelled, 1)));
+            }
+            Ok(other) => panic!("unexpected value {other}"),
+        }
+    });
+}
+
+/// An async task registering its waker while another thread completes the
+/// future is always woken (or sees the value on its first poll).
+#[test]
+fn complete_races_an_await() {
+    use std::future::Future as _;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    model(|| {
+        let future: Future<u32, ()> = Future::new();
+        let producer = future.clone();
+        let completer = thread::spawn(move || producer.set_result(9).unwrap());
+
+        let woken = Arc::new(AtomicUsize::new(0));
+        let waker = counting_waker(Arc::clone(&woken));
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = pin!(future.observer().into_future());
+        let first = wait.as_mut().poll(&mut cx);
+        completer.join().unwrap();
+        match first {
+            Poll::Ready(value) => assert_eq!(value, Ok(9)),
+            Poll::Pending => {
+                assert_eq!(woken.load(Ordering::SeqCst), 1, "the waker was woken");
+                assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(9)));
+            }
+        }
+    });
+}
+
+/// A waker that counts its wakes (loom's `Arc` cannot back `std::task::Wake`).
+fn counting_waker(count: Arc<AtomicUsize>) -> std::task::Waker {
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+
+    // The data pointer is a leaked `Box<Arc<AtomicUsize>>`, freed on drop.
+    fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: `data` came from `Box::into_raw` below and is still live.
+        let count = unsafe { &*data.cast::<Arc<AtomicUsize>>() };
+        raw(Arc::clone(count))
+    }
+    fn wake(data: *const ()) {
+        wake_by_ref(data);
+        drop_waker(data);
+    }
+    fn wake_by_ref(data: *const ()) {
+        // SAFETY: as in `clone`.
+        let count = unsafe { &*data.cast::<Arc<AtomicUsize>>() };
+        count.fetch_add(1, Ordering::SeqCst);
+    }
+    fn drop_waker(data: *const ()) {
+        // SAFETY: every waker owns its box, dropped exactly once here.
+        drop(unsafe { Box::from_raw(data.cast_mut().cast::<Arc<AtomicUsize>>()) });
+    }
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+    fn raw(count: Arc<AtomicUsize>) -> RawWaker {
+        RawWaker::new(Box::into_raw(Box::new(count)).cast::<()>(), &VTABLE)
+    }
+    // SAFETY: the vtable's functions uphold `RawWaker`'s contract above.
+    unsafe { Waker::from_raw(raw(count)) }
 }

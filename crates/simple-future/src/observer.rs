@@ -64,7 +64,7 @@ impl<T, E> Observer<T, E> {
     /// every waiter with [`ResultError::Cancelled`] and runs the
     /// done-callbacks on this thread.
     pub fn cancel(&self) -> bool {
-        Shared::cancel(&self.shared)
+        Shared::cancel(self)
     }
 
     /// Waits until the future is done and returns its value.
@@ -142,7 +142,7 @@ impl<T, E> Observer<T, E> {
     where
         F: FnOnce(&Observer<T, E>) + Send + 'static,
     {
-        Shared::add_callback(&self.shared, Box::new(callback));
+        Shared::add_callback(self, Box::new(callback));
     }
 
     /// True if both handles belong to the same future.

@@ -12,8 +12,11 @@ impl<T, E> Observer<T, E> {
     /// `state=…` and, when finished, `returned T` / `raised E`.
     fn write_state(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shared = self.shared();
-        write!(f, "state={}", shared.state())?;
-        match shared.outcome() {
+        // One read of the state: the outcome only counts if that read saw
+        // it done, or a completion in between prints `running returned …`.
+        let state = shared.state();
+        write!(f, "state={state}")?;
+        match shared.outcome().filter(|_| state.is_done()) {
             Some(Outcome::Returned(_)) => write!(f, " returned {}", short_type_name::<T>()),
             Some(Outcome::Raised(_)) => write!(f, " raised {}", short_type_name::<E>()),
             _ => Ok(()),
@@ -45,8 +48,9 @@ impl<T, E> Observer<T, E> {
     fn debug_as(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shared = self.shared();
         let mut out = f.debug_struct(name);
-        out.field("state", &shared.state());
-        match shared.outcome() {
+        let state = shared.state();
+        out.field("state", &state);
+        match shared.outcome().filter(|_| state.is_done()) {
             Some(Outcome::Returned(_)) => {
                 out.field("returned", &format_args!("{}", short_type_name::<T>()))
             }

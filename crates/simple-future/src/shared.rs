@@ -2,24 +2,57 @@
 //! machine, and whoever waits for it (blocked threads, done-callbacks, async
 //! tasks).
 //!
-//! One lock guards every transition. The outcome lives in a `OnceCell` that
-//! is written once under that lock and read without it, and `state` is
-//! stored after the cell is written: a reader that sees a final state can
-//! borrow the outcome with no lock at all. Callbacks and wakers are taken out
-//! under the lock and run after it is released, so user code never runs
-//! while the lock is held.
+//! One atomic byte carries the whole protocol:
+//!
+//! - the low bits are the [`State`];
+//! - `COMPLETING` is taken, together with the final state it is about to
+//!   write, by the one completion (result, exception, cancel, abandon) that
+//!   may write the slot. Other writers see at once that they lost, and to
+//!   which state (they wait for the write before they return); readers
+//!   still see the future as pending or running. The winner writes the
+//!   slot, then stores the final state with `Release`, which clears the
+//!   flags and publishes the slot. Whoever loads a final state with
+//!   `Acquire` may borrow the slot, which never changes again;
+//! - `LISTENERS` is set, under the `waiting` lock, by anyone who registers a
+//!   callback, a waker or a blocked thread. Completion only takes the lock
+//!   when it was set, so completing a future nobody waits on costs two
+//!   atomic operations and no lock.
+//!
+//! A listener sets `LISTENERS` with a compare-and-swap that fails once the
+//! state is final, and the completion's final store is a swap that returns
+//! the flags: the two are ordered on one atomic, so either the completion
+//! sees the listener (and takes the lock, behind which the listener has
+//! registered) or the listener sees the final state (and reads the slot
+//! itself). Callbacks and wakers are taken out under the lock and run after
+//! it, so user code never runs while the lock is held.
+//!
+//! The slot is an `UnsafeCell` rather than a `OnceCell` or a mutex because
+//! the benchmark (`cargo bench -p simple-future --bench futures`) measured
+//! each at a third of the cost of a whole create-complete-read; the loom
+//! models in `loom_models.rs` check every access to it, and CI runs miri.
+
+#![allow(unsafe_code)]
 
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
 
-use once_cell::sync::OnceCell;
-
 use crate::observer::Observer;
 use crate::panic::payload_message;
 use crate::state::State;
-use crate::sync::{Arc, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, UnsafeCell};
+
+/// The bits of the state byte that hold a [`State`]: while `COMPLETING`,
+/// the final state being written.
+const STATE: u8 = 0b00_0111;
+/// Someone registered under the lock; completion must take it.
+const LISTENERS: u8 = 0b00_1000;
+/// A completion owns the slot and is writing it.
+const COMPLETING: u8 = 0b01_0000;
+/// While `COMPLETING`: the future was running, so readers still see
+/// `Running` until the write is published.
+const WAS_RUNNING: u8 = 0b10_0000;
 
 /// How a future ended. Stored once; never changes after.
 pub(crate) enum Outcome<T, E> {
@@ -44,23 +77,32 @@ impl<T, E> Outcome<T, E> {
 pub(crate) type Callback<T, E> = Box<dyn FnOnce(&Observer<T, E>) + Send>;
 
 pub(crate) struct Shared<T, E> {
-    /// A [`State`] as `u8`; written under `waiting`'s lock, read anywhere.
+    /// A [`State`] and the `LISTENERS` / `COMPLETING` flags.
     state: AtomicU8,
-    /// Set once, under the lock, just before `state` becomes final.
-    slot: OnceCell<Outcome<T, E>>,
+    /// Written once, by the holder of `COMPLETING`; read once the state is
+    /// final.
+    slot: UnsafeCell<Option<Outcome<T, E>>>,
+    /// Live `Future` handles: the parties able to complete this future.
+    completers: AtomicUsize,
     waiting: Mutex<Waiting<T, E>>,
     /// Threads blocked in `result()` and friends wait here.
     ready: Condvar,
-    /// Live `Future` handles: the parties able to complete this future.
-    completers: AtomicUsize,
 }
+
+// SAFETY: `Shared` is `!Sync` only because of the slot's `UnsafeCell`. The
+// slot is written by exactly one thread (the one that won `COMPLETING`),
+// before a `Release` store that makes the state final; it is read only after
+// an `Acquire` load has seen that final state, and then only through `&`.
+// So readers on many threads share `&T` and `&E` (hence `Sync` bounds), and
+// the value may be dropped on any thread (hence `Send` bounds).
+unsafe impl<T: Send + Sync, E: Send + Sync> Sync for Shared<T, E> {}
 
 struct Waiting<T, E> {
     callbacks: Vec<Callback<T, E>>,
     /// Async tasks waiting, each under the key its `Wait` holds.
     wakers: Vec<(u64, Waker)>,
     next_key: u64,
-    /// Threads blocked on `ready`; zero means completing needs no syscall.
+    /// Threads blocked on `ready`; zero means completing wakes nobody.
     blocked: usize,
 }
 
@@ -70,12 +112,27 @@ pub(crate) struct Refused<T, E> {
     pub(crate) state: State,
 }
 
+/// The state as writers see it: a completion in progress has already won.
+fn claimed_state(bits: u8) -> State {
+    State::from_u8(bits & STATE)
+}
+
+/// The state as readers see it: not done until the outcome is published.
+fn visible_state(bits: u8) -> State {
+    match (bits & COMPLETING != 0, bits & WAS_RUNNING != 0) {
+        (false, _) => claimed_state(bits),
+        (true, false) => State::Pending,
+        (true, true) => State::Running,
+    }
+}
+
 impl<T, E> Shared<T, E> {
     /// A pending future with one completer (the `Future` being created).
     pub(crate) fn new() -> Shared<T, E> {
         Shared {
             state: AtomicU8::new(State::Pending.to_u8()),
-            slot: OnceCell::new(),
+            slot: UnsafeCell::new(None),
+            completers: AtomicUsize::new(1),
             waiting: Mutex::new(Waiting {
                 callbacks: Vec::new(),
                 wakers: Vec::new(),
@@ -83,23 +140,22 @@ impl<T, E> Shared<T, E> {
                 blocked: 0,
             }),
             ready: Condvar::new(),
-            completers: AtomicUsize::new(1),
         }
     }
 
     pub(crate) fn state(&self) -> State {
-        State::from_u8(self.state.load(Ordering::Acquire))
+        visible_state(self.state.load(Ordering::Acquire))
     }
 
     /// The outcome, once the state is final.
     pub(crate) fn outcome(&self) -> Option<&Outcome<T, E>> {
-        // The state is stored after the slot, so a final state means a full
-        // slot; checking the state first keeps `done()` and this in step.
-        if self.state().is_done() {
-            self.slot.get()
-        } else {
-            None
+        if !self.state().is_done() {
+            return None;
         }
+        // SAFETY: the state is final, and it was loaded with `Acquire`
+        // after `finish` wrote the slot and stored it with `Release`: the
+        // write happened before this read, and no write ever follows.
+        self.slot.with(|slot| unsafe { (*slot).as_ref() })
     }
 
     /// An address that identifies the future, for repr and logs.
@@ -115,53 +171,111 @@ impl<T, E> Shared<T, E> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Sets `LISTENERS` (the caller holds the lock and is about to register
+    /// something). False if the future is already done: run or read it now
+    /// instead of registering.
+    fn listen(&self, _waiting: &MutexGuard<'_, Waiting<T, E>>) -> bool {
+        let mut bits = self.state.load(Ordering::Acquire);
+        loop {
+            if visible_state(bits).is_done() {
+                return false;
+            }
+            if bits & LISTENERS != 0 {
+                return true;
+            }
+            match self.state.compare_exchange(
+                bits,
+                bits | LISTENERS,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => bits = actual,
+            }
+        }
+    }
+
     pub(crate) fn add_completer(&self) {
         self.completers.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Called when a `Future` handle is dropped; the last one abandons a
     /// future that is not done yet.
-    pub(crate) fn remove_completer(this: &Arc<Self>) {
-        if this.completers.fetch_sub(1, Ordering::AcqRel) == 1 && !this.state().is_done() {
+    pub(crate) fn remove_completer(observer: &Observer<T, E>) {
+        let this = observer.shared();
+        // A count of one means this is the only handle, so nobody can clone
+        // it meanwhile: skip the read-modify-write.
+        let last = this.completers.load(Ordering::Acquire) == 1
+            || this.completers.fetch_sub(1, Ordering::AcqRel) == 1;
+        if last && !this.state().is_done() {
             // Nobody can complete it now, so this cannot race a completion.
-            let _ = Shared::finish(this, Outcome::Abandoned, |s| !s.is_done());
-            tracing::debug!(future = ?this.address(), "future abandoned");
+            if Shared::finish(observer, Outcome::Abandoned, |s| !s.is_done()).is_ok() {
+                tracing::debug!(future = ?this.address(), "future abandoned");
+            }
         }
     }
 
     /// Stores `outcome` if `allowed` accepts the current state, then wakes
     /// every waiter and runs the callbacks on this thread.
     pub(crate) fn finish(
-        this: &Arc<Self>,
+        observer: &Observer<T, E>,
         outcome: Outcome<T, E>,
-        allowed: impl FnOnce(State) -> bool,
+        allowed: impl Fn(State) -> bool,
     ) -> Result<(), Refused<T, E>> {
-        let mut waiting = this.lock();
-        let state = this.state();
-        if !allowed(state) {
-            return Err(Refused { outcome, state });
-        }
+        let this = observer.shared();
         let new_state = outcome.state();
-        if this.slot.set(outcome).is_err() {
-            unreachable!("a future's slot is only written once, under the lock");
-        }
-        this.state.store(new_state.to_u8(), Ordering::Release);
-        if waiting.blocked > 0 {
-            this.ready.notify_all();
-        }
-        let callbacks = mem::take(&mut waiting.callbacks);
-        let wakers = mem::take(&mut waiting.wakers);
-        drop(waiting);
-
-        tracing::trace!(future = ?this.address(), state = %new_state, "future done");
-        if !callbacks.is_empty() {
-            let observer = Observer::from_shared(Arc::clone(this));
-            for callback in callbacks {
-                run_callback(callback, &observer);
+        let mut bits = this.state.load(Ordering::Acquire);
+        loop {
+            let state = claimed_state(bits);
+            if !allowed(state) {
+                if bits & COMPLETING != 0 {
+                    // Another completion has won but not published yet: wait
+                    // for it, so that the caller finds the future done.
+                    this.wait(None);
+                }
+                return Err(Refused { outcome, state });
+            }
+            let was_running = if state == State::Running {
+                WAS_RUNNING
+            } else {
+                0
+            };
+            let claim = new_state.to_u8() | COMPLETING | was_running | (bits & LISTENERS);
+            match this
+                .state
+                .compare_exchange(bits, claim, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => bits = actual,
             }
         }
-        for (_, waker) in wakers {
-            waker.wake();
+
+        // SAFETY: winning `COMPLETING` makes this thread the only one that
+        // writes the slot, ever; nobody reads it before the final state is
+        // stored below. The old value is `None`, so no user code runs here.
+        this.slot.with_mut(|slot| unsafe { *slot = Some(outcome) });
+        let previous = this.state.swap(new_state.to_u8(), Ordering::AcqRel);
+        tracing::trace!(future = ?this.address(), state = %new_state, "future done");
+
+        if previous & LISTENERS != 0 {
+            let mut waiting = this.lock();
+            let wake_threads = waiting.blocked > 0;
+            let callbacks = mem::take(&mut waiting.callbacks);
+            let wakers = mem::take(&mut waiting.wakers);
+            drop(waiting);
+            // Notified after unlocking, so a woken thread does not block
+            // again on the lock we hold. It cannot miss the notification:
+            // it registered and started waiting under the lock, before we
+            // took it.
+            if wake_threads {
+                this.ready.notify_all();
+            }
+            for callback in callbacks {
+                run_callback(callback, observer);
+            }
+            for (_, waker) in wakers {
+                waker.wake();
+            }
         }
         Ok(())
     }
@@ -169,21 +283,36 @@ impl<T, E> Shared<T, E> {
     /// Pending → Running. `Ok(false)` if it was cancelled; the other states
     /// are the caller's mistake and come back as `Err`.
     pub(crate) fn set_running(&self) -> Result<bool, State> {
-        let _waiting = self.lock();
-        match self.state() {
-            State::Pending => {
-                self.state.store(State::Running.to_u8(), Ordering::Release);
-                tracing::trace!(future = ?self.address(), "future running");
-                Ok(true)
+        let mut bits = self.state.load(Ordering::Acquire);
+        loop {
+            let refusal = match claimed_state(bits) {
+                State::Pending => None,
+                State::Cancelled => Some(Ok(false)),
+                other => Some(Err(other)),
+            };
+            if let Some(refusal) = refusal {
+                if bits & COMPLETING != 0 {
+                    self.wait(None);
+                }
+                return refusal;
             }
-            State::Cancelled => Ok(false),
-            other => Err(other),
+            let running = (bits & !STATE) | State::Running.to_u8();
+            match self
+                .state
+                .compare_exchange(bits, running, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    tracing::trace!(future = ?self.address(), "future running");
+                    return Ok(true);
+                }
+                Err(actual) => bits = actual,
+            }
         }
     }
 
     /// Python's `cancel`: true if the future is (now) cancelled.
-    pub(crate) fn cancel(this: &Arc<Self>) -> bool {
-        match Shared::finish(this, Outcome::Cancelled, |s| s == State::Pending) {
+    pub(crate) fn cancel(observer: &Observer<T, E>) -> bool {
+        match Shared::finish(observer, Outcome::Cancelled, |s| s == State::Pending) {
             Ok(()) => true,
             Err(refused) => refused.state == State::Cancelled,
         }
@@ -191,13 +320,14 @@ impl<T, E> Shared<T, E> {
 
     /// Runs `callback` when the future is done: now, on this thread, if it
     /// already is; otherwise on the thread that completes it.
-    pub(crate) fn add_callback(this: &Arc<Self>, callback: Callback<T, E>) {
+    pub(crate) fn add_callback(observer: &Observer<T, E>, callback: Callback<T, E>) {
+        let this = observer.shared();
         let mut waiting = this.lock();
-        if this.state().is_done() {
-            drop(waiting);
-            run_callback(callback, &Observer::from_shared(Arc::clone(this)));
-        } else {
+        if this.listen(&waiting) {
             waiting.callbacks.push(callback);
+        } else {
+            drop(waiting);
+            run_callback(callback, observer);
         }
     }
 
@@ -207,6 +337,9 @@ impl<T, E> Shared<T, E> {
             return true;
         }
         let mut waiting = self.lock();
+        if !self.listen(&waiting) {
+            return true;
+        }
         waiting.blocked += 1;
         let done = loop {
             if self.state().is_done() {
@@ -243,7 +376,7 @@ impl<T, E> Shared<T, E> {
         // outside the lock.
         let mut new = Some(waker.clone());
         let mut waiting = self.lock();
-        if self.state().is_done() {
+        if !self.listen(&waiting) {
             return true;
         }
         let registered = key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k));
