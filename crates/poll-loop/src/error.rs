@@ -1,0 +1,159 @@
+//! The errors of this crate, one type per operation.
+
+use std::error::Error;
+use std::fmt;
+
+#[cfg(not(loom))]
+use simple_future::ResultError;
+
+/// Why a loop could not run ([`run_forever`](crate::LoopHandle::run_forever),
+/// [`run_until_idle`](crate::LoopHandle::run_until_idle)).
+///
+/// asyncio raises `RuntimeError` for all three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The loop is already running: a callback tried to run its own loop
+    /// again. Running it re-entrantly would not return until the outer run
+    /// ends, so it is refused instead.
+    AlreadyRunning,
+    /// Another event loop is running on this thread (this loop was asked to
+    /// run from one of that loop's callbacks).
+    AnotherLoopRunning,
+    /// The loop was [closed](crate::LoopHandle::close).
+    Closed,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunError::AlreadyRunning => "this event loop is already running",
+            RunError::AnotherLoopRunning => {
+                "cannot run the event loop while another loop is running"
+            }
+            RunError::Closed => "the event loop is closed",
+        })
+    }
+}
+
+impl Error for RunError {}
+
+/// Why [`run_until_complete`](crate::LoopHandle::run_until_complete) gave no
+/// value.
+#[cfg(not(loom))]
+pub enum RunUntilCompleteError<E> {
+    /// The loop could not run.
+    Run(RunError),
+    /// [`stop`](crate::LoopHandle::stop) was called before the future was
+    /// done. The future is untouched; run the loop again to keep waiting.
+    Stopped,
+    /// The future is done without a value: cancelled, completed with an
+    /// exception, or abandoned.
+    Failed(ResultError<E>),
+}
+
+#[cfg(not(loom))]
+impl<E> From<RunError> for RunUntilCompleteError<E> {
+    fn from(error: RunError) -> Self {
+        RunUntilCompleteError::Run(error)
+    }
+}
+
+#[cfg(not(loom))]
+impl<E> From<ResultError<E>> for RunUntilCompleteError<E> {
+    fn from(error: ResultError<E>) -> Self {
+        RunUntilCompleteError::Failed(error)
+    }
+}
+
+#[cfg(not(loom))]
+impl<E> Clone for RunUntilCompleteError<E> {
+    fn clone(&self) -> Self {
+        match self {
+            RunUntilCompleteError::Run(e) => RunUntilCompleteError::Run(*e),
+            RunUntilCompleteError::Stopped => RunUntilCompleteError::Stopped,
+            RunUntilCompleteError::Failed(e) => RunUntilCompleteError::Failed(e.clone()),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl<E: PartialEq> PartialEq for RunUntilCompleteError<E> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (RunUntilCompleteError::Run(a), RunUntilCompleteError::Run(b)) => a == b,
+            (RunUntilCompleteError::Stopped, RunUntilCompleteError::Stopped) => true,
+            (RunUntilCompleteError::Failed(a), RunUntilCompleteError::Failed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl<E: fmt::Debug> fmt::Debug for RunUntilCompleteError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunUntilCompleteError::Run(e) => f.debug_tuple("Run").field(e).finish(),
+            RunUntilCompleteError::Stopped => f.write_str("Stopped"),
+            RunUntilCompleteError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl<E: fmt::Display> fmt::Display for RunUntilCompleteError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // Transparent: the inner error describes the failure itself.
+            RunUntilCompleteError::Run(e) => fmt::Display::fmt(e, f),
+            RunUntilCompleteError::Stopped => {
+                f.write_str("the event loop stopped before the future completed")
+            }
+            RunUntilCompleteError::Failed(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+// `E: Debug + Display`, like simple-future's `ResultError`, so that the
+// default `Box<dyn Error + Send + Sync>` exception works.
+impl<E: fmt::Debug + fmt::Display> Error for RunUntilCompleteError<E> {}
+
+/// [`close`](crate::LoopHandle::close) was called while the loop was running
+/// (from one of its callbacks). Stop it first and close it after the run
+/// returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CloseError;
+
+impl fmt::Display for CloseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("cannot close a running event loop")
+    }
+}
+
+impl Error for CloseError {}
+
+/// [`call_soon_threadsafe`](crate::ThreadsafeHandle::call_soon_threadsafe)
+/// found the loop closed. The callback comes back untouched.
+pub struct ScheduleError<F>(pub(crate) F);
+
+impl<F> ScheduleError<F> {
+    /// The callback that was not scheduled.
+    pub fn into_inner(self) -> F {
+        self.0
+    }
+}
+
+impl<F> fmt::Debug for ScheduleError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ScheduleError(..)")
+    }
+}
+
+impl<F> fmt::Display for ScheduleError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event loop is closed")
+    }
+}
+
+impl<F> Error for ScheduleError<F> {}

@@ -1,0 +1,95 @@
+//! `Handle` and `TimerHandle`: what scheduling a callback gives back.
+
+use std::fmt;
+use std::rc::Weak;
+use std::time::Instant;
+
+use crate::event_loop::Inner;
+
+/// A callback scheduled with [`call_soon`](crate::LoopHandle::call_soon):
+/// cancel it before it runs.
+///
+/// Clones refer to the same callback. Dropping a handle does not cancel the
+/// callback. Handles do not keep the loop alive.
+#[derive(Clone)]
+pub struct Handle {
+    seq: u64,
+    inner: Weak<Inner>,
+}
+
+impl Handle {
+    pub(crate) fn new(seq: u64, inner: Weak<Inner>) -> Handle {
+        Handle { seq, inner }
+    }
+
+    /// Cancels the callback if it has not started: it never runs, and it is
+    /// dropped now. Returns true if this call cancelled it; false if it
+    /// already ran, is running (cancelling itself) or was cancelled.
+    pub fn cancel(&self) -> bool {
+        self.inner
+            .upgrade()
+            .is_some_and(|inner| inner.cancel_ready(self.seq))
+    }
+
+    /// True while the callback waits to run.
+    pub fn is_pending(&self) -> bool {
+        self.inner
+            .upgrade()
+            .is_some_and(|inner| inner.ready_is_pending(self.seq))
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("id", &self.seq).finish()
+    }
+}
+
+/// A callback scheduled with [`call_later`](crate::LoopHandle::call_later)
+/// or [`call_at`](crate::LoopHandle::call_at): see when it is due, or cancel
+/// it.
+///
+/// Clones refer to the same timer. Dropping a handle does not cancel the
+/// timer. Handles do not keep the loop alive.
+#[derive(Clone)]
+pub struct TimerHandle {
+    seq: u64,
+    when: Option<Instant>,
+    inner: Weak<Inner>,
+}
+
+impl TimerHandle {
+    pub(crate) fn new(seq: u64, when: Option<Instant>, inner: Weak<Inner>) -> TimerHandle {
+        TimerHandle { seq, when, inner }
+    }
+
+    /// When the timer is due; `None` if it never is (`Duration::MAX`).
+    pub fn when(&self) -> Option<Instant> {
+        self.when
+    }
+
+    /// Cancels the timer if its callback has not started: it never runs,
+    /// and it is dropped now. Returns true if this call cancelled it; false
+    /// if it already ran, is running (cancelling itself) or was cancelled.
+    pub fn cancel(&self) -> bool {
+        self.inner
+            .upgrade()
+            .is_some_and(|inner| inner.cancel_timer(self.when, self.seq))
+    }
+
+    /// True while the timer waits to run.
+    pub fn is_pending(&self) -> bool {
+        self.inner
+            .upgrade()
+            .is_some_and(|inner| inner.timer_is_pending(self.when, self.seq))
+    }
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerHandle")
+            .field("id", &self.seq)
+            .field("when", &self.when)
+            .finish()
+    }
+}

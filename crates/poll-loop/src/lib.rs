@@ -1,0 +1,35 @@
+//! A single-threaded event loop with asyncio's vocabulary: callbacks, timers and pollable sources on one thread that sleeps until the next deadline or a wake-up from another thread.
+//!
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod channel;
+mod error;
+mod event_loop;
+mod exception;
+// simple-future cannot be built with `--cfg loom` as a dependency (its loom
+// seam needs its own dev-dependency), so the loom run leaves it out.
+#[cfg(not(loom))]
+mod future;
+mod handle;
+mod queue;
+mod run;
+mod source;
+mod stats;
+mod sync;
+mod threadsafe;
+mod timer;
+mod wake;
+
+pub use channel::{Channel, SendError, Sender};
+#[cfg(not(loom))]
+pub use error::RunUntilCompleteError;
+pub use error::{CloseError, RunError, ScheduleError};
+pub use event_loop::{EventLoop, LoopHandle};
+pub use exception::ExceptionContext;
+pub use handle::{Handle, TimerHandle};
+pub use run::PollStrategy;
+pub use source::{PostAction, Readiness, Source, SourceHandle};
+pub use stats::Stats;
+pub use threadsafe::ThreadsafeHandle;
+pub use timer::{RepeatingTimer, Timer};

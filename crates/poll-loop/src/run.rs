@@ -1,0 +1,333 @@
+//! Running the loop: the run modes, and one iteration — wait, then run what
+//! is ready.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use tracing::field::Empty;
+
+use crate::error::RunError;
+use crate::event_loop::{Inner, LoopHandle};
+use crate::exception::run_caught;
+use crate::source::{PostAction, Readiness};
+
+/// How the loop waits when nothing is ready.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PollStrategy {
+    /// Sleep until the earliest deadline, or until another thread wakes the
+    /// loop. Costs no CPU while waiting.
+    #[default]
+    Park,
+    /// Never sleep: ask every timer and source again and again, as the
+    /// tutorial's `while True:` loop does. Same results, one core at 100%
+    /// while waiting — kept so that the cost is visible in [`Stats`](crate::Stats).
+    Spin,
+}
+
+thread_local! {
+    /// The loop running on this thread, for `LoopHandle::current`.
+    static RUNNING: RefCell<Option<LoopHandle>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn current() -> Option<LoopHandle> {
+    RUNNING.with(|running| running.borrow().clone())
+}
+
+/// Marks the loop as running for the length of a run.
+struct RunGuard<'a> {
+    handle: &'a LoopHandle,
+}
+
+impl<'a> RunGuard<'a> {
+    fn enter(handle: &'a LoopHandle) -> Result<RunGuard<'a>, RunError> {
+        let inner = &handle.inner;
+        if inner.running.get() {
+            return Err(RunError::AlreadyRunning);
+        }
+        if handle.is_closed() {
+            return Err(RunError::Closed);
+        }
+        RUNNING.with(|running| {
+            let mut running = running.borrow_mut();
+            if running.is_some() {
+                return Err(RunError::AnotherLoopRunning);
+            }
+            *running = Some(handle.clone());
+            Ok(())
+        })?;
+        inner.running.set(true);
+        Ok(RunGuard { handle })
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        let inner = &self.handle.inner;
+        inner.running.set(false);
+        let me = RUNNING.with(|running| running.borrow_mut().take());
+        drop(me);
+        if inner.close_on_exit.get() {
+            let _ = self.handle.close();
+        }
+    }
+}
+
+/// When a run returns (besides `stop`).
+pub(crate) enum Until<'a> {
+    Stopped,
+    Idle,
+    // Unused only under `--cfg loom`, which leaves out simple-future.
+    #[cfg_attr(loom, allow(dead_code))]
+    Done(&'a dyn Fn() -> bool),
+}
+
+impl Until<'_> {
+    fn reached(&self, inner: &Inner) -> bool {
+        match self {
+            Until::Stopped => false,
+            Until::Idle => inner.is_idle(),
+            Until::Done(done) => done(),
+        }
+    }
+}
+
+/// Sources found ready, and the earliest deadline of the others.
+#[derive(Default)]
+struct Polled {
+    ready: Vec<u64>,
+    deadline: Option<Instant>,
+}
+
+impl LoopHandle {
+    /// Runs the loop until [`stop`](LoopHandle::stop) is called.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError`] if the loop is already running (re-entrant run from a
+    /// callback), another loop runs on this thread, or the loop is closed.
+    pub fn run_forever(&self) -> Result<(), RunError> {
+        self.run(&Until::Stopped).map(drop)
+    }
+
+    /// Runs the loop until nothing is left to do, or until
+    /// [`stop`](LoopHandle::stop).
+    ///
+    /// "Nothing left" means: no callback queued, no timer with a deadline
+    /// (timers that never fire do not count), no registered source, and no
+    /// notification from another thread waiting. This is how the tutorial's
+    /// loop ends — when its list of timers is empty. A source that stays
+    /// registered (a [`RepeatingTimer`](crate::RepeatingTimer), a
+    /// [`Channel`](crate::Channel) with live senders) keeps the loop
+    /// running.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run_forever`](LoopHandle::run_forever).
+    pub fn run_until_idle(&self) -> Result<(), RunError> {
+        self.run(&Until::Idle).map(drop)
+    }
+
+    /// Stops the loop after the iteration it is in: the callbacks already
+    /// in that iteration's batch still run, then `run_*` returns. If the
+    /// loop is not running, its next run does one iteration and returns.
+    pub fn stop(&self) {
+        self.inner.remote.request_stop();
+    }
+
+    pub(crate) fn run(&self, until: &Until<'_>) -> Result<Exit, RunError> {
+        let _guard = RunGuard::enter(self)?;
+        tracing::debug!("event loop running");
+        loop {
+            if until.reached(&self.inner) {
+                return Ok(Exit::Reached);
+            }
+            if self.run_once() {
+                return Ok(if until.reached(&self.inner) {
+                    Exit::Reached
+                } else {
+                    Exit::Stopped
+                });
+            }
+        }
+    }
+
+    /// One iteration: decide how long to wait, wait, take what other
+    /// threads sent and the timers that are due, run the batch. Returns
+    /// whether a stop was requested.
+    fn run_once(&self) -> bool {
+        let inner = &*self.inner;
+        inner.counters.iterations.bump();
+        let span = tracing::trace_span!("iteration", ready = Empty, sleep_us = Empty);
+        let _entered = span.enter();
+
+        let has_sources = !inner.state.borrow().sources.is_empty();
+        let mut polled = if has_sources {
+            self.poll_sources(Instant::now())
+        } else {
+            Polled::default()
+        };
+
+        // How long may we wait? Not at all if something is ready.
+        let timeout = {
+            let state = inner.state.borrow();
+            if state.queues.ready_len() > 0
+                || !polled.ready.is_empty()
+                || inner.remote.stop_requested()
+            {
+                Some(Duration::ZERO)
+            } else {
+                let next = match (state.queues.next_deadline(), polled.deadline) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                next.map(|when| when.saturating_duration_since(Instant::now()))
+            }
+        };
+
+        let sleep =
+            inner.strategy.get() == crate::PollStrategy::Park && timeout != Some(Duration::ZERO);
+        let notified = if sleep {
+            inner.counters.sleeps.bump();
+            if !span.is_disabled() {
+                let us = timeout.map_or(u64::MAX, |t| {
+                    u64::try_from(t.as_micros()).unwrap_or(u64::MAX)
+                });
+                span.record("sleep_us", us);
+            }
+            let start = Instant::now();
+            let notified = inner.remote.wake.park(timeout);
+            inner.counters.add_slept(start.elapsed());
+            notified
+        } else {
+            inner.remote.wake.take_notification()
+        };
+        if notified {
+            inner.counters.wakeups.bump();
+            let injected = inner.remote.drain();
+            let mut state = inner.state.borrow_mut();
+            for injected in injected {
+                state.queues.push_ready(crate::queue::Callback {
+                    f: injected.callback,
+                    location: injected.location,
+                });
+            }
+        }
+        if sleep && has_sources {
+            // Readiness may have changed while we slept.
+            polled = self.poll_sources(Instant::now());
+        }
+
+        let (ntodo, ndue) = {
+            let mut state = inner.state.borrow_mut();
+            let ndue = if state.queues.has_timers() {
+                state.queues.take_due(Instant::now())
+            } else {
+                0
+            };
+            (state.queues.ready_len(), ndue)
+        };
+        if !span.is_disabled() {
+            span.record("ready", ntodo + ndue + polled.ready.len());
+        }
+
+        for _ in 0..ntodo {
+            let entry = inner.state.borrow_mut().queues.pop_ready();
+            match entry {
+                Some(Some(callback)) => self.run_callback(callback),
+                Some(None) => {} // cancelled
+                None => break,
+            }
+        }
+        if ndue > 0 {
+            loop {
+                let due = inner.state.borrow_mut().queues.pop_due();
+                let Some((when, seq, callback)) = due else {
+                    break;
+                };
+                if tracing::enabled!(tracing::Level::TRACE) {
+                    let late = when.elapsed();
+                    tracing::trace!(
+                        timer = seq,
+                        late_us = late.as_micros() as u64,
+                        "timer fired"
+                    );
+                }
+                self.run_callback(callback);
+            }
+        }
+        for id in polled.ready {
+            self.dispatch_source(id);
+        }
+
+        inner.remote.take_stop()
+    }
+
+    /// Asks every registered source for its readiness.
+    fn poll_sources(&self, now: Instant) -> Polled {
+        let inner = &*self.inner;
+        let limit = inner.state.borrow().sources.next_id();
+        let mut polled = Polled::default();
+        let mut after = None;
+        loop {
+            let next = inner.state.borrow_mut().sources.take_next(after, limit);
+            let Some((id, mut source, location)) = next else {
+                break;
+            };
+            after = Some(id);
+            match run_caught(|| source.readiness(now)) {
+                Ok(readiness) => {
+                    match readiness {
+                        Readiness::Ready => polled.ready.push(id),
+                        Readiness::At(when) => {
+                            polled.deadline = Some(polled.deadline.map_or(when, |d| d.min(when)));
+                        }
+                        Readiness::Pending => {}
+                    }
+                    let removed = inner.state.borrow_mut().sources.put_back(id, source);
+                    drop(removed);
+                }
+                Err(payload) => {
+                    inner.remove_source(id);
+                    drop(source);
+                    self.report_panic(payload, location, "source readiness");
+                }
+            }
+        }
+        polled
+    }
+
+    /// Dispatches one ready source, if it is still registered.
+    fn dispatch_source(&self, id: u64) {
+        let inner = &*self.inner;
+        let taken = inner.state.borrow_mut().sources.take(id);
+        let Some((mut source, location)) = taken else {
+            return; // removed since it was polled
+        };
+        let start = self.get_debug().then(Instant::now);
+        let action = match run_caught(|| source.dispatch(self)) {
+            Ok(action) => action,
+            Err(payload) => {
+                self.report_panic(payload, location, "source dispatch");
+                PostAction::Continue
+            }
+        };
+        inner.counters.dispatches.bump();
+        self.warn_if_slow(start, location, "source dispatch");
+        match action {
+            PostAction::Continue => {
+                let removed = inner.state.borrow_mut().sources.put_back(id, source);
+                drop(removed);
+            }
+            PostAction::Remove => {
+                inner.remove_source(id);
+                drop(source);
+            }
+        }
+    }
+}
+
+/// Why a run returned.
+pub(crate) enum Exit {
+    Reached,
+    Stopped,
+}

@@ -1,0 +1,195 @@
+//! `ThreadsafeHandle`: the one way into the loop from other threads.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::mem;
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::error::ScheduleError;
+use crate::wake::WakeState;
+
+/// A callback sent from another thread, with where it was scheduled.
+pub(crate) struct Injected {
+    pub(crate) callback: Box<dyn FnOnce() + Send>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+/// What the loop shares with other threads.
+pub(crate) struct Remote {
+    pub(crate) wake: WakeState,
+    queue: Mutex<Queue>,
+    /// Set by `stop` from any thread; the loop takes it at the end of an
+    /// iteration.
+    stop: AtomicBool,
+}
+
+struct Queue {
+    callbacks: VecDeque<Injected>,
+    closed: bool,
+}
+
+impl Remote {
+    /// Created on the loop's thread, which is the one its wake state parks.
+    pub(crate) fn new() -> Arc<Remote> {
+        Arc::new(Remote {
+            wake: WakeState::new(),
+            queue: Mutex::new(Queue {
+                callbacks: VecDeque::new(),
+                closed: false,
+            }),
+            stop: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // No user code runs under this lock (callbacks are dropped outside
+        // it), so poisoning cannot come from a callback; recover anyway.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes every queued callback, in the order they were sent.
+    pub(crate) fn drain(&self) -> VecDeque<Injected> {
+        mem::take(&mut self.lock().callbacks)
+    }
+
+    /// Refuses new callbacks from now on and returns the queued ones, to be
+    /// dropped by the caller outside the lock.
+    pub(crate) fn close(&self) -> VecDeque<Injected> {
+        let mut queue = self.lock();
+        queue.closed = true;
+        mem::take(&mut queue.callbacks)
+    }
+
+    pub(crate) fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn take_stop(&self) -> bool {
+        // A load first: once per iteration, and a swap costs a locked
+        // instruction even when there is nothing to take.
+        self.stop.load(Ordering::SeqCst) && self.stop.swap(false, Ordering::SeqCst)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}
+
+/// A `Send + Sync` handle that schedules callbacks on an event loop from any
+/// thread, wakes it, or stops it.
+///
+/// Get one with [`LoopHandle::threadsafe`](crate::LoopHandle::threadsafe).
+/// This is asyncio's `call_soon_threadsafe`: the only part of the loop that
+/// other threads may touch. Everything it does is one short lock and, if
+/// the loop is asleep, one wake-up; many calls in a row wake it once.
+///
+/// It does not keep the loop alive: once the loop is closed (or its
+/// [`EventLoop`](crate::EventLoop) dropped),
+/// [`call_soon_threadsafe`](ThreadsafeHandle::call_soon_threadsafe) hands the
+/// callback back in a [`ScheduleError`].
+///
+/// # Examples
+///
+/// ```
+/// use std::thread;
+/// use std::time::Duration;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let remote = lp.threadsafe();
+/// let worker = thread::spawn(move || {
+///     thread::sleep(Duration::from_millis(20));
+///     // Runs on the loop's thread, which was asleep until now.
+///     remote.call_soon_threadsafe(|| println!("hello from the loop")).unwrap();
+///     remote.stop();
+/// });
+/// lp.run_forever()?;
+/// worker.join().unwrap();
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
+#[derive(Clone)]
+pub struct ThreadsafeHandle {
+    remote: Arc<Remote>,
+}
+
+impl ThreadsafeHandle {
+    pub(crate) fn new(remote: Arc<Remote>) -> ThreadsafeHandle {
+        ThreadsafeHandle { remote }
+    }
+
+    /// Schedules `callback` to run on the loop's thread, as soon as
+    /// possible, and wakes the loop if it sleeps.
+    ///
+    /// Callbacks sent from one thread run in the order they were sent. On
+    /// the loop they join the queue of ready callbacks, behind the ones
+    /// already queued. To reach the loop from the callback, use
+    /// [`LoopHandle::current`](crate::LoopHandle::current).
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`], holding `callback`, if the loop is closed.
+    #[track_caller]
+    pub fn call_soon_threadsafe<F>(&self, callback: F) -> Result<(), ScheduleError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let location = Location::caller();
+        {
+            let mut queue = self.remote.lock();
+            if queue.closed {
+                drop(queue);
+                return Err(ScheduleError(callback));
+            }
+            queue.callbacks.push_back(Injected {
+                callback: Box::new(callback),
+                location,
+            });
+        }
+        self.remote.wake.notify();
+        Ok(())
+    }
+
+    /// Asks the loop to stop after the iteration it is in (or, if it is not
+    /// running, after the first iteration of its next run), and wakes it.
+    /// See [`LoopHandle::stop`](crate::LoopHandle::stop).
+    pub fn stop(&self) {
+        self.remote.request_stop();
+        self.remote.wake.notify();
+    }
+
+    /// Wakes the loop so that it polls its sources again, without
+    /// scheduling anything.
+    ///
+    /// A [`Source`](crate::Source) whose readiness changes because of
+    /// another thread calls this after the change. Wake-ups merge: many
+    /// calls while the loop is busy make it look once more, not many times.
+    pub fn wake(&self) {
+        self.remote.wake.notify();
+    }
+
+    /// True once the loop is closed: callbacks are refused from then on.
+    pub fn is_closed(&self) -> bool {
+        self.remote.is_closed()
+    }
+}
+
+impl fmt::Debug for ThreadsafeHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let closed = match self.remote.queue.try_lock() {
+            Ok(queue) => Some(queue.closed),
+            Err(_) => None,
+        };
+        let mut s = f.debug_struct("ThreadsafeHandle");
+        match closed {
+            Some(closed) => s.field("closed", &closed),
+            None => s.field("closed", &format_args!("<locked>")),
+        };
+        s.finish()
+    }
+}
