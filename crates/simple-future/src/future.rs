@@ -71,7 +71,9 @@ impl<T, E> Future<T, E> {
     /// no longer be cancelled. Returns `false` if it was cancelled: skip the
     /// work (its waiters already know).
     ///
-    /// Fails if the future is already running or done, as in Python.
+    /// Fails if the future is already running or done, as in Python. One
+    /// difference: asking again about a cancelled future answers `false`
+    /// again, where Python raises on the second call.
     pub fn set_running_or_notify_cancel(&self) -> Result<bool, InvalidState<()>> {
         self.observer
             .shared()

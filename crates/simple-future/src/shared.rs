@@ -274,7 +274,7 @@ impl<T, E> Shared<T, E> {
                 run_callback(callback, observer);
             }
             for (_, waker) in wakers {
-                waker.wake();
+                wake(waker, this.address());
             }
         }
         Ok(())
@@ -416,6 +416,18 @@ fn run_callback<T, E>(callback: Callback<T, E>, observer: &Observer<T, E>) {
             future = ?observer.shared().address(),
             panic = payload_message(payload.as_ref()).unwrap_or("<non-string payload>"),
             "done callback panicked"
+        );
+    }
+}
+
+/// Wakes one async task, containing a panic in the executor's waker so the
+/// other tasks are still woken.
+fn wake(waker: Waker, future: *const ()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        tracing::error!(
+            future = ?future,
+            panic = payload_message(payload.as_ref()).unwrap_or("<non-string payload>"),
+            "waker panicked"
         );
     }
 }
