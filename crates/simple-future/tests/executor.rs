@@ -393,10 +393,13 @@ fn cancel_futures_and_wait() {
     let gate = Gate::default();
     let (pool, blocker) = blocked_pool(&gate);
     let queued = pool.submit(|| ()).unwrap();
+    // Open the gate only once the queued work is cancelled, so that the
+    // blocked worker cannot take it first on a slow machine.
     let opener = {
         let gate = gate.clone();
+        let queued = queued.observer();
         thread::spawn(move || {
-            thread::sleep(ms(30));
+            eventually(|| queued.cancelled());
             gate.open();
         })
     };
