@@ -102,6 +102,8 @@ pub(crate) enum Kind {
     Exit { expected: i32, actual: Exit },
     /// The process used more CPU than allowed; both in percent of its wall time.
     Cpu { max: f64, actual: f64 },
+    /// The process used less CPU than required (`cpu min`); in percent.
+    CpuBelow { min: f64, actual: f64 },
     /// The process was killed at the (scaled) timeout.
     Timeout { limit: Duration },
 }
@@ -144,6 +146,10 @@ impl fmt::Display for Kind {
             Kind::Cpu { max, actual } => write!(
                 f,
                 "cpu over budget: used {actual:.1}% of the wall time, at most {max}% allowed"
+            ),
+            Kind::CpuBelow { min, actual } => write!(
+                f,
+                "cpu under its minimum: used {actual:.1}% of the wall time, at least {min}% required"
             ),
             Kind::Timeout { limit } => write!(
                 f,
@@ -210,6 +216,20 @@ pub(crate) fn check(
                 None,
                 Kind::Cpu {
                     max: max.value,
+                    actual,
+                },
+            );
+        }
+    }
+
+    if let (Some(min), Some(cpu)) = (transcript.cpu_min, cpu) {
+        let actual = cpu.share() * 100.0;
+        if actual < min.value {
+            m.fail(
+                min.line,
+                None,
+                Kind::CpuBelow {
+                    min: min.value,
                     actual,
                 },
             );

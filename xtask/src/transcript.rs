@@ -14,6 +14,9 @@ pub(crate) struct Transcript {
     pub(crate) timeout: Directive<Duration>,
     /// Largest CPU time allowed, in percent of the run's wall time.
     pub(crate) cpu_max: Option<Directive<f64>>,
+    /// Smallest CPU time required, in percent of the run's wall time: for a
+    /// demo whose point is that it spins.
+    pub(crate) cpu_min: Option<Directive<f64>>,
     /// The expectations, in order.
     pub(crate) items: Vec<Item>,
 }
@@ -117,6 +120,7 @@ pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
                 line: None,
             },
             cpu_max: None,
+            cpu_min: None,
             items: Vec::new(),
         },
         group: None,
@@ -286,7 +290,7 @@ impl Parser {
             other => {
                 return Err(format!(
                     "unexpected {other}: a line holds a quoted expectation, `origin`, \
-                     `unordered`, `}}`, or a header directive (`exit`, `timeout`, `cpu max`)"
+                     `unordered`, `}}`, or a header directive (`exit`, `timeout`, `cpu max`, `cpu min`)"
                 ));
             }
         }
@@ -304,19 +308,34 @@ impl Parser {
                 "`{name}` is a header directive: it must come before the first expectation"
             ));
         }
-        let t = &mut self.transcript;
-        let earlier = match name {
-            "exit" => t.exit.line,
-            "timeout" => t.timeout.line,
-            _ => t.cpu_max.and_then(|d| d.line),
-        };
-        if let Some(earlier) = earlier {
-            return Err(format!("duplicate `{name}` (first set at line {earlier})"));
-        }
         let arg = |tokens: &mut dyn Iterator<Item = Token>, what: &str| match tokens.next() {
             Some(Token::Word(w)) => Ok(w),
             _ => Err(format!("`{name}` must be followed by {what}")),
         };
+        // `cpu` takes its bound first, so that `cpu max` and `cpu min` are
+        // two directives.
+        let name = match name {
+            "cpu" => match arg(tokens, "`max` or `min`, as in `cpu max 20%`")?.as_str() {
+                "max" => "cpu max",
+                "min" => "cpu min",
+                _ => {
+                    return Err(
+                        "`cpu` must be followed by `max` or `min`, as in `cpu max 20%`".into(),
+                    );
+                }
+            },
+            other => other,
+        };
+        let t = &mut self.transcript;
+        let earlier = match name {
+            "exit" => t.exit.line,
+            "timeout" => t.timeout.line,
+            "cpu max" => t.cpu_max.and_then(|d| d.line),
+            _ => t.cpu_min.and_then(|d| d.line),
+        };
+        if let Some(earlier) = earlier {
+            return Err(format!("duplicate `{name}` (first set at line {earlier})"));
+        }
         let line = Some(line);
         match name {
             "exit" => {
@@ -334,15 +353,17 @@ impl Parser {
                 };
             }
             _ => {
-                if arg(tokens, "`max`, as in `cpu max 20%`")? != "max" {
-                    return Err("`cpu` must be followed by `max`, as in `cpu max 20%`".into());
-                }
                 let p = arg(tokens, "a percentage, e.g. `cpu max 20%`")?;
                 let Some(number) = p.strip_suffix('%') else {
                     return Err(format!("`{p}` is not a percentage like `20%`"));
                 };
                 let value = decimal(number).ok_or_else(|| format!("`{p}` is not a percentage"))?;
-                t.cpu_max = Some(Directive { value, line });
+                let directive = Some(Directive { value, line });
+                if name == "cpu max" {
+                    t.cpu_max = directive;
+                } else {
+                    t.cpu_min = directive;
+                }
             }
         }
         end(tokens, &format!("`{name}`"))

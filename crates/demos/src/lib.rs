@@ -1,11 +1,13 @@
-//! The tutorial's callback and future examples as runnable programs, checked against transcripts.
+//! The tutorial's callback, future and event-loop examples as runnable programs, checked against transcripts.
 //!
 //! Each binary in `src/bin` re-creates one example of the tutorial and prints its transcript on
 //! stdout. What they share lives here, so that two demos built on the same request use the same
 //! code: [`async_network_request`] answers with a [`Response`] through an `on_done` callback,
 //! and [`futures::async_network_request`] returns a future of it. Waiting helpers go with them:
 //! [`join_all`] for timer threads, [`wait_all`] for futures, and [`block_on`], the smallest
-//! executor, for `.await`.
+//! executor, for `.await`. The event-loop demos share example 3a's timers
+//! ([`insert_tutorial_timers`]), so the busy loop and the parked one run the same program, and
+//! [`report_stats`], which prints the loop's counters on stderr when `DEMO_STATS` asks.
 //!
 //! Tracing is off unless `RUST_LOG` asks for it, and then goes to stderr only; see
 //! [`init_tracing`].
@@ -23,9 +25,11 @@ use tracing_subscriber::EnvFilter;
 mod block_on;
 mod callbacks;
 pub mod futures;
+mod polling;
 
 pub use block_on::block_on;
 pub use callbacks::{Response, async_network_request};
+pub use polling::{STATS_ENV, insert_tutorial_timers, report_stats};
 
 /// How long every simulated wait or request takes: one second, as in the tutorial.
 pub const DELAY: Duration = Duration::from_secs(1);

@@ -426,3 +426,22 @@ fn lower_bounds_allow_for_a_late_origin_stamp() {
         "{got:?}"
     );
 }
+
+#[test]
+fn cpu_under_its_minimum_fails() {
+    let spinner = parse("cpu min 30%\n").unwrap();
+    // Spinning: a core busy for the whole run.
+    assert_eq!(
+        check(&spinner, &[], &Exit::Code(0), cpu(0.99, 2.0), 1.0),
+        Ok(())
+    );
+    // Sleeping instead: the rule fails, naming its line.
+    let got = check(&spinner, &[], &Exit::Code(0), cpu(0.01, 2.0), 1.0).unwrap_err();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, Some(1));
+    assert!(
+        matches!(got[0].kind, Kind::CpuBelow { min, actual } if min == 30.0 && (actual - 1.0).abs() < 1e-9)
+    );
+    // Not measured: skipped.
+    assert_eq!(check(&spinner, &[], &Exit::Code(0), None, 1.0), Ok(()));
+}

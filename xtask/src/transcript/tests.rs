@@ -123,13 +123,14 @@ fn header_errors_name_their_line() {
         4,
         "duplicate `exit` (first set at line 1)",
     );
-    assert_error("cpu max 1%\ncpu max 2%", 2, "duplicate `cpu`");
+    assert_error("cpu max 1%\ncpu max 2%", 2, "duplicate `cpu max`");
+    assert_error("cpu min 1%\ncpu min 2%", 2, "duplicate `cpu min`");
     assert_error("\"a\"\ntimeout 5s\n", 2, "before the first expectation");
     assert_error("timeout 15\n", 1, "not a duration");
     assert_error("timeout 0s\n", 1, "longer than zero");
     assert_error("timeout\n", 1, "followed by a duration");
     assert_error("exit zero\n", 1, "not an exit code");
-    assert_error("cpu 20%\n", 1, "followed by `max`");
+    assert_error("cpu 20%\n", 1, "followed by `max` or `min`");
     assert_error("cpu max 20\n", 1, "not a percentage");
     assert_error("exit 0 1\n", 1, "unexpected `1` after `exit`");
 }
@@ -177,5 +178,18 @@ fn group_errors_name_their_line() {
         "unordered {\n\"a\"\nexit 1\n}\n",
         3,
         "before the first expectation",
+    );
+}
+
+#[test]
+fn cpu_min_and_max_are_two_directives() {
+    let t = parse("cpu max 105%\ncpu min 30%\n").unwrap();
+    assert_eq!(t.cpu_max.unwrap().value, 105.0);
+    assert_eq!(
+        t.cpu_min,
+        Some(Directive {
+            value: 30.0,
+            line: Some(2)
+        })
     );
 }
