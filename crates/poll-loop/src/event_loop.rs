@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::exception::ExceptionContext;
 use crate::handle::{Handle, TimerHandle};
-use crate::queue::{Callback, Queues};
+use crate::queue::{self, Callback, Queues, TimerId};
 use crate::run::PollStrategy;
 use crate::source::{Source, SourceHandle, Sources};
 use crate::stats::{Counters, Stats};
@@ -138,15 +138,18 @@ impl LoopHandle {
     /// # Panics
     ///
     /// If the loop is closed.
+    #[inline]
     #[track_caller]
     pub fn call_soon<F>(&self, callback: F) -> Handle
     where
         F: FnOnce() + 'static,
     {
-        let callback = Callback {
-            f: Box::new(callback),
-            location: Location::caller(),
-        };
+        // Generic and inlined: only the boxing, so that the closure is built
+        // straight into its allocation. The rest is shared by every `F`.
+        self.push_soon(queue::callback(callback, Location::caller()))
+    }
+
+    fn push_soon(&self, callback: Callback) -> Handle {
         let seq = self.live().state.borrow_mut().queues.push_ready(callback);
         Handle::new(seq, Rc::downgrade(&self.inner))
     }
@@ -160,13 +163,14 @@ impl LoopHandle {
     /// # Panics
     ///
     /// If the loop is closed.
+    #[inline]
     #[track_caller]
     pub fn call_later<F>(&self, delay: Duration, callback: F) -> TimerHandle
     where
         F: FnOnce() + 'static,
     {
         let when = Instant::now().checked_add(delay);
-        self.schedule_timer(when, Box::new(callback), Location::caller())
+        self.schedule_timer(when, queue::callback(callback, Location::caller()))
     }
 
     /// Schedules `callback` to run at `when` (as soon as possible if it has
@@ -178,29 +182,27 @@ impl LoopHandle {
     /// # Panics
     ///
     /// If the loop is closed.
+    #[inline]
     #[track_caller]
     pub fn call_at<F>(&self, when: Instant, callback: F) -> TimerHandle
     where
         F: FnOnce() + 'static,
     {
-        self.schedule_timer(Some(when), Box::new(callback), Location::caller())
+        self.schedule_timer(Some(when), queue::callback(callback, Location::caller()))
     }
 
-    fn schedule_timer(
-        &self,
-        when: Option<Instant>,
-        f: Box<dyn FnOnce()>,
-        location: &'static Location<'static>,
-    ) -> TimerHandle {
-        let callback = Callback { f, location };
-        let seq = self
+    fn schedule_timer(&self, when: Option<Instant>, callback: Callback) -> TimerHandle {
+        let location = callback.location();
+        let id = self
             .live()
             .state
             .borrow_mut()
             .queues
             .push_timer(when, callback);
-        tracing::trace!(timer = seq, ?when, %location, "timer scheduled");
-        TimerHandle::new(seq, when, Rc::downgrade(&self.inner))
+        if crate::run::trace_enabled() {
+            tracing::trace!(timer = id.seq, ?when, %location, "timer scheduled");
+        }
+        TimerHandle::new(id, when, Rc::downgrade(&self.inner))
     }
 
     /// The loop's clock: the monotonic system clock that deadlines are
@@ -310,6 +312,7 @@ impl LoopHandle {
     }
 
     /// The loop's inner state, after checking it is not closed.
+    #[inline]
     fn live(&self) -> &Inner {
         assert!(!self.inner.closed.get(), "{CLOSED}");
         &self.inner
@@ -322,10 +325,10 @@ impl Inner {
         taken.is_some() // dropped here, outside the borrow
     }
 
-    pub(crate) fn cancel_timer(&self, when: Option<Instant>, seq: u64) -> bool {
-        let taken = self.state.borrow_mut().queues.cancel_timer(when, seq);
+    pub(crate) fn cancel_timer(&self, when: Option<Instant>, id: TimerId) -> bool {
+        let taken = self.state.borrow_mut().queues.cancel_timer(when, id);
         if taken.is_some() {
-            tracing::trace!(timer = seq, "timer cancelled");
+            tracing::trace!(timer = id.seq, "timer cancelled");
         }
         taken.is_some()
     }
@@ -334,8 +337,8 @@ impl Inner {
         self.state.borrow().queues.ready_is_pending(seq)
     }
 
-    pub(crate) fn timer_is_pending(&self, when: Option<Instant>, seq: u64) -> bool {
-        self.state.borrow().queues.timer_is_pending(when, seq)
+    pub(crate) fn timer_is_pending(&self, id: TimerId) -> bool {
+        self.state.borrow().queues.timer_is_pending(id)
     }
 
     pub(crate) fn remove_source(&self, id: u64) -> bool {

@@ -112,12 +112,14 @@ impl LoopHandle {
     /// mode times it.
     pub(crate) fn run_callback(&self, callback: Callback) {
         let start = self.inner.debug.get().then(Instant::now);
-        let location = callback.location;
-        if let Err(payload) = run_caught(callback.f) {
-            self.report_panic(payload, location, "callback");
+        let mut location = None;
+        if let Err(payload) = run_caught(|| callback.call(&mut location)) {
+            self.report_panic(payload, ran(location), "callback");
         }
         self.inner.counters.callbacks.bump();
-        self.warn_if_slow(start, location, "callback");
+        if start.is_some() {
+            self.warn_if_slow(start, ran(location), "callback");
+        }
     }
 
     pub(crate) fn warn_if_slow(
@@ -141,6 +143,8 @@ impl LoopHandle {
     }
 
     /// Hands a caught panic to the exception handler.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn report_panic(
         &self,
         payload: Box<dyn std::any::Any + Send>,
@@ -183,6 +187,12 @@ pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
         .downcast_ref::<&'static str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// Where the callback that [`Call::call`](crate::queue::Call::call) ran was
+/// scheduled. (Always known: it is written before the callback starts.)
+pub(crate) fn ran(location: Option<&'static Location<'static>>) -> &'static Location<'static> {
+    location.unwrap_or_else(Location::caller)
 }
 
 /// Runs `f`, catching a panic. Treating user code as unwind-safe is sound

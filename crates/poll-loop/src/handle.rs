@@ -5,6 +5,7 @@ use std::rc::Weak;
 use std::time::Instant;
 
 use crate::event_loop::Inner;
+use crate::queue::TimerId;
 
 /// A callback scheduled with [`call_soon`](crate::LoopHandle::call_soon):
 /// cancel it before it runs.
@@ -53,14 +54,14 @@ impl fmt::Debug for Handle {
 /// timer. Handles do not keep the loop alive.
 #[derive(Clone)]
 pub struct TimerHandle {
-    seq: u64,
+    id: TimerId,
     when: Option<Instant>,
     inner: Weak<Inner>,
 }
 
 impl TimerHandle {
-    pub(crate) fn new(seq: u64, when: Option<Instant>, inner: Weak<Inner>) -> TimerHandle {
-        TimerHandle { seq, when, inner }
+    pub(crate) fn new(id: TimerId, when: Option<Instant>, inner: Weak<Inner>) -> TimerHandle {
+        TimerHandle { id, when, inner }
     }
 
     /// When the timer is due; `None` if it never is (`Duration::MAX`).
@@ -74,21 +75,21 @@ impl TimerHandle {
     pub fn cancel(&self) -> bool {
         self.inner
             .upgrade()
-            .is_some_and(|inner| inner.cancel_timer(self.when, self.seq))
+            .is_some_and(|inner| inner.cancel_timer(self.when, self.id))
     }
 
     /// True while the timer waits to run.
     pub fn is_pending(&self) -> bool {
         self.inner
             .upgrade()
-            .is_some_and(|inner| inner.timer_is_pending(self.when, self.seq))
+            .is_some_and(|inner| inner.timer_is_pending(self.id))
     }
 }
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TimerHandle")
-            .field("id", &self.seq)
+            .field("id", &self.id.seq)
             .field("when", &self.when)
             .finish()
     }

@@ -4,11 +4,13 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
+use tracing::Span;
 use tracing::field::Empty;
+use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use crate::error::RunError;
 use crate::event_loop::{Inner, LoopHandle};
-use crate::exception::run_caught;
+use crate::exception::{ran, run_caught};
 use crate::source::{PostAction, Readiness};
 
 /// How the loop waits when nothing is ready.
@@ -91,6 +93,16 @@ impl Until<'_> {
     }
 }
 
+/// Whether any trace-level output can be on: one relaxed atomic load. The
+/// per-iteration span and the per-timer events are made only then. (Made
+/// unconditionally, a span costs a few ns even with no subscriber, and with
+/// `tracing`'s `log` feature on — which any crate in the build may turn on —
+/// several times that: it is recorded for `log` whenever no subscriber is set.)
+#[inline]
+pub(crate) fn trace_enabled() -> bool {
+    tracing::Level::TRACE <= STATIC_MAX_LEVEL && tracing::Level::TRACE <= LevelFilter::current()
+}
+
 /// Sources found ready, and the earliest deadline of the others.
 #[derive(Default)]
 struct Polled {
@@ -157,8 +169,27 @@ impl LoopHandle {
     fn run_once(&self) -> bool {
         let inner = &*self.inner;
         inner.counters.iterations.bump();
-        let span = tracing::trace_span!("iteration", ready = Empty, sleep_us = Empty);
-        let _entered = span.enter();
+        let traced = trace_enabled();
+        if !traced {
+            // The common case of a busy loop: callbacks are ready and no
+            // source needs asking, so there is no wait to work out. Same
+            // steps as below, minus what cannot apply.
+            let quick = {
+                let state = inner.state.borrow();
+                state.sources.is_empty() && state.queues.ready_len() > 0
+            };
+            if quick {
+                if inner.remote.wake.take_notification() {
+                    self.take_injected();
+                }
+                let (ntodo, ndue) = self.take_batch();
+                self.run_batch(ntodo, ndue);
+                return inner.remote.take_stop();
+            }
+        }
+        let span =
+            traced.then(|| tracing::trace_span!("iteration", ready = Empty, sleep_us = Empty));
+        let _entered = span.as_ref().map(Span::enter);
 
         let has_sources = !inner.state.borrow().sources.is_empty();
         let mut polled = if has_sources {
@@ -188,7 +219,7 @@ impl LoopHandle {
             inner.strategy.get() == crate::PollStrategy::Park && timeout != Some(Duration::ZERO);
         let notified = if sleep {
             inner.counters.sleeps.bump();
-            if !span.is_disabled() {
+            if let Some(span) = &span {
                 let us = timeout.map_or(u64::MAX, |t| {
                     u64::try_from(t.as_micros()).unwrap_or(u64::MAX)
                 });
@@ -202,41 +233,64 @@ impl LoopHandle {
             inner.remote.wake.take_notification()
         };
         if notified {
-            inner.counters.wakeups.bump();
-            let injected = inner.remote.drain();
-            let mut state = inner.state.borrow_mut();
-            for injected in injected {
-                state.queues.push_ready(crate::queue::Callback {
-                    f: injected.callback,
-                    location: injected.location,
-                });
-            }
+            self.take_injected();
         }
         if sleep && has_sources {
             // Readiness may have changed while we slept.
             polled = self.poll_sources(Instant::now());
         }
 
-        let (ntodo, ndue) = {
-            let mut state = inner.state.borrow_mut();
-            let ndue = if state.queues.has_timers() {
-                state.queues.take_due(Instant::now())
-            } else {
-                0
-            };
-            (state.queues.ready_len(), ndue)
-        };
-        if !span.is_disabled() {
+        let (ntodo, ndue) = self.take_batch();
+        if let Some(span) = &span {
             span.record("ready", ntodo + ndue + polled.ready.len());
         }
+        self.run_batch(ntodo, ndue);
+        for id in polled.ready {
+            self.dispatch_source(id);
+        }
 
-        for _ in 0..ntodo {
-            let entry = inner.state.borrow_mut().queues.pop_ready();
-            match entry {
-                Some(Some(callback)) => self.run_callback(callback),
-                Some(None) => {} // cancelled
-                None => break,
+        inner.remote.take_stop()
+    }
+
+    /// Counts a notification from another thread and queues what it sent.
+    fn take_injected(&self) {
+        let inner = &*self.inner;
+        inner.counters.wakeups.bump();
+        let mut state = inner.state.borrow_mut();
+        inner.remote.drain_into(|injected| {
+            state.queues.push_ready(injected);
+        });
+    }
+
+    /// Fixes this iteration's batch: the ready callbacks queued so far and
+    /// the timers due now. Returns how many of each.
+    #[inline]
+    fn take_batch(&self) -> (usize, usize) {
+        let mut state = self.inner.state.borrow_mut();
+        let ndue = if state.queues.has_timers() {
+            state.queues.take_due(Instant::now())
+        } else {
+            0
+        };
+        (state.queues.ready_len(), ndue)
+    }
+
+    /// Runs the batch: `ntodo` ready callbacks, then the due timers.
+    #[inline]
+    fn run_batch(&self, ntodo: usize, ndue: usize) {
+        let inner = &*self.inner;
+        if inner.debug.get() {
+            // Debug mode times each callback.
+            for _ in 0..ntodo {
+                let entry = inner.state.borrow_mut().queues.pop_ready();
+                match entry {
+                    Some(Some(callback)) => self.run_callback(callback),
+                    Some(None) => {} // cancelled
+                    None => break,
+                }
             }
+        } else {
+            self.run_ready(ntodo);
         }
         if ndue > 0 {
             loop {
@@ -244,7 +298,7 @@ impl LoopHandle {
                 let Some((when, seq, callback)) = due else {
                     break;
                 };
-                if tracing::enabled!(tracing::Level::TRACE) {
+                if trace_enabled() && tracing::enabled!(tracing::Level::TRACE) {
                     let late = when.elapsed();
                     tracing::trace!(
                         timer = seq,
@@ -255,11 +309,36 @@ impl LoopHandle {
                 self.run_callback(callback);
             }
         }
-        for id in polled.ready {
-            self.dispatch_source(id);
-        }
+    }
 
-        inner.remote.take_stop()
+    /// Runs `ntodo` ready callbacks under one `catch_unwind` rather than one
+    /// each (a landing pad and a frame per callback were a measurable part
+    /// of a callback's cost): a panic ends the run, is reported, and the
+    /// run resumes after the callback that panicked. Sound, as the state is
+    /// never borrowed while a callback runs.
+    fn run_ready(&self, mut ntodo: usize) {
+        let inner = &*self.inner;
+        while ntodo > 0 {
+            let mut location = None;
+            let result = run_caught(|| {
+                while ntodo > 0 {
+                    ntodo -= 1;
+                    let entry = inner.state.borrow_mut().queues.pop_ready();
+                    match entry {
+                        Some(Some(callback)) => {
+                            callback.call(&mut location);
+                            inner.counters.callbacks.bump();
+                        }
+                        Some(None) => {} // cancelled
+                        None => ntodo = 0,
+                    }
+                }
+            });
+            if let Err(payload) = result {
+                self.report_panic(payload, ran(location), "callback");
+                inner.counters.callbacks.bump();
+            }
+        }
     }
 
     /// Asks every registered source for its readiness.

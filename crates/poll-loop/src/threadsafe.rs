@@ -8,13 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::ScheduleError;
+use crate::queue::{Call, send_callback};
 use crate::wake::WakeState;
 
 /// A callback sent from another thread, with where it was scheduled.
-pub(crate) struct Injected {
-    pub(crate) callback: Box<dyn FnOnce() + Send>,
-    pub(crate) location: &'static Location<'static>,
-}
+pub(crate) type Injected = Box<dyn Call + Send>;
 
 /// What the loop shares with other threads.
 pub(crate) struct Remote {
@@ -26,6 +24,11 @@ pub(crate) struct Remote {
 }
 
 struct Queue {
+    /// The oldest callback, when it is the only one: kept here, next to
+    /// the lock, so that a lone wake-up does not make the loop's thread
+    /// fetch one more cache line (the deque's buffer) from the sender's.
+    first: Option<Injected>,
+    /// The others, in the order sent.
     callbacks: VecDeque<Injected>,
     closed: bool,
 }
@@ -36,6 +39,7 @@ impl Remote {
         Arc::new(Remote {
             wake: WakeState::new(),
             queue: Mutex::new(Queue {
+                first: None,
                 callbacks: VecDeque::new(),
                 closed: false,
             }),
@@ -49,9 +53,15 @@ impl Remote {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes every queued callback, in the order they were sent.
-    pub(crate) fn drain(&self) -> VecDeque<Injected> {
-        mem::take(&mut self.lock().callbacks)
+    /// Hands every queued callback to `push`, in the order they were sent.
+    /// `push` must not run user code (it runs under the lock). The queue
+    /// keeps its buffer, so that senders do not allocate one each time.
+    pub(crate) fn drain_into(&self, mut push: impl FnMut(Injected)) {
+        let mut queue = self.lock();
+        if let Some(first) = queue.first.take() {
+            push(first);
+        }
+        queue.callbacks.drain(..).for_each(&mut push);
     }
 
     /// Refuses new callbacks from now on and returns the queued ones, to be
@@ -59,7 +69,11 @@ impl Remote {
     pub(crate) fn close(&self) -> VecDeque<Injected> {
         let mut queue = self.lock();
         queue.closed = true;
-        mem::take(&mut queue.callbacks)
+        let mut all = mem::take(&mut queue.callbacks);
+        if let Some(first) = queue.first.take() {
+            all.push_front(first);
+        }
+        all
     }
 
     pub(crate) fn request_stop(&self) {
@@ -139,17 +153,20 @@ impl ThreadsafeHandle {
     where
         F: FnOnce() + Send + 'static,
     {
-        let location = Location::caller();
+        // Boxed before taking the lock, to keep the lock (and so the loop's
+        // wake-up) short.
+        let callback = send_callback(callback, Location::caller());
         {
             let mut queue = self.remote.lock();
             if queue.closed {
                 drop(queue);
-                return Err(ScheduleError(callback));
+                return Err(ScheduleError((*callback).into_inner()));
             }
-            queue.callbacks.push_back(Injected {
-                callback: Box::new(callback),
-                location,
-            });
+            if queue.first.is_none() && queue.callbacks.is_empty() {
+                queue.first = Some(callback);
+            } else {
+                queue.callbacks.push_back(callback);
+            }
         }
         self.remote.wake.notify();
         Ok(())
