@@ -134,7 +134,9 @@ impl<T> fmt::Debug for Channel<T> {
 /// Dropping a sender wakes the loop too, so that it sees the channel
 /// disconnect when the last one goes.
 pub struct Sender<T> {
-    sender: crossbeam_channel::Sender<T>,
+    /// `None` only inside `drop`, which must let go of it before waking
+    /// the loop (see there).
+    sender: Option<crossbeam_channel::Sender<T>>,
     waker: ThreadsafeHandle,
 }
 
@@ -147,7 +149,9 @@ impl<T> Sender<T> {
     /// [`SendError`], holding the message, if the loop dropped the channel
     /// (it was closed, or the source removed).
     pub fn send(&self, message: T) -> Result<(), SendError<T>> {
-        self.sender.send(message)?;
+        if let Some(sender) = &self.sender {
+            sender.send(message)?;
+        }
         self.waker.wake();
         Ok(())
     }
@@ -164,6 +168,10 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        // Disconnect first, then wake: woken before the channel
+        // disconnects, the loop could find it empty and still connected,
+        // and sleep with nothing left to wake it.
+        drop(self.sender.take());
         self.waker.wake();
     }
 }
@@ -194,7 +202,7 @@ impl LoopHandle {
         // `insert_source` is `#[track_caller]` too: the location is our caller's.
         let source = self.insert_source(Channel::new(receiver, on_message));
         let sender = Sender {
-            sender,
+            sender: Some(sender),
             waker: self.threadsafe(),
         };
         (sender, source)
