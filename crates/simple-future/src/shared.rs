@@ -23,7 +23,10 @@
 //! the flags: the two are ordered on one atomic, so either the completion
 //! sees the listener (and takes the lock, behind which the listener has
 //! registered) or the listener sees the final state (and reads the slot
-//! itself). Callbacks and wakers are taken out under the lock and run after
+//! itself).
+//!
+//! The lists of listeners live in a box made by the first listener, so a
+//! future nobody waits on neither builds nor drops them. Callbacks and wakers are taken out under the lock and run after
 //! it, so user code never runs while the lock is held.
 //!
 //! The slot is an `UnsafeCell` rather than a `OnceCell` or a mutex because
@@ -84,7 +87,9 @@ pub(crate) struct Shared<T, E> {
     slot: UnsafeCell<Option<Outcome<T, E>>>,
     /// Live `Future` handles: the parties able to complete this future.
     completers: AtomicUsize,
-    waiting: Mutex<Waiting<T, E>>,
+    /// Allocated by the first listener: a future nobody waits on never
+    /// builds (or drops) these lists.
+    waiting: Mutex<Option<Box<Waiting<T, E>>>>,
     /// Threads blocked in `result()` and friends wait here.
     ready: Condvar,
 }
@@ -104,6 +109,24 @@ struct Waiting<T, E> {
     next_key: u64,
     /// Threads blocked on `ready`; zero means completing wakes nobody.
     blocked: usize,
+}
+
+impl<T, E> Default for Waiting<T, E> {
+    fn default() -> Self {
+        Waiting {
+            callbacks: Vec::new(),
+            wakers: Vec::new(),
+            next_key: 0,
+            blocked: 0,
+        }
+    }
+}
+
+type WaitingGuard<'a, T, E> = MutexGuard<'a, Option<Box<Waiting<T, E>>>>;
+
+/// The lists behind the lock, made on first use.
+fn lists<'a, T, E>(guard: &'a mut WaitingGuard<'_, T, E>) -> &'a mut Waiting<T, E> {
+    guard.get_or_insert_with(Box::default)
 }
 
 /// What a completion attempt found when the future could not take it.
@@ -133,12 +156,7 @@ impl<T, E> Shared<T, E> {
             state: AtomicU8::new(State::Pending.to_u8()),
             slot: UnsafeCell::new(None),
             completers: AtomicUsize::new(1),
-            waiting: Mutex::new(Waiting {
-                callbacks: Vec::new(),
-                wakers: Vec::new(),
-                next_key: 0,
-                blocked: 0,
-            }),
+            waiting: Mutex::new(None),
             ready: Condvar::new(),
         }
     }
@@ -163,7 +181,7 @@ impl<T, E> Shared<T, E> {
         (self as *const Self).cast()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Waiting<T, E>> {
+    fn lock(&self) -> WaitingGuard<'_, T, E> {
         // User code never runs under this lock, so a poisoned lock only
         // means a panic in our own bookkeeping; its data is still whole.
         self.waiting
@@ -174,7 +192,7 @@ impl<T, E> Shared<T, E> {
     /// Sets `LISTENERS` (the caller holds the lock and is about to register
     /// something). False if the future is already done: run or read it now
     /// instead of registering.
-    fn listen(&self, _waiting: &MutexGuard<'_, Waiting<T, E>>) -> bool {
+    fn listen(&self, _waiting: &WaitingGuard<'_, T, E>) -> bool {
         let mut bits = self.state.load(Ordering::Acquire);
         loop {
             if visible_state(bits).is_done() {
@@ -258,11 +276,12 @@ impl<T, E> Shared<T, E> {
         tracing::trace!(future = ?this.address(), state = %new_state, "future done");
 
         if previous & LISTENERS != 0 {
-            let mut waiting = this.lock();
+            let mut guard = this.lock();
+            let waiting = lists(&mut guard);
             let wake_threads = waiting.blocked > 0;
             let callbacks = mem::take(&mut waiting.callbacks);
             let wakers = mem::take(&mut waiting.wakers);
-            drop(waiting);
+            drop(guard);
             // Notified after unlocking, so a woken thread does not block
             // again on the lock we hold. It cannot miss the notification:
             // it registered and started waiting under the lock, before we
@@ -322,11 +341,11 @@ impl<T, E> Shared<T, E> {
     /// already is; otherwise on the thread that completes it.
     pub(crate) fn add_callback(observer: &Observer<T, E>, callback: Callback<T, E>) {
         let this = observer.shared();
-        let mut waiting = this.lock();
-        if this.listen(&waiting) {
-            waiting.callbacks.push(callback);
+        let mut guard = this.lock();
+        if this.listen(&guard) {
+            lists(&mut guard).callbacks.push(callback);
         } else {
-            drop(waiting);
+            drop(guard);
             run_callback(callback, observer);
         }
     }
@@ -340,7 +359,7 @@ impl<T, E> Shared<T, E> {
         if !self.listen(&waiting) {
             return true;
         }
-        waiting.blocked += 1;
+        lists(&mut waiting).blocked += 1;
         let done = loop {
             if self.state().is_done() {
                 break true;
@@ -362,7 +381,7 @@ impl<T, E> Shared<T, E> {
                 }
             };
         };
-        waiting.blocked -= 1;
+        lists(&mut waiting).blocked -= 1;
         done
     }
 
@@ -375,10 +394,11 @@ impl<T, E> Shared<T, E> {
         // Cloning and dropping a waker run the executor's code: do both
         // outside the lock.
         let mut new = Some(waker.clone());
-        let mut waiting = self.lock();
-        if !self.listen(&waiting) {
+        let mut guard = self.lock();
+        if !self.listen(&guard) {
             return true;
         }
+        let waiting = lists(&mut guard);
         let registered = key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k));
         match registered {
             Some((_, registered)) if registered.will_wake(waker) => {}
@@ -390,20 +410,21 @@ impl<T, E> Shared<T, E> {
                 *key = Some(k);
             }
         }
-        drop(waiting);
+        drop(guard);
         drop(new);
         false
     }
 
     /// Forgets the waker under `key` (a `Wait` dropped before completion).
     pub(crate) fn remove_waker(&self, key: u64) {
-        let mut waiting = self.lock();
+        let mut guard = self.lock();
+        let waiting = lists(&mut guard);
         let removed = waiting
             .wakers
             .iter()
             .position(|(id, _)| *id == key)
             .map(|i| waiting.wakers.swap_remove(i));
-        drop(waiting);
+        drop(guard);
         drop(removed);
     }
 }
