@@ -15,32 +15,10 @@ use simple_future::{
     State, ThreadPoolBuilder, ThreadPoolExecutor,
 };
 
-// Helpers of this file only (tests/helpers/mod.rs belongs to other tests).
+// Shared with the other behaviour tests: `ms`, the hang detector and its patience.
+mod helpers;
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// A hang detector, not a speed limit.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Runs `scenario` on its own thread; fails if it takes longer than
-/// [`PATIENCE`] (a deadlock), and passes its panic on.
-fn without_hanging<R: Send + 'static>(scenario: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let out = scenario();
-        let _ = tx.send(());
-        out
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
-            Ok(out) => out,
-            Err(panic) => std::panic::resume_unwind(panic),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the scenario hung"),
-    }
-}
+use helpers::{PATIENCE, ms, without_hanging};
 
 /// Polls `condition` until it holds; fails the test after [`PATIENCE`].
 fn eventually(mut condition: impl FnMut() -> bool) {

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,32 +12,10 @@ use simple_future::{
     State, as_completed, wait,
 };
 
-// Helpers of this file only (tests/helpers/mod.rs belongs to other tests).
+// Shared with the other behaviour tests: `ms`, the hang detector and its patience.
+mod helpers;
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// A hang detector, not a speed limit.
-const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Runs `scenario` on its own thread; fails if it takes longer than
-/// [`PATIENCE`] (a hang), and passes its panic on.
-fn without_hanging<R: Send + 'static>(scenario: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let out = scenario();
-        let _ = tx.send(());
-        out
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
-            Ok(out) => out,
-            Err(panic) => std::panic::resume_unwind(panic),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the scenario hung"),
-    }
-}
+use helpers::{PATIENCE, ms, without_hanging};
 
 fn pending(n: usize) -> Vec<Future<u32>> {
     (0..n).map(|_| Future::new()).collect()
