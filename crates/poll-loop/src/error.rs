@@ -3,7 +3,6 @@
 use std::error::Error;
 use std::fmt;
 
-#[cfg(not(loom))]
 use simple_future::ResultError;
 
 /// Why a loop could not run ([`run_forever`](crate::LoopHandle::run_forever),
@@ -40,7 +39,6 @@ impl Error for RunError {}
 
 /// Why [`run_until_complete`](crate::LoopHandle::run_until_complete) gave no
 /// value.
-#[cfg(not(loom))]
 pub enum RunUntilCompleteError<E> {
     /// The loop could not run.
     Run(RunError),
@@ -52,21 +50,18 @@ pub enum RunUntilCompleteError<E> {
     Failed(ResultError<E>),
 }
 
-#[cfg(not(loom))]
 impl<E> From<RunError> for RunUntilCompleteError<E> {
     fn from(error: RunError) -> Self {
         RunUntilCompleteError::Run(error)
     }
 }
 
-#[cfg(not(loom))]
 impl<E> From<ResultError<E>> for RunUntilCompleteError<E> {
     fn from(error: ResultError<E>) -> Self {
         RunUntilCompleteError::Failed(error)
     }
 }
 
-#[cfg(not(loom))]
 impl<E> Clone for RunUntilCompleteError<E> {
     fn clone(&self) -> Self {
         match self {
@@ -77,7 +72,6 @@ impl<E> Clone for RunUntilCompleteError<E> {
     }
 }
 
-#[cfg(not(loom))]
 impl<E: PartialEq> PartialEq for RunUntilCompleteError<E> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
@@ -89,7 +83,6 @@ impl<E: PartialEq> PartialEq for RunUntilCompleteError<E> {
     }
 }
 
-#[cfg(not(loom))]
 impl<E: fmt::Debug> fmt::Debug for RunUntilCompleteError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -100,7 +93,6 @@ impl<E: fmt::Debug> fmt::Debug for RunUntilCompleteError<E> {
     }
 }
 
-#[cfg(not(loom))]
 impl<E: fmt::Display> fmt::Display for RunUntilCompleteError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -114,7 +106,6 @@ impl<E: fmt::Display> fmt::Display for RunUntilCompleteError<E> {
     }
 }
 
-#[cfg(not(loom))]
 // `E: Debug + Display`, like simple-future's `ResultError`, so that the
 // default `Box<dyn Error + Send + Sync>` exception works.
 impl<E: fmt::Debug + fmt::Display> Error for RunUntilCompleteError<E> {}

@@ -7,9 +7,6 @@ mod channel;
 mod error;
 mod event_loop;
 mod exception;
-// simple-future cannot be built with `--cfg loom` as a dependency (its loom
-// seam needs its own dev-dependency), so the loom run leaves it out.
-#[cfg(not(loom))]
 mod future;
 mod handle;
 mod queue;
@@ -22,7 +19,6 @@ mod timer;
 mod wake;
 
 pub use channel::{Channel, SendError, Sender};
-#[cfg(not(loom))]
 pub use error::RunUntilCompleteError;
 pub use error::{CloseError, RunError, ScheduleError};
 pub use event_loop::{EventLoop, LoopHandle};
