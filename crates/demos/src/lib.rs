@@ -6,7 +6,7 @@
 //! and [`futures::async_network_request`] returns a future of it. Waiting helpers go with them:
 //! [`join_all`] for timer threads, [`wait_all`] for futures, and [`block_on`], the smallest
 //! executor, for `.await`. The event-loop demos share example 3a's timers
-//! ([`insert_tutorial_timers`]), so the busy loop and the parked one run the same program, and
+//! ([`run_tutorial_loop`]), so the busy loop and the parked one run the same program, and
 //! [`report_stats`], which prints the loop's counters on stderr when `DEMO_STATS` asks.
 //!
 //! Tracing is off unless `RUST_LOG` asks for it, and then goes to stderr only; see
@@ -29,7 +29,7 @@ mod polling;
 
 pub use block_on::block_on;
 pub use callbacks::{Response, async_network_request};
-pub use polling::{STATS_ENV, insert_tutorial_timers, report_stats};
+pub use polling::{STATS_ENV, report_stats, run_tutorial_loop};
 
 /// How long every simulated wait or request takes: one second, as in the tutorial.
 pub const DELAY: Duration = Duration::from_secs(1);

@@ -1,13 +1,27 @@
 //! Example 3a's two pollable timers, and the loop counters a demo reports when asked.
 
+use std::error::Error;
 use std::ffi::OsStr;
+use std::process::ExitCode;
 use std::time::Duration;
 
-use poll_loop::{LoopHandle, Timer};
+use poll_loop::{EventLoop, LoopHandle, PollStrategy, Timer};
 
 /// The environment variable that asks a loop demo to print its loop's counters on stderr at
 /// exit: set it to anything but empty or `0`.
 pub const STATS_ENV: &str = "DEMO_STATS";
+
+/// Example 3a on a loop with `strategy`: the two timers below, run until none is left (as the
+/// tutorial's loop breaks on an empty list), then the counters if [`STATS_ENV`] asks. The
+/// `busy-loop` and `event-loop` demos are this one program, spinning and parked.
+pub fn run_tutorial_loop(strategy: PollStrategy) -> ExitCode {
+    let lp = EventLoop::with_strategy(strategy);
+    let result = insert_tutorial_timers(&lp)
+        .run_until_idle()
+        .map_err(|e| Box::new(e) as Box<dyn Error>);
+    report_stats(&lp);
+    crate::exit_code(result)
+}
 
 /// Registers example 3a's two timers on `lp`, both started now: after one second the first
 /// prints `First Time is Done`, after two seconds the second prints `Second Timer is Done`
@@ -17,13 +31,14 @@ pub const STATS_ENV: &str = "DEMO_STATS";
 /// loop until idle and it returns once both have fired and left, as the tutorial's loop ends
 /// when its list of timers is empty. Whether the loop asks in a busy loop or sleeps until the
 /// next deadline is its [`PollStrategy`](poll_loop::PollStrategy); the timers are the same.
-pub fn insert_tutorial_timers(lp: &LoopHandle) {
+fn insert_tutorial_timers(lp: &LoopHandle) -> &LoopHandle {
     let mut first = Timer::new(Duration::from_secs(1));
     first.on_timer_done(|| println!("First Time is Done"));
     let mut second = Timer::new(Duration::from_secs(2));
     second.on_timer_done(|| println!("Second Timer is Done"));
     lp.insert_source(first);
     lp.insert_source(second);
+    lp
 }
 
 /// Prints `lp`'s polling strategy and [counters](poll_loop::Stats) on one line of stderr, if
