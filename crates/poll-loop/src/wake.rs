@@ -160,6 +160,12 @@ mod loom_models {
             }
         }
 
+        /// A notifier thread that sends `value`.
+        fn spawn_sender(this: &Arc<Loop>, value: u32) -> loom::thread::JoinHandle<()> {
+            let lp = Arc::clone(this);
+            loom::thread::spawn(move || lp.send(value))
+        }
+
         fn drain(&self) -> Vec<u32> {
             std::mem::take(&mut *self.queue.lock().unwrap())
         }
@@ -173,10 +179,7 @@ mod loom_models {
     fn a_wake_just_before_parking_is_not_lost() {
         loom::model(|| {
             let lp = Loop::new();
-            let sender = {
-                let lp = lp.clone();
-                loom::thread::spawn(move || lp.send(7))
-            };
+            let sender = Loop::spawn_sender(&lp, 7);
             assert!(lp.wake.park(None), "park returned without a notification");
             assert_eq!(lp.drain(), [7]);
             sender.join().unwrap();
@@ -189,10 +192,7 @@ mod loom_models {
     fn a_wake_racing_a_timeout_is_not_lost() {
         loom::model(|| {
             let lp = Loop::new();
-            let sender = {
-                let lp = lp.clone();
-                loom::thread::spawn(move || lp.send(1))
-            };
+            let sender = Loop::spawn_sender(&lp, 1);
             if !lp.wake.park(Some(Duration::from_millis(1))) {
                 assert!(lp.wake.park(None));
             }
@@ -207,12 +207,7 @@ mod loom_models {
     fn many_wakes_merge_into_one() {
         loom::model(|| {
             let lp = Loop::new();
-            let senders: Vec<_> = (0..2)
-                .map(|i| {
-                    let lp = lp.clone();
-                    loom::thread::spawn(move || lp.send(i))
-                })
-                .collect();
+            let senders: Vec<_> = (0..2).map(|i| Loop::spawn_sender(&lp, i)).collect();
             for sender in senders {
                 sender.join().unwrap();
             }
@@ -231,12 +226,7 @@ mod loom_models {
     fn racing_wakes_unpark_at_most_once_per_sleep() {
         loom::model(|| {
             let lp = Loop::new();
-            let senders: Vec<_> = (0..2)
-                .map(|i| {
-                    let lp = lp.clone();
-                    loom::thread::spawn(move || lp.send(i))
-                })
-                .collect();
+            let senders: Vec<_> = (0..2).map(|i| Loop::spawn_sender(&lp, i)).collect();
             let mut seen = Vec::new();
             let mut parks = 0;
             while seen.len() < 2 {
