@@ -5,42 +5,22 @@
 //! be the global one; this file therefore holds a single test, and nothing
 //! else in this process emits events.
 
-use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use cb_timer::{CancelOutcome, JoinError, Scheduler, Timer};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use test_support::{Collector, Seen};
+use tracing::Level;
 
-/// One event as the subscriber saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    level: Level,
-    message: String,
-    /// Every other field, as `name=value`.
-    fields: Vec<String>,
-}
-
-impl Seen {
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-    }
-}
-
-#[derive(Clone, Default)]
-struct Collector {
-    events: Arc<Mutex<Vec<Seen>>>,
-    next_span: Arc<AtomicU64>,
-}
-
-impl Collector {
+/// The questions this test asks of the collector.
+trait TimerEvents {
     /// Waits (a bounded time) until an event with this message and timer id
     /// has been seen, and returns it.
+    fn expect(&self, message: &str, timer: u64) -> Seen;
+    fn find(&self, message: &str, timer: u64) -> Option<Seen>;
+}
+
+impl TimerEvents for Collector {
     fn expect(&self, message: &str, timer: u64) -> Seen {
         for _ in 0..500 {
             if let Some(seen) = self.find(message, timer) {
@@ -50,63 +30,16 @@ impl Collector {
         }
         panic!(
             "no {message:?} event for timer {timer}; saw {:#?}",
-            self.events.lock().unwrap()
+            self.seen()
         );
     }
 
     fn find(&self, message: &str, timer: u64) -> Option<Seen> {
         let timer = timer.to_string();
-        self.events
-            .lock()
-            .unwrap()
-            .iter()
+        self.events(message)
+            .into_iter()
             .find(|e| e.message == message && e.field("timer") == Some(timer.as_str()))
-            .cloned()
     }
-}
-
-struct Fields<'a>(&'a mut Seen);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            self.0.message = format!("{value:?}");
-        } else {
-            self.0.fields.push(format!("{}={value:?}", field.name()));
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.record_debug(field, &format_args!("{value}"));
-    }
-}
-
-impl Subscriber for Collector {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed) + 1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let mut seen = Seen {
-            level: *event.metadata().level(),
-            message: String::new(),
-            fields: Vec::new(),
-        };
-        event.record(&mut Fields(&mut seen));
-        self.events.lock().unwrap().push(seen);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
 }
 
 fn timer_id(handle: &cb_timer::TimerHandle) -> u64 {
@@ -157,9 +90,7 @@ fn a_subscriber_sees_what_happens_to_each_timer() {
     // The scheduler's lifetime.
     drop(scheduler);
     let stopped = collector
-        .events
-        .lock()
-        .unwrap()
+        .seen()
         .iter()
         .any(|e| e.message == "scheduler stopped" && e.field("scheduler") == Some("traced"));
     assert!(stopped, "no 'scheduler stopped' event");
@@ -171,7 +102,7 @@ fn a_subscriber_sees_what_happens_to_each_timer() {
         timer.join(),
         Err(JoinError::Panicked("boom on a thread".into()))
     );
-    let events = collector.events.lock().unwrap().clone();
+    let events = collector.seen();
     for message in ["timer thread armed", "timer thread fired"] {
         assert!(
             events.iter().any(|e| e.message == message),

@@ -31,7 +31,7 @@ fn debug_mode_warns_about_slow_callbacks_naming_the_line() {
         let warnings = collector.events("slow callback");
         assert_eq!(warnings.len(), 1, "{warnings:#?}");
         let warning = &warnings[0];
-        assert_eq!(warning.level, Some(tracing::Level::WARN));
+        assert_eq!(warning.level, tracing::Level::WARN);
         let location = warning.field("location").unwrap();
         assert!(
             location.ends_with(&format!("debug.rs:{line}:12")),
@@ -60,7 +60,7 @@ fn one_trace_span_per_iteration() {
         lp.run_until_idle().unwrap();
         let spans = collector.spans("iteration");
         assert_eq!(spans.len() as u64, lp.stats().iterations);
-        assert!(spans.iter().all(|s| s.level == Some(tracing::Level::TRACE)));
+        assert!(spans.iter().all(|s| s.level == tracing::Level::TRACE));
     });
 }
 
@@ -78,7 +78,7 @@ fn timers_and_panics_are_events() {
     assert_eq!(collector.events("timer fired").len(), 1);
     let panics = collector.events("callback panicked");
     assert_eq!(panics.len(), 1);
-    assert_eq!(panics[0].level, Some(tracing::Level::ERROR));
+    assert_eq!(panics[0].level, tracing::Level::ERROR);
     assert_eq!(panics[0].field("panic"), Some("boom"));
 }
 

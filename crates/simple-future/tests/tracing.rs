@@ -7,97 +7,22 @@
 
 mod helpers;
 
-use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread;
 
 use simple_future::Future;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use test_support::{Collector, Seen};
+use tracing::Level;
 
 use helpers::repr_address;
 
-/// One event as the subscriber saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    level: Level,
-    message: String,
-    /// Every other field, as `name=value`.
-    fields: Vec<String>,
-}
-
-impl Seen {
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-    }
-}
-
-#[derive(Clone, Default)]
-struct Collector {
-    events: Arc<Mutex<Vec<Seen>>>,
-    next_span: Arc<AtomicU64>,
-}
-
-impl Collector {
-    /// Every event about the future whose repr is `repr`, in order.
-    fn about(&self, repr: &str) -> Vec<Seen> {
-        let address = repr_address(repr);
-        self.events
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.field("future") == Some(address))
-            .cloned()
-            .collect()
-    }
-}
-
-struct Fields<'a>(&'a mut Seen);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            self.0.message = format!("{value:?}");
-        } else {
-            self.0.fields.push(format!("{}={value:?}", field.name()));
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.record_debug(field, &format_args!("{value}"));
-    }
-}
-
-impl Subscriber for Collector {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed) + 1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let mut seen = Seen {
-            level: *event.metadata().level(),
-            message: String::new(),
-            fields: Vec::new(),
-        };
-        event.record(&mut Fields(&mut seen));
-        self.events.lock().unwrap().push(seen);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
+/// Every event about the future whose repr is `repr`, in order.
+fn about(collector: &Collector, repr: &str) -> Vec<Seen> {
+    let address = repr_address(repr);
+    collector
+        .seen()
+        .into_iter()
+        .filter(|e| !e.is_span && e.field("future") == Some(address))
+        .collect()
 }
 
 /// `(level, message, state field)` of each event.
@@ -119,7 +44,7 @@ fn a_subscriber_sees_each_state_change_and_each_panicking_callback() {
     finished.set_result(1).unwrap();
     assert!(finished.set_result(2).is_err());
     assert_eq!(
-        story(&collector.about(&finished.to_string())),
+        story(&about(&collector, &finished.to_string())),
         [
             (Level::TRACE, "future running", None),
             (Level::TRACE, "future done", Some("finished")),
@@ -133,7 +58,7 @@ fn a_subscriber_sees_each_state_change_and_each_panicking_callback() {
         .join()
         .unwrap();
     assert_eq!(
-        story(&collector.about(&raised.to_string())),
+        story(&about(&collector, &raised.to_string())),
         [(Level::TRACE, "future done", Some("finished"))]
     );
 
@@ -142,7 +67,7 @@ fn a_subscriber_sees_each_state_change_and_each_panicking_callback() {
     assert!(cancelled.cancel());
     assert!(cancelled.cancel());
     assert_eq!(
-        story(&collector.about(&cancelled.to_string())),
+        story(&about(&collector, &cancelled.to_string())),
         [(Level::TRACE, "future done", Some("cancelled"))]
     );
 
@@ -151,7 +76,7 @@ fn a_subscriber_sees_each_state_change_and_each_panicking_callback() {
     let observer = abandoned.observer();
     drop(abandoned);
     assert_eq!(
-        story(&collector.about(&observer.to_string())),
+        story(&about(&collector, &observer.to_string())),
         [
             (Level::TRACE, "future done", Some("abandoned")),
             (Level::DEBUG, "future abandoned", None),
@@ -164,8 +89,7 @@ fn a_subscriber_sees_each_state_change_and_each_panicking_callback() {
     panics.add_done_callback(|_| std::panic::panic_any(7_u8));
     panics.set_result(1).unwrap();
     panics.add_done_callback(|_| panic!("boom after done"));
-    let errors: Vec<_> = collector
-        .about(&panics.to_string())
+    let errors: Vec<_> = about(&collector, &panics.to_string())
         .into_iter()
         .filter(|e| e.level == Level::ERROR)
         .collect();

@@ -6,18 +6,13 @@
 #![allow(dead_code)]
 
 use std::cell::RefCell;
-use std::fmt;
 use std::panic;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
-
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
 
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
@@ -136,104 +131,12 @@ impl DropFlag {
     }
 }
 
-/// One `tracing` event or span as the subscriber saw it.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Seen {
-    pub(crate) level: Option<Level>,
-    /// The event's message, or the span's name.
-    pub(crate) message: String,
-    pub(crate) is_span: bool,
-    /// Every other field, as `name=value`.
-    pub(crate) fields: Vec<String>,
-}
-
-impl Seen {
-    pub(crate) fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-    }
-}
-
 /// A subscriber that records every event and span. The loop runs on one
 /// thread, so tests install it for that thread only
 /// (`tracing::subscriber::with_default`).
-#[derive(Clone, Default)]
-pub(crate) struct Collector {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    next_span: Arc<AtomicUsize>,
-}
-
-impl Collector {
-    pub(crate) fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    pub(crate) fn events(&self, message_contains: &str) -> Vec<Seen> {
-        self.seen()
-            .into_iter()
-            .filter(|s| !s.is_span && s.message.contains(message_contains))
-            .collect()
-    }
-
-    pub(crate) fn spans(&self, name: &str) -> Vec<Seen> {
-        self.seen()
-            .into_iter()
-            .filter(|s| s.is_span && s.message == name)
-            .collect()
-    }
-}
-
-struct Fields<'a>(&'a mut Seen);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            self.0.message = format!("{value:?}");
-        } else {
-            self.0.fields.push(format!("{}={value:?}", field.name()));
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.record_debug(field, &format_args!("{value}"));
-    }
-}
-
-impl Subscriber for Collector {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let mut seen = Seen {
-            level: Some(*span.metadata().level()),
-            message: span.metadata().name().to_string(),
-            is_span: true,
-            fields: Vec::new(),
-        };
-        span.record(&mut Fields(&mut seen));
-        self.seen.lock().unwrap().push(seen);
-        Id::from_u64(self.next_span.fetch_add(1, Ordering::SeqCst) as u64 + 1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let mut seen = Seen {
-            level: Some(*event.metadata().level()),
-            ..Seen::default()
-        };
-        event.record(&mut Fields(&mut seen));
-        self.seen.lock().unwrap().push(seen);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
-}
+// Only the tests about tracing use it.
+#[allow(unused_imports)]
+pub(crate) use test_support::Collector;
 
 /// Fails the test, when dropped, if any callback of `lp` panicked: an
 /// `assert!` inside a callback is caught by the loop like any panic, so
