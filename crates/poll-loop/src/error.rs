@@ -148,3 +148,42 @@ impl<F> fmt::Display for ScheduleError<F> {
 }
 
 impl<F> Error for ScheduleError<F> {}
+
+/// Why [`block_on`](crate::LoopHandle::block_on) gave no output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BlockOnError {
+    /// The loop could not run: most often `block_on` was called from a
+    /// task or callback of the loop itself, which must never block it
+    /// (`.await` the future there instead).
+    Run(RunError),
+    /// [`stop`](crate::LoopHandle::stop) was called before the future was
+    /// done. The future has been dropped.
+    Stopped,
+}
+
+impl From<RunError> for BlockOnError {
+    fn from(error: RunError) -> Self {
+        BlockOnError::Run(error)
+    }
+}
+
+impl fmt::Display for BlockOnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BlockOnError::Run(error) => error.fmt(f),
+            BlockOnError::Stopped => {
+                f.write_str("the event loop stopped before the future was done")
+            }
+        }
+    }
+}
+
+impl Error for BlockOnError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            BlockOnError::Run(error) => Some(error),
+            BlockOnError::Stopped => None,
+        }
+    }
+}

@@ -8,12 +8,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use simple_future::{ShutdownOptions, ThreadPoolExecutor};
+
 use crate::exception::ExceptionContext;
 use crate::handle::{Handle, TimerHandle};
 use crate::queue::{self, Callback, Queues, TimerId};
 use crate::run::PollStrategy;
 use crate::source::{Source, SourceHandle, Sources};
 use crate::stats::{Counters, Stats};
+use crate::task::Tasks;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
 
 pub(crate) type Handler = dyn Fn(&LoopHandle, ExceptionContext);
@@ -62,12 +65,15 @@ pub(crate) struct Inner {
     pub(crate) slow_callback: Cell<Duration>,
     pub(crate) strategy: Cell<PollStrategy>,
     pub(crate) handler: Cell<Option<Rc<Handler>>>,
+    /// The pool behind `run_in_executor`, made on first use.
+    pub(crate) executor: RefCell<Option<ThreadPoolExecutor>>,
 }
 
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) queues: Queues,
     pub(crate) sources: Sources,
+    pub(crate) tasks: Tasks,
 }
 
 const CLOSED: &str = "poll-loop: the event loop is closed";
@@ -92,6 +98,7 @@ impl EventLoop {
             slow_callback: Cell::new(Duration::from_millis(100)),
             strategy: Cell::new(strategy),
             handler: Cell::new(None),
+            executor: RefCell::new(None),
         };
         EventLoop {
             handle: LoopHandle {
@@ -279,19 +286,32 @@ impl LoopHandle {
         // that schedules more; drop outside the borrow until nothing is left,
         // then refuse new work.
         loop {
-            let (queues, sources) = {
+            let (queues, sources, tasks) = {
                 let mut state = self.inner.state.borrow_mut();
-                if state.queues.is_empty() && state.sources.is_empty() {
+                if state.queues.is_empty() && state.sources.is_empty() && state.tasks.is_empty() {
                     break;
                 }
-                (state.queues.take_all(), state.sources.take_all())
+                (
+                    state.queues.take_all(),
+                    state.sources.take_all(),
+                    state.tasks.take_all(),
+                )
             };
             drop(queues);
             drop(sources);
+            drop(tasks);
         }
         self.inner.closed.set(true);
         drop(self.inner.remote.close());
         drop(self.inner.handler.take());
+        // The default pool's queued work is cancelled; work already
+        // running is waited for, so that no thread outlives the loop.
+        if let Some(pool) = self.inner.executor.take() {
+            pool.shutdown_with(ShutdownOptions {
+                wait: true,
+                cancel_futures: true,
+            });
+        }
         tracing::debug!("event loop closed");
         Ok(())
     }
@@ -313,7 +333,7 @@ impl LoopHandle {
 
     /// The loop's inner state, after checking it is not closed.
     #[inline]
-    fn live(&self) -> &Inner {
+    pub(crate) fn live(&self) -> &Inner {
         assert!(!self.inner.closed.get(), "{CLOSED}");
         &self.inner
     }
@@ -355,7 +375,10 @@ impl Inner {
     /// notification from another thread waiting.
     pub(crate) fn is_idle(&self) -> bool {
         let state = self.state.borrow();
-        state.queues.is_idle() && state.sources.is_empty() && !self.remote.wake.is_notified()
+        state.queues.is_idle()
+            && state.sources.is_empty()
+            && state.tasks.is_empty()
+            && !self.remote.wake.is_notified()
     }
 }
 

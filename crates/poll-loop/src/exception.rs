@@ -112,13 +112,14 @@ impl LoopHandle {
     /// mode times it.
     pub(crate) fn run_callback(&self, callback: Callback) {
         let start = self.inner.debug.get().then(Instant::now);
+        let what = callback.what();
         let mut location = None;
         if let Err(payload) = run_caught(|| callback.call(&mut location)) {
-            self.report_panic(payload, ran(location), "callback");
+            self.report_panic(payload, ran(location), what);
         }
         self.inner.counters.callbacks.bump();
         if start.is_some() {
-            self.warn_if_slow(start, ran(location), "callback");
+            self.warn_if_slow(start, ran(location), what);
         }
     }
 

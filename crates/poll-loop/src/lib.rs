@@ -3,6 +3,8 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
 
+mod block_on;
+mod blocking;
 mod channel;
 mod error;
 mod event_loop;
@@ -14,18 +16,22 @@ mod run;
 mod source;
 mod stats;
 mod sync;
+mod task;
 mod threadsafe;
+mod time;
 mod timer;
 mod wake;
 
 pub use channel::{Channel, SendError, Sender};
 pub use error::RunUntilCompleteError;
-pub use error::{CloseError, RunError, ScheduleError};
+pub use error::{BlockOnError, CloseError, RunError, ScheduleError};
 pub use event_loop::{EventLoop, LoopHandle};
 pub use exception::ExceptionContext;
 pub use handle::{Handle, TimerHandle};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;
+pub use task::JoinHandle;
 pub use threadsafe::ThreadsafeHandle;
+pub use time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
 pub use timer::{RepeatingTimer, Timer};

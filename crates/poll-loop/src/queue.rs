@@ -29,6 +29,11 @@ pub(crate) trait Call {
     /// `running`, so that the caller, which catches panics, can name the
     /// callback that panicked.
     fn call(self: Box<Self>, running: &mut Option<&'static Location<'static>>);
+
+    /// What runs, for debug mode's slow-callback warning.
+    fn what(&self) -> &'static str {
+        "callback"
+    }
 }
 
 pub(crate) struct Located<F> {

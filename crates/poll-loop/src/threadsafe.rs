@@ -76,6 +76,24 @@ impl Remote {
         all
     }
 
+    /// Queues `callback` for the loop's thread and wakes the loop; hands
+    /// it back if the loop is closed.
+    pub(crate) fn inject<C: Call + Send + 'static>(&self, callback: Box<C>) -> Result<(), Box<C>> {
+        {
+            let mut queue = self.lock();
+            if queue.closed {
+                return Err(callback);
+            }
+            if queue.first.is_none() && queue.callbacks.is_empty() {
+                queue.first = Some(callback);
+            } else {
+                queue.callbacks.push_back(callback);
+            }
+        }
+        self.wake.notify();
+        Ok(())
+    }
+
     pub(crate) fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
     }
@@ -129,7 +147,7 @@ impl Remote {
 /// ```
 #[derive(Clone)]
 pub struct ThreadsafeHandle {
-    remote: Arc<Remote>,
+    pub(crate) remote: Arc<Remote>,
 }
 
 impl ThreadsafeHandle {
@@ -156,20 +174,9 @@ impl ThreadsafeHandle {
         // Boxed before taking the lock, to keep the lock (and so the loop's
         // wake-up) short.
         let callback = send_callback(callback, Location::caller());
-        {
-            let mut queue = self.remote.lock();
-            if queue.closed {
-                drop(queue);
-                return Err(ScheduleError((*callback).into_inner()));
-            }
-            if queue.first.is_none() && queue.callbacks.is_empty() {
-                queue.first = Some(callback);
-            } else {
-                queue.callbacks.push_back(callback);
-            }
-        }
-        self.remote.wake.notify();
-        Ok(())
+        self.remote
+            .inject(callback)
+            .map_err(|callback| ScheduleError((*callback).into_inner()))
     }
 
     /// Asks the loop to stop after the iteration it is in (or, if it is not

@@ -16,7 +16,17 @@ pub struct Panicked {
 }
 
 impl Panicked {
-    pub(crate) fn from_payload(payload: &(dyn Any + Send)) -> Panicked {
+    /// The exception for a caught panic, from its payload (what
+    /// [`std::panic::catch_unwind`] returns): for executors and event loops
+    /// that run user code and complete a future with its outcome.
+    ///
+    /// ```
+    /// use simple_future::Panicked;
+    ///
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// assert_eq!(Panicked::from_payload(&*payload).message(), Some("boom"));
+    /// ```
+    pub fn from_payload(payload: &(dyn Any + Send)) -> Panicked {
         Panicked {
             message: payload_message(payload).map(str::to_owned),
         }
