@@ -12,7 +12,7 @@ use simple_future::{ShutdownOptions, ThreadPoolExecutor};
 
 use crate::exception::ExceptionContext;
 use crate::handle::{Handle, TimerHandle};
-use crate::queue::{self, Callback, Queues, TimerId};
+use crate::queue::{self, Callback, Queues, Spare, TimerId};
 use crate::run::PollStrategy;
 use crate::source::{Source, SourceHandle, Sources};
 use crate::stats::{Counters, Stats};
@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) handler: Cell<Option<Rc<Handler>>>,
     /// The pool behind `run_in_executor`, made on first use.
     pub(crate) executor: RefCell<Option<ThreadPoolExecutor>>,
+    /// The last `call_soon` callback's box, for the next one to reuse.
+    pub(crate) spare: Spare,
 }
 
 #[derive(Default)]
@@ -99,6 +101,7 @@ impl EventLoop {
             strategy: Cell::new(strategy),
             handler: Cell::new(None),
             executor: RefCell::new(None),
+            spare: Spare::default(),
         };
         EventLoop {
             handle: LoopHandle {
@@ -151,11 +154,15 @@ impl LoopHandle {
     where
         F: FnOnce() + 'static,
     {
-        // Generic and inlined: only the boxing, so that the closure is built
-        // straight into its allocation. The rest is shared by every `F`.
-        self.push_soon(queue::callback(callback, Location::caller()))
+        // Generic and inlined: the boxing, so that the closure is moved
+        // straight into its allocation (a reused one if it can).
+        let callback = self.inner.spare.callback(callback, Location::caller());
+        self.push_soon(callback)
     }
 
+    // Inlined too: as a call it was ~1 ns of a chained callback's ~17 ns
+    // (benches/event_loop).
+    #[inline]
     fn push_soon(&self, callback: Callback) -> Handle {
         let seq = self.live().state.borrow_mut().queues.push_ready(callback);
         Handle::new(seq, Rc::downgrade(&self.inner))
@@ -198,7 +205,7 @@ impl LoopHandle {
         self.schedule_timer(Some(when), queue::callback(callback, Location::caller()))
     }
 
-    fn schedule_timer(&self, when: Option<Instant>, callback: Callback) -> TimerHandle {
+    pub(crate) fn schedule_timer(&self, when: Option<Instant>, callback: Callback) -> TimerHandle {
         let location = callback.location();
         let id = self
             .live()

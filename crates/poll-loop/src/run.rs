@@ -149,7 +149,16 @@ impl LoopHandle {
     pub(crate) fn run(&self, until: &Until<'_>) -> Result<Exit, RunError> {
         let _guard = RunGuard::enter(self)?;
         tracing::debug!("event loop running");
+        // Whether `until` can be checked without running user code, as
+        // `run_busy` needs.
+        let busy = matches!(until, Until::Stopped | Until::Idle);
         loop {
+            // (Not a let chain: the MSRV, 1.85, predates them.)
+            if busy {
+                if let Some(exit) = self.run_busy(until) {
+                    return Ok(exit);
+                }
+            }
             if until.reached(&self.inner) {
                 return Ok(Exit::Reached);
             }
@@ -252,6 +261,90 @@ impl LoopHandle {
         inner.remote.take_stop()
     }
 
+    /// Runs iterations for as long as each is only a batch of ready
+    /// callbacks (see `busy_batch`): the same steps as `run`'s loop around
+    /// `run_once`, in the same order, but in one tight loop under one
+    /// `catch_unwind`. Returns how the run ends, or `None` when the next
+    /// iteration needs more, for `run_once`. `until` must not run user
+    /// code (a panic there would be taken for a callback's).
+    //
+    // A callback that queues the next one makes one iteration per callback,
+    // so the cost of an iteration is the cost of a callback: going through
+    // `run_once`, `run_batch` and a `catch_unwind` frame each time, with
+    // four `RefCell` borrows where this takes two, cost about 1 ns of
+    // benches/event_loop's chained run (16.5 ns to 15.5 ns).
+    fn run_busy(&self, until: &Until<'_>) -> Option<Exit> {
+        let inner = &*self.inner;
+        // The callbacks left in the current iteration's batch, if one runs.
+        let mut ntodo = 0;
+        let mut in_batch = false;
+        loop {
+            let mut location = None;
+            let result = run_caught(|| {
+                loop {
+                    while ntodo > 0 {
+                        ntodo -= 1;
+                        let entry = inner.state.borrow_mut().queues.pop_ready();
+                        match entry {
+                            Some(Some(callback)) => {
+                                callback.call_reusing(&mut location, &inner.spare);
+                                inner.counters.callbacks.bump();
+                            }
+                            Some(None) => {} // cancelled
+                            None => ntodo = 0,
+                        }
+                    }
+                    if in_batch {
+                        // The end of an iteration, as in `run`.
+                        in_batch = false;
+                        if inner.remote.take_stop() {
+                            return Some(if until.reached(inner) {
+                                Exit::Reached
+                            } else {
+                                Exit::Stopped
+                            });
+                        }
+                    }
+                    // The start of the next, as in `run`: `until` first
+                    // (but with callbacks queued the loop is not idle).
+                    match self.busy_batch() {
+                        Some(batch) => ntodo = batch,
+                        None if until.reached(inner) => return Some(Exit::Reached),
+                        None => return None,
+                    }
+                    inner.counters.iterations.bump();
+                    in_batch = true;
+                }
+            });
+            match result {
+                Ok(exit) => return exit,
+                Err(payload) => {
+                    // As in `run_ready`: report, and go on after the callback.
+                    self.report_panic(payload, ran(location), "callback");
+                    inner.counters.callbacks.bump();
+                }
+            }
+        }
+    }
+
+    /// The batch of an iteration that has nothing to do but run ready
+    /// callbacks: how many are queued, if some are and nothing else needs
+    /// the iteration's other steps — no source to ask, no timer, no
+    /// notification from another thread, no tracing, no debug mode.
+    #[inline]
+    fn busy_batch(&self) -> Option<usize> {
+        let inner = &*self.inner;
+        let state = inner.state.borrow();
+        let ntodo = state.queues.ready_len();
+        let busy = ntodo > 0
+            && state.sources.is_empty()
+            && !state.queues.has_timers()
+            && !inner.debug.get()
+            && !inner.remote.wake.is_notified()
+            && !trace_enabled();
+        busy.then_some(ntodo)
+    }
+
     /// Counts a notification from another thread and queues what it sent.
     fn take_injected(&self) {
         let inner = &*self.inner;
@@ -326,7 +419,7 @@ impl LoopHandle {
                     let entry = inner.state.borrow_mut().queues.pop_ready();
                     match entry {
                         Some(Some(callback)) => {
-                            callback.call(&mut location);
+                            callback.call_reusing(&mut location, &inner.spare);
                             inner.counters.callbacks.bump();
                         }
                         Some(None) => {} // cancelled

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use helpers::{Log, ms, without_hanging};
+use helpers::{DropGuard, Log, drop_guard, ms, without_hanging};
 use poll_loop::EventLoop;
 
 #[test]
@@ -127,4 +127,33 @@ fn threadsafe_callbacks_from_one_thread_keep_their_order() {
         lp.run_forever().unwrap();
         assert_eq!(*got.lock().unwrap(), (0..200).collect::<Vec<_>>());
     });
+}
+
+#[test]
+fn a_chain_of_callbacks_runs_one_link_per_iteration_in_order() {
+    // Links of two closure types (two closures), alternating, each queueing
+    // the next; what the last link captured is dropped once it has run.
+    fn link(h: poll_loop::LoopHandle, log: Log<u32>, guard: DropGuard, i: u32) {
+        guard.touch();
+        log.push(i);
+        if i == 9 {
+            return;
+        }
+        let next = h.clone();
+        if i % 3 == 0 {
+            h.call_soon(move || link(next, log, guard, i + 1));
+        } else {
+            h.call_soon(move || link(next, log, guard, i + 1));
+        }
+    }
+    let lp = EventLoop::new();
+    let log = Log::new();
+    let (guard, dropped) = drop_guard();
+    let (h, l) = (lp.handle(), log.clone());
+    lp.call_soon(move || link(h, l, guard, 0));
+    lp.run_until_idle().unwrap();
+    assert_eq!(log.events(), (0..10).collect::<Vec<_>>());
+    assert!(dropped.dropped());
+    let stats = lp.stats();
+    assert_eq!((stats.iterations, stats.callbacks), (10, 10));
 }
