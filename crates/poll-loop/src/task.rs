@@ -18,7 +18,7 @@ use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use simple_future::{Future, Panicked};
+use simple_future::{Future, Observer, Panicked};
 
 use self::state::TaskState;
 use crate::error::ScheduleError;
@@ -28,8 +28,9 @@ use crate::queue::Call;
 use crate::run::trace_enabled;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
 
-/// What [`spawn`](LoopHandle::spawn) returns: the task's result as a
-/// [`simple_future::Future`].
+/// What [`spawn`](LoopHandle::spawn) returns: the task's result, as the
+/// read side of a `simple-future` future (the task holds the side that
+/// completes it).
 ///
 /// Like any `simple-future` future it can be read from any thread
 /// ([`result`](simple_future::Observer::result) blocks until the task is
@@ -43,10 +44,11 @@ use crate::threadsafe::{Remote, ThreadsafeHandle};
 ///   the task's future is dropped at the loop's next turn without being
 ///   polled again (asyncio's `Task.cancel`).
 /// - A task dropped unfinished, because the loop was closed, leaves it
-///   [abandoned](simple_future::State::Abandoned).
+///   [abandoned](simple_future::State::Abandoned), so that nobody waits
+///   for it forever.
 ///
 /// Dropping the handle detaches the task: it still runs to the end.
-pub type JoinHandle<T> = Future<T>;
+pub type JoinHandle<T> = Observer<T>;
 
 /// A task's future, once wrapped to publish its outcome.
 type LocalTask = Pin<Box<dyn StdFuture<Output = ()>>>;
@@ -77,9 +79,19 @@ impl Wake for Header {
     }
 }
 
-/// Queues a poll of a woken task through the loop's cross-thread queue,
-/// which also wakes the loop if it sleeps.
+/// Queues a poll of a woken task: on the loop's own thread (woken by a
+/// timer, or by another task) straight onto its ready queue; from other
+/// threads through its cross-thread queue, which also wakes it if it
+/// sleeps.
 fn schedule(header: Arc<Header>) {
+    if let Some(lp) = LoopHandle::current() {
+        if Arc::ptr_eq(&lp.inner.remote, &header.remote) {
+            if let Ok(mut state) = lp.inner.state.try_borrow_mut() {
+                state.queues.push_ready(Box::new(TaskPoll(header)));
+                return;
+            }
+        }
+    }
     let remote = Arc::clone(&header.remote);
     // Refused only by a closed loop, which has dropped the task already.
     drop(remote.inject(Box::new(TaskPoll(header))));
@@ -108,11 +120,26 @@ impl Call for TaskPoll {
 
 /// The loop's tasks, by slot. A task's future is out of its slot while it
 /// is polled.
+//
+// The free slots are a list threaded through the slab itself, as in
+// `queue.rs` and for the same reason: a separate `Vec` of free slots grows
+// while tasks finish, and each growth past a few pages made glibc's
+// `malloc` consolidate the many small blocks the finished tasks freed —
+// stalls of up to tens of milliseconds, measured by benches/tasks as sleep
+// lateness.
 #[derive(Default)]
 pub(crate) struct Tasks {
-    slots: Vec<Option<Slot>>,
-    free: Vec<usize>,
+    slots: Vec<Entry>,
+    /// The first free slot, if any.
+    free: Option<usize>,
+    live: usize,
     next_id: u64,
+}
+
+enum Entry {
+    Live(Slot),
+    /// Free, with the next free slot.
+    Free(Option<usize>),
 }
 
 struct Slot {
@@ -129,7 +156,7 @@ impl Tasks {
         remote: &Arc<Remote>,
         location: &'static Location<'static>,
     ) -> Arc<Header> {
-        let slot = self.free.pop().unwrap_or(self.slots.len());
+        let slot = self.free.unwrap_or(self.slots.len());
         let header = Arc::new(Header {
             state: TaskState::scheduled(),
             slot,
@@ -138,23 +165,24 @@ impl Tasks {
             location,
         });
         self.next_id += 1;
-        let entry = Some(Slot {
+        self.live += 1;
+        let entry = Entry::Live(Slot {
             header: Arc::clone(&header),
             future: Some(future),
         });
         if slot == self.slots.len() {
             self.slots.push(entry);
-        } else {
-            self.slots[slot] = entry;
+        } else if let Entry::Free(next) = std::mem::replace(&mut self.slots[slot], entry) {
+            self.free = next;
         }
         header
     }
 
     fn slot(&mut self, header: &Arc<Header>) -> Option<&mut Slot> {
-        self.slots
-            .get_mut(header.slot)?
-            .as_mut()
-            .filter(|slot| Arc::ptr_eq(&slot.header, header))
+        match self.slots.get_mut(header.slot)? {
+            Entry::Live(slot) if Arc::ptr_eq(&slot.header, header) => Some(slot),
+            _ => None,
+        }
     }
 
     /// Takes the task's future out, to poll it.
@@ -171,27 +199,31 @@ impl Tasks {
     /// Frees the slot of a finished task.
     fn remove(&mut self, header: &Arc<Header>) {
         if self.slot(header).is_some() {
-            self.slots[header.slot] = None;
-            self.free.push(header.slot);
+            self.slots[header.slot] = Entry::Free(self.free);
+            self.free = Some(header.slot);
+            self.live -= 1;
         }
     }
 
     /// True when no task is unfinished.
     pub(crate) fn is_empty(&self) -> bool {
-        self.slots.len() == self.free.len()
+        self.live == 0
     }
 
     /// Takes every task, for closing: they are finished as far as their
     /// wakers know, and their futures are for the caller to drop.
     pub(crate) fn take_all(&mut self) -> Vec<LocalTask> {
         let slots = std::mem::take(&mut self.slots);
-        self.free.clear();
+        self.free = None;
+        self.live = 0;
         slots
             .into_iter()
-            .flatten()
-            .filter_map(|slot| {
-                slot.header.state.finish();
-                slot.future
+            .filter_map(|entry| match entry {
+                Entry::Live(slot) => {
+                    slot.header.state.finish();
+                    slot.future
+                }
+                Entry::Free(_) => None,
             })
             .collect()
     }
@@ -199,11 +231,8 @@ impl Tasks {
 
 /// Wraps a spawned future: polls it with panics caught, watches for the
 /// join handle's cancellation, and publishes the outcome.
-fn task_body<F>(future: F, join: JoinHandle<F::Output>) -> impl StdFuture<Output = ()> + 'static
-where
-    F: StdFuture + 'static,
-{
-    async move {
+async fn task_body<F: StdFuture>(future: F, join: Future<F::Output>) {
+    {
         let outcome = {
             let mut future = pin!(future);
             let mut watching_cancel = false;
@@ -231,8 +260,8 @@ where
         };
         match outcome {
             None => tracing::debug!("task cancelled"),
-            // Refused only if someone completed the join handle by hand;
-            // theirs stands.
+            // Refused only if the handle was cancelled meanwhile (by the
+            // task itself, or by a done-callback of another future).
             Some(Ok(value)) => drop(join.set_result(value)),
             Some(Err(payload)) => {
                 let panicked = Panicked::from_payload(&*payload);
@@ -283,14 +312,15 @@ impl LoopHandle {
         F: StdFuture + 'static,
     {
         let join = Future::new();
-        self.spawn_into(future, join.clone(), Location::caller());
-        join
+        let handle = join.observer();
+        self.spawn_into(future, join, Location::caller());
+        handle
     }
 
     fn spawn_into<F>(
         &self,
         future: F,
-        join: JoinHandle<F::Output>,
+        join: Future<F::Output>,
         location: &'static Location<'static>,
     ) where
         F: StdFuture + 'static,
@@ -348,7 +378,7 @@ impl LoopHandle {
 /// A future sent from another thread, to be spawned on the loop.
 struct SpawnCall<F: StdFuture> {
     future: F,
-    join: JoinHandle<F::Output>,
+    join: Future<F::Output>,
     location: &'static Location<'static>,
 }
 
@@ -404,13 +434,14 @@ impl ThreadsafeHandle {
         F::Output: Send + Sync + 'static,
     {
         let join = Future::new();
+        let handle = join.observer();
         let call = Box::new(SpawnCall {
             future,
-            join: join.clone(),
+            join,
             location: Location::caller(),
         });
         match self.remote.inject(call) {
-            Ok(()) => Ok(join),
+            Ok(()) => Ok(handle),
             Err(call) => Err(ScheduleError(call.future)),
         }
     }

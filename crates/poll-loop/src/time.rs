@@ -4,13 +4,14 @@
 use std::error::Error;
 use std::fmt;
 use std::future::{Future as StdFuture, IntoFuture, poll_fn};
+use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::event_loop::LoopHandle;
-use crate::queue::{TimerId, send_callback};
+use crate::queue::{TimerId, callback, send_callback};
 use crate::threadsafe::Remote;
 
 const NO_LOOP: &str = "poll-loop: a sleep was polled outside a running event loop";
@@ -40,8 +41,9 @@ const NO_LOOP: &str = "poll-loop: a sleep was polled outside a running event loo
 /// assert!(start.elapsed() >= Duration::from_millis(20));
 /// # Ok::<(), poll_loop::BlockOnError>(())
 /// ```
+#[track_caller]
 pub fn sleep(delay: Duration) -> Sleep {
-    Sleep::new(Instant::now().checked_add(delay))
+    Sleep::new(Instant::now().checked_add(delay), Location::caller())
 }
 
 /// Waits until `deadline`: the `async` version of
@@ -50,8 +52,9 @@ pub fn sleep(delay: Duration) -> Sleep {
 /// # Panics
 ///
 /// As for [`sleep`].
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(Some(deadline))
+    Sleep::new(Some(deadline), Location::caller())
 }
 
 /// The future of [`sleep`] and [`sleep_until`].
@@ -64,6 +67,8 @@ pub struct Sleep {
     /// `None`: never.
     deadline: Option<Instant>,
     armed: Option<Armed>,
+    /// Where the sleep was made: its timer is traced as scheduled there.
+    location: &'static Location<'static>,
 }
 
 /// A sleep's timer on the loop, and the waker it will wake.
@@ -76,10 +81,11 @@ struct Armed {
 }
 
 impl Sleep {
-    fn new(deadline: Option<Instant>) -> Sleep {
+    fn new(deadline: Option<Instant>, location: &'static Location<'static>) -> Sleep {
         Sleep {
             deadline,
             armed: None,
+            location,
         }
     }
 
@@ -113,8 +119,7 @@ impl Sleep {
                         lp.inner.cancel_timer(when, timer);
                     }
                 };
-                let location = std::panic::Location::caller();
-                drop(armed.remote.inject(send_callback(cancel, location)));
+                drop(armed.remote.inject(send_callback(cancel, self.location)));
             }
         }
     }
@@ -143,7 +148,9 @@ impl StdFuture for Sleep {
         let lp = LoopHandle::current().expect(NO_LOOP);
         let waker = cx.waker().clone();
         let wake = waker.clone();
-        let timer = lp.call_at(deadline, move || wake.wake()).id();
+        let timer = lp
+            .schedule_timer(Some(deadline), callback(move || wake.wake(), this.location))
+            .id();
         this.armed = Some(Armed {
             timer,
             waker,

@@ -40,6 +40,46 @@ fn debug_mode_warns_about_slow_callbacks_naming_the_line() {
     });
 }
 
+fn debug_mode_names_the_spawn_of_a_task_whose_poll_blocks() {
+    let collector = Collector::default();
+    tracing::subscriber::with_default(collector.clone(), || {
+        let lp = EventLoop::new();
+        lp.set_debug(true);
+        lp.set_slow_callback_duration(ms(20));
+        let line = line!() + 1;
+        lp.spawn(async {
+            poll_loop::yield_now().await; // a quick first poll
+            thread::sleep(ms(30)); // blocks the loop in the second
+        });
+        lp.run_until_idle().unwrap();
+
+        let warnings = collector.events("slow task poll");
+        assert_eq!(warnings.len(), 1, "{:#?}", collector.seen());
+        let location = warnings[0].field("location").unwrap();
+        assert!(
+            location.ends_with(&format!("debug.rs:{line}:12")),
+            "{location}"
+        );
+        assert!(collector.events("slow callback").is_empty());
+    });
+}
+
+fn tasks_are_traced_from_spawn_to_done() {
+    let collector = Collector::default();
+    tracing::subscriber::with_default(collector.clone(), || {
+        let lp = EventLoop::new();
+        lp.spawn(async {});
+        let cancelled = lp.spawn(poll_loop::sleep(ms(10_000)));
+        lp.call_soon(move || {
+            cancelled.cancel();
+        });
+        lp.run_until_idle().unwrap();
+        assert_eq!(collector.events("task spawned").len(), 2);
+        assert_eq!(collector.events("task done").len(), 2);
+        assert_eq!(collector.events("task cancelled").len(), 1);
+    });
+}
+
 fn without_debug_mode_slow_callbacks_are_not_timed() {
     let collector = Collector::default();
     tracing::subscriber::with_default(collector.clone(), || {
@@ -85,6 +125,8 @@ fn timers_and_panics_are_events() {
 #[test]
 fn what_a_subscriber_sees() {
     debug_mode_warns_about_slow_callbacks_naming_the_line();
+    debug_mode_names_the_spawn_of_a_task_whose_poll_blocks();
+    tasks_are_traced_from_spawn_to_done();
     without_debug_mode_slow_callbacks_are_not_timed();
     one_trace_span_per_iteration();
     timers_and_panics_are_events();
