@@ -5,7 +5,9 @@
 //! code: [`async_network_request`] answers with a [`Response`] through an `on_done` callback,
 //! and [`futures::async_network_request`] returns a future of it. Waiting helpers go with them:
 //! [`join_all`] for timer threads, [`wait_all`] for futures, and [`block_on`], the smallest
-//! executor, for `.await`. The event-loop demos share example 3a's timers
+//! executor, for `.await`. [`tasks::async_network_request`] is the same request as an
+//! `async fn` on a `poll-loop` loop, and [`thread_count`] and [`peak_memory`] let the demos
+//! built on it show what they cost: one thread. The event-loop demos share example 3a's timers
 //! ([`run_tutorial_loop`]), so the busy loop and the parked one run the same program, and
 //! [`report_stats`], which prints the loop's counters on stderr when `DEMO_STATS` asks.
 //!
@@ -26,10 +28,13 @@ mod block_on;
 mod callbacks;
 pub mod futures;
 mod polling;
+mod process;
+pub mod tasks;
 
 pub use block_on::block_on;
 pub use callbacks::{Response, async_network_request};
 pub use polling::{STATS_ENV, report_stats, run_tutorial_loop};
+pub use process::{ProcError, peak_memory, thread_count};
 
 /// How long every simulated wait or request takes: one second, as in the tutorial.
 pub const DELAY: Duration = Duration::from_secs(1);

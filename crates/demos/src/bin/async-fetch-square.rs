@@ -1,0 +1,51 @@
+//! Example 1c with `async fn`: `fetch_square` awaits the request and prints the square.
+//!
+//! The same lines at the same times as `fetch-square`, with no callback and no thread: the
+//! request is [`demos::tasks::async_network_request`], which sleeps on a `poll-loop` event loop,
+//! and each `fetch_square` is a task on the loop's one thread. Halfway through the wait the demo
+//! counts the process's threads, and prints the count last.
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use demos::DELAY;
+use demos::tasks::async_network_request;
+use poll_loop::{EventLoop, LoopHandle, sleep};
+
+/// Asks for the square of `number` and prints it when it arrives, if it is non-zero.
+async fn fetch_square(number: i32) {
+    let response = async_network_request(number).await;
+    // Python's `if response["Result"]:` — zero is falsy.
+    if response.result != 0 {
+        println!("Result is : {}", response.result);
+    }
+}
+
+/// Fetches three squares as tasks on the loop, and waits for them.
+async fn fetch_squares(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
+    println!("Start Async");
+    let tasks: Vec<_> = [3, 4, 5]
+        .into_iter()
+        .map(|n| lp.spawn(fetch_square(n)))
+        .collect();
+    println!("End Async");
+
+    // Halfway through their wait, all three requests are in flight: count the threads now.
+    sleep(DELAY / 2).await;
+    let threads = demos::thread_count()?;
+    for task in tasks {
+        task.await?;
+    }
+    println!("threads while waiting: {threads}");
+    Ok(())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let lp = EventLoop::new();
+    lp.block_on(fetch_squares(&lp))?
+}
+
+fn main() -> ExitCode {
+    demos::init_tracing();
+    demos::exit_code(run())
+}

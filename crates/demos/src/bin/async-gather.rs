@@ -1,0 +1,54 @@
+//! Ten thousand requests on one thread: spawned on one event loop, gathered a second later.
+//!
+//! Each request is [`demos::tasks::async_network_request`], an `async fn` that sleeps a second
+//! on a `poll-loop` event loop. All of them run as tasks on the loop's one thread, which holds
+//! their timers and sleeps until they are due, so the whole batch takes one second. The
+//! callback demos' way, one thread per timer (`cb-timer`'s `Timer`, Python's
+//! `threading.Timer`), would need 10,000 threads, each with a stack of its own, for the same
+//! second of waiting; this demo does not start them. It counts its threads halfway through the
+//! wait instead, and prints that count and its peak memory.
+
+use std::error::Error;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use demos::DELAY;
+use demos::tasks::async_network_request;
+use poll_loop::{EventLoop, LoopHandle, sleep};
+
+/// How many requests are sent at once.
+const REQUESTS: i32 = 10_000;
+
+/// Sends every request as a task on the loop, and gathers their responses.
+async fn gather(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..REQUESTS)
+        .map(|n| lp.spawn(async_network_request(n)))
+        .collect();
+    println!("{} requests sent", tasks.len());
+
+    // Halfway through their wait, every request is in flight: count the threads now.
+    sleep(DELAY / 2).await;
+    let threads = demos::thread_count()?;
+
+    // Like asyncio's `gather`: every response, in the order the requests were sent.
+    let mut responses = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        responses.push(task.await?);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{} results in {secs:.1} s", responses.len());
+    println!("threads while waiting: {threads}");
+    println!("peak memory: {} MiB", demos::peak_memory()? / (1024 * 1024));
+    Ok(())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let lp = EventLoop::new();
+    lp.block_on(gather(&lp))?
+}
+
+fn main() -> ExitCode {
+    demos::init_tracing();
+    demos::exit_code(run())
+}

@@ -1,0 +1,48 @@
+//! Example 1b with `async fn`: the request's answer is awaited, not handed to a callback.
+//!
+//! The same lines at the same times as `network-request`, but the request is
+//! [`demos::tasks::async_network_request`], an `async fn` that sleeps on a `poll-loop` event
+//! loop: three of them run as tasks on the loop's one thread, and no timer thread is started.
+//! Halfway through the wait the demo counts the process's threads, and prints the count last.
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use demos::DELAY;
+use demos::tasks::async_network_request;
+use poll_loop::{EventLoop, LoopHandle, sleep};
+
+/// Sends the request and prints its response: what `on_done` did, now after an `.await`.
+async fn request_and_print(number: i32) {
+    let response = async_network_request(number).await;
+    println!("{response}");
+}
+
+/// Sends three requests as tasks on the loop, and waits for them.
+async fn requests(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
+    println!("Start Async");
+    let tasks: Vec<_> = [3, 4, 5]
+        .into_iter()
+        .map(|n| lp.spawn(request_and_print(n)))
+        .collect();
+    println!("End Async");
+
+    // Halfway through their wait, all three requests are in flight: count the threads now.
+    sleep(DELAY / 2).await;
+    let threads = demos::thread_count()?;
+    for task in tasks {
+        task.await?;
+    }
+    println!("threads while waiting: {threads}");
+    Ok(())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let lp = EventLoop::new();
+    lp.block_on(requests(&lp))?
+}
+
+fn main() -> ExitCode {
+    demos::init_tracing();
+    demos::exit_code(run())
+}

@@ -1,0 +1,25 @@
+//! The simulated network request as an `async fn`, waiting on the event loop's own timers.
+
+use poll_loop::sleep;
+
+use crate::{DELAY, Response};
+
+/// Sends `number` to a pretend server and, [`DELAY`] later, returns its [`Response`].
+///
+/// Example 1b's request once more, now an `async fn`: the caller `.await`s the answer, with no
+/// `on_done` callback and no future to hold. The wait is [`poll_loop::sleep`], a timer on the
+/// running [`poll_loop`] loop, and no thread is started: requests made together are that many
+/// timers on the loop's one thread, which sleeps until the first is due and then finishes
+/// each in turn.
+///
+/// # Panics
+///
+/// If polled outside a running `poll_loop` loop: run it with
+/// [`block_on`](poll_loop::LoopHandle::block_on) or [`spawn`](poll_loop::LoopHandle::spawn) it.
+pub async fn async_network_request(number: i32) -> Response {
+    tracing::debug!(number, "request sent");
+    sleep(DELAY).await;
+    let response = Response::for_number(number);
+    tracing::debug!(%response, "request done");
+    response
+}
