@@ -16,53 +16,55 @@ use std::future::{Future as StdFuture, poll_fn};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use simple_future::{Future, Observer, Panicked};
+use simple_future::{Future, Panicked};
 
 use self::state::TaskState;
 use crate::error::ScheduleError;
 use crate::event_loop::LoopHandle;
 use crate::exception::run_caught;
+use crate::join::JoinHandle;
 use crate::queue::Call;
 use crate::run::trace_enabled;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
 
-/// What [`spawn`](LoopHandle::spawn) returns: the task's result, as the
-/// read side of a `simple-future` future (the task holds the side that
-/// completes it).
-///
-/// Like any `simple-future` future it can be read from any thread
-/// ([`result`](simple_future::Observer::result) blocks until the task is
-/// done — never call that on the loop's own thread), called back
-/// ([`add_done_callback`](simple_future::Observer::add_done_callback)), or
-/// awaited, in a task on this loop or in any other executor.
-///
-/// - The task's output becomes the future's result.
-/// - A task that panics completes it with a [`Panicked`] exception.
-/// - [`cancel`](simple_future::Observer::cancel)ling it cancels the task:
-///   the task's future is dropped at the loop's next turn without being
-///   polled again (asyncio's `Task.cancel`).
-/// - A task dropped unfinished, because the loop was closed, leaves it
-///   [abandoned](simple_future::State::Abandoned), so that nobody waits
-///   for it forever.
-///
-/// Dropping the handle detaches the task: it still runs to the end.
-pub type JoinHandle<T> = Observer<T>;
-
 /// A task's future, once wrapped to publish its outcome.
 type LocalTask = Pin<Box<dyn StdFuture<Output = ()>>>;
 
-/// What a task's wakers share, on any thread.
+/// What a task's wakers (and its [`JoinHandle`]) share, on any thread.
 pub(crate) struct Header {
     state: TaskState,
-    /// The task's slot in the loop's slab.
-    slot: usize,
+    /// The task's slot in the loop's slab, set when the loop stores it
+    /// (the header may be made on another thread, by
+    /// `ThreadsafeHandle::spawn`). Only the loop's thread reads it.
+    slot: AtomicUsize,
     /// Numbers the task in `tracing` events.
     id: u64,
     remote: Arc<Remote>,
     /// Where the task was spawned: slow-poll warnings name it.
     location: &'static Location<'static>,
+}
+
+/// Numbers the tasks of every loop.
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(0);
+
+impl Header {
+    /// The header of a task about to be queued for its first poll.
+    fn new(remote: &Arc<Remote>, location: &'static Location<'static>) -> Arc<Header> {
+        Arc::new(Header {
+            state: TaskState::scheduled(),
+            slot: AtomicUsize::new(usize::MAX),
+            id: NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed),
+            remote: Arc::clone(remote),
+            location,
+        })
+    }
+
+    fn slot(&self) -> usize {
+        self.slot.load(Ordering::Relaxed)
+    }
 }
 
 impl Wake for Header {
@@ -133,7 +135,6 @@ pub(crate) struct Tasks {
     /// The first free slot, if any.
     free: Option<usize>,
     live: usize,
-    next_id: u64,
 }
 
 enum Entry {
@@ -148,26 +149,13 @@ struct Slot {
 }
 
 impl Tasks {
-    /// Stores a new task and returns its header, scheduled: the caller
-    /// queues its first poll.
-    fn insert(
-        &mut self,
-        future: LocalTask,
-        remote: &Arc<Remote>,
-        location: &'static Location<'static>,
-    ) -> Arc<Header> {
+    /// Stores a new task, whose first poll the caller queues.
+    fn insert(&mut self, header: &Arc<Header>, future: LocalTask) {
         let slot = self.free.unwrap_or(self.slots.len());
-        let header = Arc::new(Header {
-            state: TaskState::scheduled(),
-            slot,
-            id: self.next_id,
-            remote: Arc::clone(remote),
-            location,
-        });
-        self.next_id += 1;
+        header.slot.store(slot, Ordering::Relaxed);
         self.live += 1;
         let entry = Entry::Live(Slot {
-            header: Arc::clone(&header),
+            header: Arc::clone(header),
             future: Some(future),
         });
         if slot == self.slots.len() {
@@ -175,11 +163,10 @@ impl Tasks {
         } else if let Entry::Free(next) = std::mem::replace(&mut self.slots[slot], entry) {
             self.free = next;
         }
-        header
     }
 
     fn slot(&mut self, header: &Arc<Header>) -> Option<&mut Slot> {
-        match self.slots.get_mut(header.slot)? {
+        match self.slots.get_mut(header.slot())? {
             Entry::Live(slot) if Arc::ptr_eq(&slot.header, header) => Some(slot),
             _ => None,
         }
@@ -199,8 +186,9 @@ impl Tasks {
     /// Frees the slot of a finished task.
     fn remove(&mut self, header: &Arc<Header>) {
         if self.slot(header).is_some() {
-            self.slots[header.slot] = Entry::Free(self.free);
-            self.free = Some(header.slot);
+            let slot = header.slot();
+            self.slots[slot] = Entry::Free(self.free);
+            self.free = Some(slot);
             self.live -= 1;
         }
     }
@@ -235,23 +223,14 @@ async fn task_body<F: StdFuture>(future: F, join: Future<F::Output>) {
     {
         let outcome = {
             let mut future = pin!(future);
-            let mut watching_cancel = false;
             poll_fn(|cx| {
+                // `JoinHandle::cancel` wakes the task to get here.
                 if join.cancelled() {
                     return Poll::Ready(None);
                 }
                 match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
                     Ok(Poll::Ready(value)) => Poll::Ready(Some(Ok(value))),
-                    Ok(Poll::Pending) => {
-                        if !watching_cancel {
-                            // Only once the task waits: a task done in its
-                            // first poll never pays for this callback.
-                            watching_cancel = true;
-                            let waker = cx.waker().clone();
-                            join.add_done_callback(move |_| waker.wake());
-                        }
-                        Poll::Pending
-                    }
+                    Ok(Poll::Pending) => Poll::Pending,
                     Err(payload) => Poll::Ready(Some(Err(payload))),
                 }
             })
@@ -311,26 +290,23 @@ impl LoopHandle {
     where
         F: StdFuture + 'static,
     {
+        let inner = self.live();
         let join = Future::new();
-        let handle = join.observer();
-        self.spawn_into(future, join, Location::caller());
+        let header = Header::new(&inner.remote, Location::caller());
+        let handle = JoinHandle::new(join.observer(), Arc::clone(&header));
+        self.spawn_into(future, join, header);
         handle
     }
 
-    fn spawn_into<F>(
-        &self,
-        future: F,
-        join: Future<F::Output>,
-        location: &'static Location<'static>,
-    ) where
+    fn spawn_into<F>(&self, future: F, join: Future<F::Output>, header: Arc<Header>)
+    where
         F: StdFuture + 'static,
     {
         let task: LocalTask = Box::pin(task_body(future, join));
-        let inner = self.live();
-        let mut state = inner.state.borrow_mut();
-        let header = state.tasks.insert(task, &inner.remote, location);
+        let mut state = self.live().state.borrow_mut();
+        state.tasks.insert(&header, task);
         if trace_enabled() {
-            tracing::trace!(task = header.id, %location, "task spawned");
+            tracing::trace!(task = header.id, location = %header.location, "task spawned");
         }
         state.queues.push_ready(Box::new(TaskPoll(header)));
     }
@@ -379,23 +355,23 @@ impl LoopHandle {
 struct SpawnCall<F: StdFuture> {
     future: F,
     join: Future<F::Output>,
-    location: &'static Location<'static>,
+    header: Arc<Header>,
 }
 
 impl<F: StdFuture + 'static> Call for SpawnCall<F> {
     fn location(&self) -> &'static Location<'static> {
-        self.location
+        self.header.location
     }
 
     fn call(self: Box<Self>, running: &mut Option<&'static Location<'static>>) {
-        *running = Some(self.location);
+        *running = Some(self.header.location);
         let SpawnCall {
             future,
             join,
-            location,
+            header,
         } = *self;
         if let Some(lp) = LoopHandle::current() {
-            lp.spawn_into(future, join, location);
+            lp.spawn_into(future, join, header);
         }
     }
 }
@@ -434,11 +410,12 @@ impl ThreadsafeHandle {
         F::Output: Send + Sync + 'static,
     {
         let join = Future::new();
-        let handle = join.observer();
+        let header = Header::new(&self.remote, Location::caller());
+        let handle = JoinHandle::new(join.observer(), Arc::clone(&header));
         let call = Box::new(SpawnCall {
             future,
             join,
-            location: Location::caller(),
+            header,
         });
         match self.remote.inject(call) {
             Ok(()) => Ok(handle),

@@ -172,6 +172,46 @@ fn cancelling_the_join_handle_drops_the_task_without_polling_it_again() {
 }
 
 #[test]
+fn cancelling_through_a_plain_observer_drops_the_task_when_next_woken() {
+    let lp = EventLoop::new();
+    let (future, polls, waker) = pending();
+    let (guard, dropped) = drop_guard();
+    let task = lp.spawn(async move {
+        let _guard = guard;
+        future.await;
+    });
+    let observer = task.observer();
+    lp.call_soon(move || {
+        observer.cancel();
+    });
+    lp.run_until_idle_or_stop();
+    assert!(task.cancelled());
+    assert!(!dropped.dropped(), "nothing woke the task yet");
+    waker_of(&waker).wake();
+    lp.run_until_idle().unwrap();
+    assert!(dropped.dropped());
+    assert_eq!(
+        polls.get(),
+        1,
+        "the wake-up found it cancelled: no second poll"
+    );
+}
+
+/// Runs what is queued now, then stops (the pending task would keep
+/// `run_until_idle` waiting forever).
+trait RunQueued {
+    fn run_until_idle_or_stop(&self);
+}
+
+impl RunQueued for EventLoop {
+    fn run_until_idle_or_stop(&self) {
+        let lp = self.handle();
+        self.call_soon(move || lp.stop());
+        self.run_forever().unwrap();
+    }
+}
+
+#[test]
 fn a_task_cancelled_before_its_first_poll_never_runs() {
     let lp = EventLoop::new();
     let ran = Rc::new(Cell::new(false));

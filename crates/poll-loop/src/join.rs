@@ -1,0 +1,129 @@
+//! `JoinHandle`: a spawned task's result, as a `simple-future` future.
+
+use std::fmt;
+use std::future::IntoFuture;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::task::Wake;
+
+use simple_future::{Observer, Wait};
+
+use crate::task::Header;
+
+/// What [`spawn`](crate::LoopHandle::spawn) returns: the task's result, as
+/// a `simple-future` future.
+///
+/// It derefs to the read side of that future, an [`Observer`], so it can be
+/// read from any thread ([`result`](Observer::result) blocks until the task
+/// is done — never call that on the loop's own thread), called back
+/// ([`add_done_callback`](Observer::add_done_callback)), or awaited, in a
+/// task on this loop or in any other executor.
+///
+/// - The task's output becomes the future's result.
+/// - A task that panics completes it with a
+///   [`Panicked`](simple_future::Panicked) exception.
+/// - [`cancel`](JoinHandle::cancel) cancels the task: its future is dropped
+///   at the loop's next turn, without being polled again (asyncio's
+///   `Task.cancel`).
+/// - A task dropped unfinished, because the loop was closed, leaves it
+///   [abandoned](simple_future::State::Abandoned), so that nobody waits for
+///   it forever.
+///
+/// Dropping the handle detaches the task: it still runs to the end.
+pub struct JoinHandle<T> {
+    observer: Observer<T>,
+    task: Arc<Header>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(observer: Observer<T>, task: Arc<Header>) -> JoinHandle<T> {
+        JoinHandle { observer, task }
+    }
+
+    /// Cancels the task if it has not finished: the handle is
+    /// [cancelled](Observer::cancelled) at once, and the task is woken so
+    /// that the loop drops its future at its next turn. Returns whether
+    /// this call cancelled it (false if the task was done or cancelled
+    /// already).
+    ///
+    /// (Cancelling through a plain [`Observer`] of the same future, such
+    /// as one from [`observer`](JoinHandle::observer), also cancels the
+    /// task, but the loop finds out only when the task is next woken.)
+    pub fn cancel(&self) -> bool {
+        let cancelled = self.observer.cancel();
+        if cancelled {
+            self.task.wake_by_ref();
+        }
+        cancelled
+    }
+
+    /// A plain [`Observer`] of the task's result.
+    pub fn observer(&self) -> Observer<T> {
+        self.observer.clone()
+    }
+
+    /// The handle as a plain [`Observer`] of the task's result.
+    pub fn into_observer(self) -> Observer<T> {
+        self.observer
+    }
+}
+
+impl<T> Deref for JoinHandle<T> {
+    type Target = Observer<T>;
+
+    fn deref(&self) -> &Observer<T> {
+        &self.observer
+    }
+}
+
+impl<T> AsRef<Observer<T>> for JoinHandle<T> {
+    fn as_ref(&self) -> &Observer<T> {
+        &self.observer
+    }
+}
+
+impl<T> Clone for JoinHandle<T> {
+    fn clone(&self) -> Self {
+        JoinHandle {
+            observer: self.observer.clone(),
+            task: Arc::clone(&self.task),
+        }
+    }
+}
+
+/// `.await` resolves to a clone of the task's output, or the error
+/// [`result`](Observer::result) would give.
+impl<T: Clone> IntoFuture for JoinHandle<T> {
+    type Output = <Observer<T> as IntoFuture>::Output;
+    type IntoFuture = Wait<T>;
+
+    fn into_future(self) -> Wait<T> {
+        self.observer.into_future()
+    }
+}
+
+impl<T: Clone> IntoFuture for &JoinHandle<T> {
+    type Output = <Observer<T> as IntoFuture>::Output;
+    type IntoFuture = Wait<T>;
+
+    fn into_future(self) -> Wait<T> {
+        (&self.observer).into_future()
+    }
+}
+
+/// Python's repr of the task's future, such as
+/// `<Future at 0x… state=finished returned i32>`.
+impl<T> fmt::Display for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.observer, f)
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("future", &self.observer)
+            .field("task", &self.task)
+            .finish()
+    }
+}
