@@ -1,0 +1,163 @@
+//! poll-loop's tasks (`LoopHandle::spawn`, `sleep`) side by side with tokio's
+//! current-thread runtime, against the targets of their issue.
+//!
+//! Two scenarios, each run for every peer in this one process, rounds interleaved so
+//! that a burst of load elsewhere on the machine hits every peer alike:
+//!
+//! 1. `spawn`: 1,000,000 trivial tasks spawned, then run (ns/task): join handles dropped
+//!    (poll-loop runs until idle), kept and awaited in `block_on` (both), and kept and
+//!    read with `try_result` after the run (poll-loop only).
+//! 2. `sleep`: 100,000 tasks, each sleeping a random delay in [0, 500 ms] (a fixed-seed
+//!    PRNG, the same for both): how late each resumed after its deadline (p50, p99, max).
+//!
+//! Both report the peak heap of each peer's run (bytes allocated at the peak, above the
+//! baseline before the loop or runtime was built), from a counting global allocator.
+//! Every allocation pays for that count, in both peers alike.
+//!
+//! `cargo bench -p poll-loop --bench tasks` runs the full set (about a minute on 2 cores).
+//! `-- --quick` (or `TASKS_QUICK=1`) runs fewer rounds (about 15 s); `-- --rounds=5`
+//! sets the rounds of both scenarios; `-- --only=spawn` runs only the scenarios named
+//! (`spawn`, `sleep`), and `-- --peer=poll-loop` only the peers whose names hold
+//! `poll-loop` (for profiling one of them). Without `--bench` (how `cargo test --benches`
+//! runs it) it is a smoke run: tiny sizes, short sleeps, no targets.
+
+// The tables and targets of the `event_loop` benchmark, shared as they are.
+#[path = "../event_loop/report.rs"]
+mod report;
+mod sleep;
+mod spawn;
+
+use std::time::Duration;
+
+use peak_alloc::PeakAlloc;
+
+use report::Check;
+
+#[global_allocator]
+static HEAP: PeakAlloc = PeakAlloc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = Options::from_args(&args);
+    println!(
+        "# poll-loop tasks: {} run, medians of the rounds\n",
+        options.mode
+    );
+    let only: Option<&str> = args.iter().find_map(|arg| arg.strip_prefix("--only="));
+    let scenarios: [(&str, Scenario); 2] = [("spawn", spawn::run), ("sleep", sleep::run)];
+    let mut checks: Vec<Check> = Vec::new();
+    for (name, scenario) in scenarios {
+        if only.is_none_or(|only| only.split(',').any(|o| o == name)) {
+            checks.extend(scenario(&options));
+        }
+    }
+    report::print_targets(&checks);
+}
+
+/// One scenario: runs its peers, prints its table, returns its checks.
+type Scenario = fn(&Options) -> Vec<Check>;
+
+/// What to run, from the command line and the environment.
+pub(crate) struct Options {
+    pub(crate) mode: &'static str,
+    /// Whether sizes are the issue's, so that targets are judged.
+    pub(crate) judged: bool,
+    /// Tasks per round of `spawn`, and its rounds.
+    pub(crate) spawn: (usize, usize),
+    /// Tasks per round of `sleep`, and its rounds.
+    pub(crate) sleep: (usize, usize),
+    /// The longest sleep of `sleep`.
+    pub(crate) max_delay: Duration,
+    /// Only the peers whose name holds one of these (`--peer=a,b`), for profiling.
+    pub(crate) peer: Option<String>,
+}
+
+impl Options {
+    /// Whether to run the peer called `name`.
+    pub(crate) fn runs(&self, name: &str) -> bool {
+        self.peer
+            .as_ref()
+            .is_none_or(|p| p.split(',').any(|p| name.contains(p)))
+    }
+
+    fn from_args(args: &[String]) -> Options {
+        let flag = |name: &str| args.iter().any(|arg| arg == name);
+        let quick = flag("--quick") || std::env::var_os("TASKS_QUICK").is_some_and(|v| v != "0");
+        let rounds: Option<usize> = args
+            .iter()
+            .find_map(|arg| arg.strip_prefix("--rounds=")?.parse().ok());
+        let rounds = |default: usize| rounds.unwrap_or(default).max(1);
+        let peer = args
+            .iter()
+            .find_map(|arg| Some(arg.strip_prefix("--peer=")?.to_string()));
+        let (mode, judged, spawn, sleep, max_delay) = if !flag("--bench") {
+            ("smoke", false, (10_000, rounds(1)), (1_000, rounds(1)), 20)
+        } else if quick {
+            (
+                "quick",
+                true,
+                (1_000_000, rounds(3)),
+                (100_000, rounds(1)),
+                500,
+            )
+        } else {
+            (
+                "full",
+                true,
+                (1_000_000, rounds(9)),
+                (100_000, rounds(5)),
+                500,
+            )
+        };
+        Options {
+            mode,
+            judged,
+            spawn,
+            sleep,
+            max_delay: Duration::from_millis(max_delay),
+            peer,
+        }
+    }
+}
+
+/// A measured number, or why there is none.
+pub(crate) type Measured = Result<f64, String>;
+
+/// The median of `values`; an error if there are none.
+pub(crate) fn median(values: &[f64]) -> Measured {
+    percentile(values, 0.5)
+}
+
+/// The smallest of `values`; an error if there are none.
+pub(crate) fn best(values: &[f64]) -> Measured {
+    percentile(values, 0.0)
+}
+
+/// The nearest-rank percentile `p` (0 to 1) of `values`; an error if there are none.
+pub(crate) fn percentile(values: &[f64], p: f64) -> Measured {
+    if values.is_empty() {
+        return Err("no samples".to_string());
+    }
+    let mut values = values.to_vec();
+    values.sort_by(f64::total_cmp);
+    let rank = (p * values.len() as f64).ceil() as usize;
+    Ok(values[rank.clamp(1, values.len()) - 1])
+}
+
+/// The `i`th of a fixed sequence of pseudo-random numbers (splitmix64), the one the
+/// `event_loop` benchmark draws its timer delays from.
+pub(crate) fn splitmix64(i: u64) -> u64 {
+    let mut z = 0x5eed_u64.wrapping_add((i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Runs `f` and returns what it returns, with the peak heap it reached above what was
+/// allocated when it started, in bytes.
+pub(crate) fn peak_heap<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    HEAP.reset_peak_usage();
+    let baseline = HEAP.current_usage();
+    let value = f();
+    (value, HEAP.peak_usage().saturating_sub(baseline))
+}
