@@ -484,3 +484,56 @@ fn the_join_handle_can_be_waited_on_from_another_thread() {
         assert_eq!(waiter.join().unwrap(), "done");
     });
 }
+
+/// Runs its closure when dropped.
+struct OnDrop<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+#[test]
+fn a_finished_task_may_spawn_and_schedule_from_its_drop() {
+    let lp = EventLoop::new();
+    let log = Log::new();
+    let (l, h) = (log.clone(), lp.handle());
+    lp.spawn(async move {
+        let _on_drop = OnDrop(Some(move || {
+            let l2 = l.clone();
+            h.spawn(async move { l2.push("spawned from a drop") });
+            h.call_soon(move || l.push("scheduled from a drop"));
+        }));
+        yield_now().await;
+    });
+    lp.run_until_idle().unwrap();
+    assert_eq!(
+        log.events(),
+        ["spawned from a drop", "scheduled from a drop"]
+    );
+}
+
+#[test]
+fn closing_drops_tasks_whose_drop_spawns_more() {
+    let lp = EventLoop::new();
+    let (guard, dropped) = drop_guard();
+    let h = lp.handle();
+    let (future, _, _) = pending();
+    lp.spawn(async move {
+        let _on_drop = OnDrop(Some(move || {
+            // Spawned while the loop closes: dropped with the rest.
+            h.spawn(async move {
+                guard.touch();
+                std::future::pending::<()>().await;
+            });
+        }));
+        future.await;
+    });
+    lp.run_until_idle_or_stop();
+    lp.close().unwrap();
+    assert!(dropped.dropped());
+    assert!(lp.is_closed());
+}
