@@ -1,6 +1,9 @@
-//! The simulated network request as an `async fn`, waiting on the event loop's own timers.
+//! The simulated network request as an `async fn`, waiting on the event loop's own timers, and
+//! how the `async-` demos wait for their tasks.
 
-use poll_loop::sleep;
+use std::error::Error;
+
+use poll_loop::{JoinHandle, sleep};
 
 use crate::{DELAY, Response};
 
@@ -22,4 +25,24 @@ pub async fn async_network_request(number: i32) -> Response {
     let response = Response::for_number(number);
     tracing::debug!(%response, "request done");
     response
+}
+
+/// Awaits every task, in order, and counts the process's threads halfway through their wait of
+/// [`DELAY`], when all of them are in flight: a thread per waiting request would show in that
+/// count. Returns the tasks' outputs and the count.
+///
+/// # Errors
+///
+/// If a task failed (it panicked, say), or the threads cannot be counted (see
+/// [`thread_count`](crate::thread_count)).
+pub async fn join_counting_threads<T: Clone>(
+    tasks: Vec<JoinHandle<T>>,
+) -> Result<(Vec<T>, usize), Box<dyn Error>> {
+    sleep(DELAY / 2).await;
+    let threads = crate::thread_count()?;
+    let mut outputs = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outputs.push(task.await?);
+    }
+    Ok((outputs, threads))
 }

@@ -2,6 +2,7 @@
 //! is ready.
 
 use std::cell::RefCell;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use tracing::Span;
@@ -282,18 +283,7 @@ impl LoopHandle {
             let mut location = None;
             let result = run_caught(|| {
                 loop {
-                    while ntodo > 0 {
-                        ntodo -= 1;
-                        let entry = inner.state.borrow_mut().queues.pop_ready();
-                        match entry {
-                            Some(Some(callback)) => {
-                                callback.call_reusing(&mut location, &inner.spare);
-                                inner.counters.callbacks.bump();
-                            }
-                            Some(None) => {} // cancelled
-                            None => ntodo = 0,
-                        }
-                    }
+                    self.run_popped(&mut ntodo, &mut location);
                     if in_batch {
                         // The end of an iteration, as in `run`.
                         in_batch = false;
@@ -413,23 +403,32 @@ impl LoopHandle {
         let inner = &*self.inner;
         while ntodo > 0 {
             let mut location = None;
-            let result = run_caught(|| {
-                while ntodo > 0 {
-                    ntodo -= 1;
-                    let entry = inner.state.borrow_mut().queues.pop_ready();
-                    match entry {
-                        Some(Some(callback)) => {
-                            callback.call_reusing(&mut location, &inner.spare);
-                            inner.counters.callbacks.bump();
-                        }
-                        Some(None) => {} // cancelled
-                        None => ntodo = 0,
-                    }
-                }
-            });
+            let result = run_caught(|| self.run_popped(&mut ntodo, &mut location));
             if let Err(payload) = result {
                 self.report_panic(payload, ran(location), "callback");
                 inner.counters.callbacks.bump();
+            }
+        }
+    }
+
+    /// Pops and runs up to `ntodo` ready callbacks, counting `ntodo` down
+    /// (to zero if the queue runs out) and writing where each was
+    /// scheduled to `location` before it runs. The caller catches panics.
+    #[inline]
+    fn run_popped(&self, ntodo: &mut usize, location: &mut Option<&'static Location<'static>>) {
+        let inner = &*self.inner;
+        while *ntodo > 0 {
+            *ntodo -= 1;
+            // Popped in a statement of its own: the borrow ends before the
+            // callback runs.
+            let entry = inner.state.borrow_mut().queues.pop_ready();
+            match entry {
+                Some(Some(callback)) => {
+                    callback.call_reusing(location, &inner.spare);
+                    inner.counters.callbacks.bump();
+                }
+                Some(None) => {} // cancelled
+                None => *ntodo = 0,
             }
         }
     }

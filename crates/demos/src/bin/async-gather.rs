@@ -12,9 +12,8 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use demos::DELAY;
-use demos::tasks::async_network_request;
-use poll_loop::{EventLoop, LoopHandle, sleep};
+use demos::tasks::{async_network_request, join_counting_threads};
+use poll_loop::{EventLoop, LoopHandle};
 
 /// How many requests are sent at once.
 const REQUESTS: i32 = 10_000;
@@ -27,15 +26,8 @@ async fn gather(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
         .collect();
     println!("{} requests sent", tasks.len());
 
-    // Halfway through their wait, every request is in flight: count the threads now.
-    sleep(DELAY / 2).await;
-    let threads = demos::thread_count()?;
-
     // Like asyncio's `gather`: every response, in the order the requests were sent.
-    let mut responses = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        responses.push(task.await?);
-    }
+    let (responses, threads) = join_counting_threads(tasks).await?;
     let secs = start.elapsed().as_secs_f64();
     println!("{} results in {secs:.1} s", responses.len());
     println!("threads while waiting: {threads}");

@@ -8,9 +8,8 @@
 use std::error::Error;
 use std::process::ExitCode;
 
-use demos::DELAY;
-use demos::tasks::async_network_request;
-use poll_loop::{EventLoop, LoopHandle, sleep};
+use demos::tasks::{async_network_request, join_counting_threads};
+use poll_loop::{EventLoop, LoopHandle};
 
 /// Sends the request and prints its response: what `on_done` did, now after an `.await`.
 async fn request_and_print(number: i32) {
@@ -27,12 +26,7 @@ async fn requests(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
         .collect();
     println!("End Async");
 
-    // Halfway through their wait, all three requests are in flight: count the threads now.
-    sleep(DELAY / 2).await;
-    let threads = demos::thread_count()?;
-    for task in tasks {
-        task.await?;
-    }
+    let (_, threads) = join_counting_threads(tasks).await?;
     println!("threads while waiting: {threads}");
     Ok(())
 }

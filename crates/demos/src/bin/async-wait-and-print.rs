@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::thread;
 
 use demos::DELAY;
+use demos::tasks::join_counting_threads;
 use poll_loop::{EventLoop, LoopHandle, sleep};
 
 /// Blocks the caller for a second, then prints `msg`.
@@ -33,12 +34,7 @@ async fn async_calls(lp: &LoopHandle, calls: [&'static str; 3]) -> Result<(), Bo
         .collect();
     println!("End Async");
 
-    // Halfway through their wait, all three calls are in flight: count the threads now.
-    sleep(DELAY / 2).await;
-    let threads = demos::thread_count()?;
-    for task in tasks {
-        task.await?;
-    }
+    let (_, threads) = join_counting_threads(tasks).await?;
     println!("threads while waiting: {threads}");
     Ok(())
 }

@@ -40,20 +40,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = Options::from_args(&args);
     println!("# poll-loop: {} run, medians of the rounds\n", options.mode);
-    let only: Option<&str> = args.iter().find_map(|arg| arg.strip_prefix("--only="));
     let scenarios: [(&str, Scenario); 4] = [
         ("ready", ready::run),
         ("timers", timers::run),
         ("idle", idle::run),
         ("wakeup", wakeup::run),
     ];
-    let mut checks: Vec<Check> = Vec::new();
-    for (name, scenario) in scenarios {
-        if only.is_none_or(|only| only.split(',').any(|o| o == name)) {
-            checks.extend(scenario(&options));
-        }
-    }
-    report::print_targets(&checks);
+    report::run_selected(&args, &scenarios, &options);
 }
 
 /// One scenario: runs its peers, prints its table, returns its checks.

@@ -45,6 +45,23 @@ impl Check {
     }
 }
 
+/// Runs the scenarios that `--only=a,b` names (all of them without it),
+/// then prints the verdicts on their targets.
+pub(crate) fn run_selected<O>(
+    args: &[String],
+    scenarios: &[(&str, fn(&O) -> Vec<Check>)],
+    options: &O,
+) {
+    let only = args.iter().find_map(|arg| arg.strip_prefix("--only="));
+    let mut checks = Vec::new();
+    for (name, scenario) in scenarios {
+        if only.is_none_or(|only| only.split(',').any(|o| o == *name)) {
+            checks.extend(scenario(options));
+        }
+    }
+    print_targets(&checks);
+}
+
 pub(crate) fn print_targets(checks: &[Check]) {
     println!("## Targets for poll-loop\n");
     for check in checks {

@@ -43,15 +43,8 @@ fn main() {
         "# poll-loop tasks: {} run, medians of the rounds\n",
         options.mode
     );
-    let only: Option<&str> = args.iter().find_map(|arg| arg.strip_prefix("--only="));
     let scenarios: [(&str, Scenario); 2] = [("spawn", spawn::run), ("sleep", sleep::run)];
-    let mut checks: Vec<Check> = Vec::new();
-    for (name, scenario) in scenarios {
-        if only.is_none_or(|only| only.split(',').any(|o| o == name)) {
-            checks.extend(scenario(&options));
-        }
-    }
-    report::print_targets(&checks);
+    report::run_selected(&args, &scenarios, &options);
 }
 
 /// One scenario: runs its peers, prints its table, returns its checks.
