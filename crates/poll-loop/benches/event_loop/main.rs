@@ -34,8 +34,6 @@ mod wakeup;
 
 use std::time::Duration;
 
-use report::Check;
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = Options::from_args(&args);
@@ -49,8 +47,7 @@ fn main() {
     report::run_selected(&args, &scenarios, &options);
 }
 
-/// One scenario: runs its peers, prints its table, returns its checks.
-type Scenario = fn(&Options) -> Vec<Check>;
+type Scenario = report::Scenario<Options>;
 
 /// What to run, from the command line and the environment.
 pub(crate) struct Options {

@@ -45,13 +45,13 @@ impl Check {
     }
 }
 
+/// One scenario of a benchmark: runs its peers with the benchmark's
+/// options `O`, prints its table, returns its checks.
+pub(crate) type Scenario<O> = fn(&O) -> Vec<Check>;
+
 /// Runs the scenarios that `--only=a,b` names (all of them without it),
 /// then prints the verdicts on their targets.
-pub(crate) fn run_selected<O>(
-    args: &[String],
-    scenarios: &[(&str, fn(&O) -> Vec<Check>)],
-    options: &O,
-) {
+pub(crate) fn run_selected<O>(args: &[String], scenarios: &[(&str, Scenario<O>)], options: &O) {
     let only = args.iter().find_map(|arg| arg.strip_prefix("--only="));
     let mut checks = Vec::new();
     for (name, scenario) in scenarios {

@@ -31,8 +31,6 @@ use std::time::Duration;
 
 use peak_alloc::PeakAlloc;
 
-use report::Check;
-
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;
 
@@ -47,8 +45,7 @@ fn main() {
     report::run_selected(&args, &scenarios, &options);
 }
 
-/// One scenario: runs its peers, prints its table, returns its checks.
-type Scenario = fn(&Options) -> Vec<Check>;
+type Scenario = report::Scenario<Options>;
 
 /// What to run, from the command line and the environment.
 pub(crate) struct Options {
