@@ -1,7 +1,11 @@
-//! Test helpers shared by the workspace's crates: a tracing subscriber that records what it sees.
+//! Test and benchmark helpers shared by the workspace's crates: a tracing subscriber that records what it sees, and the benchmarks' report and Python peers.
 //!
-//! A dev-dependency only, never published: each crate's own tests use it to check the
-//! `tracing` events and spans the crate promises, without pulling in `tracing-subscriber`.
+//! A dev-dependency only, never published: each crate's own tests use [`Collector`] to
+//! check the `tracing` events and spans the crate promises, without pulling in
+//! `tracing-subscriber`; each crate's benchmarks print their tables and targets, and run
+//! their Python peers, with [`bench`](mod@bench).
+
+pub mod bench;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,59 +2,74 @@
 
 use std::time::Duration;
 
+use test_support::bench::report::Table;
+
 use crate::{Row, TARGET_N, TARGET_P99_MS, TARGET_PEAK_MB, TARGET_SCHEDULE_NS};
 
 pub(crate) fn print_table(n: usize, rows: &[Row]) {
-    println!("## N = {n}\n");
-    println!(
-        "| library | schedule ns/timer | lateness p50 ms | p99 ms | max ms | peak heap MB \
-         | schedule vs ours | p99 vs ours |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let ours = rows[0].result.as_ref().ok();
-    for row in rows {
-        match &row.result {
-            Ok(s) => println!(
-                "| {} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {} | {} |",
-                row.name,
-                s.schedule_ns,
-                ms(s.p50_ns),
-                ms(s.p99_ns),
-                ms(s.max_ns),
-                mb(s.peak_bytes),
+    let cells = rows
+        .iter()
+        .map(|row| match &row.result {
+            Ok(s) => vec![
+                row.name.to_string(),
+                s.schedule_ns.to_string(),
+                format!("{:.3}", ms(s.p50_ns)),
+                format!("{:.3}", ms(s.p99_ns)),
+                format!("{:.3}", ms(s.max_ns)),
+                format!("{:.2}", mb(s.peak_bytes)),
                 ratio(s.schedule_ns as f64, ours.map(|o| o.schedule_ns as f64)),
                 ratio(ms(s.p99_ns), ours.map(|o| ms(o.p99_ns))),
-            ),
-            Err(_) => println!("| {} | n/a | n/a | n/a | n/a | n/a | n/a | n/a |", row.name),
-        }
-    }
-    println!();
+            ],
+            Err(_) => [row.name]
+                .into_iter()
+                .chain(["n/a"; 7])
+                .map(String::from)
+                .collect(),
+        })
+        .collect();
+    let mut notes = Vec::new();
     for row in rows {
         match &row.result {
-            Err(e) => println!("- {}: n/a: {e}", row.name),
+            Err(e) => notes.push(format!("{}: n/a: {e}", row.name)),
             Ok(s) => {
                 let (run, completed) = row.rounds;
                 if completed < run {
-                    println!(
-                        "- {}: medians of the {completed} of {run} rounds that completed",
+                    notes.push(format!(
+                        "{}: medians of the {completed} of {run} rounds that completed",
                         row.name
-                    );
+                    ));
                 }
                 if s.p50_ns < 0 {
-                    println!(
-                        "- {}: negative lateness: callbacks ran before their deadline",
+                    notes.push(format!(
+                        "{}: negative lateness: callbacks ran before their deadline",
                         row.name
-                    );
+                    ));
                 }
             }
         }
     }
-    for note in rows.iter().filter_map(|row| row.note) {
-        println!("- {note}");
-    }
-    println!(
-        "- MB = 10^6 bytes. Ratios are peer / cb-timer Scheduler: above 1 is worse than ours.\n"
+    notes.extend(rows.iter().filter_map(|row| row.note).map(String::from));
+    notes.push(
+        "MB = 10^6 bytes. Ratios are peer / cb-timer Scheduler: above 1 is worse than ours."
+            .to_string(),
     );
+    Table {
+        title: format!("N = {n}"),
+        columns: &[
+            "library",
+            "schedule ns/timer",
+            "lateness p50 ms",
+            "p99 ms",
+            "max ms",
+            "peak heap MB",
+            "schedule vs ours",
+            "p99 vs ours",
+        ],
+        rows: cells,
+        notes,
+    }
+    .print();
 }
 
 pub(crate) fn print_targets(rows: &[Row]) {

@@ -7,10 +7,10 @@
 use std::time::Instant;
 
 use poll_loop::{EventLoop, PollStrategy, Timer};
+use test_support::bench::report::{Check, Table};
 
 use crate::Options;
 use crate::cpu::thread_cpu;
-use crate::report::{Check, Table};
 
 /// The target: `Park` uses at most this share of the wall time.
 const TARGET_PARK_CPU: f64 = 0.01;

@@ -26,13 +26,14 @@
 
 mod cpu;
 mod idle;
-mod python;
 mod ready;
-mod report;
 mod timers;
 mod wakeup;
 
 use std::time::Duration;
+
+use test_support::bench::{Measured, python, report};
+pub(crate) use test_support::bench::{percentile, splitmix64};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,7 +45,7 @@ fn main() {
         ("idle", idle::run),
         ("wakeup", wakeup::run),
     ];
-    report::run_selected(&args, &scenarios, &options);
+    report::run_selected("poll-loop", &args, &scenarios, &options);
 }
 
 type Scenario = report::Scenario<Options>;
@@ -133,8 +134,16 @@ impl Options {
     }
 }
 
-/// A measured number, or why there is none.
-pub(crate) type Measured = Result<f64, String>;
+/// asyncio as a peer: `peer.py`, run with `python3 -c`.
+const PEER_PY: &str = include_str!("peer.py");
+
+/// Runs asyncio's `peer.py <mode> <args>`, if `enabled`.
+pub(crate) fn asyncio(enabled: bool, mode: &str, args: &[u64]) -> python::Output {
+    if !enabled {
+        return Err("not run in this mode".to_string());
+    }
+    python::run(PEER_PY, mode, args)
+}
 
 /// The median of `values`; an error if there are none.
 pub(crate) fn median(values: &[f64]) -> Measured {
@@ -144,24 +153,4 @@ pub(crate) fn median(values: &[f64]) -> Measured {
     let mut values = values.to_vec();
     values.sort_by(f64::total_cmp);
     Ok(values[values.len() / 2])
-}
-
-/// The nearest-rank percentile `p` (0 to 1) of `values`.
-pub(crate) fn percentile(values: &[f64], p: f64) -> Measured {
-    if values.is_empty() {
-        return Err("no samples".to_string());
-    }
-    let mut values = values.to_vec();
-    values.sort_by(f64::total_cmp);
-    let rank = (p * values.len() as f64).ceil() as usize;
-    Ok(values[rank.clamp(1, values.len()) - 1])
-}
-
-/// The `i`th of a fixed sequence of pseudo-random numbers (splitmix64), the same in
-/// `peer.py`.
-pub(crate) fn splitmix64(i: u64) -> u64 {
-    let mut z = 0x5eed_u64.wrapping_add((i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }

@@ -1,6 +1,6 @@
 """asyncio's event loop, measured the way benches/event_loop measures its Rust peers.
 
-Run by python.rs as `python3 -c <this file> MODE ARGS...`; prints `key value` lines.
+Run by test-support's `bench::python::run` as `python3 -c <this file> MODE ARGS...`; prints `key value` lines.
 """
 
 import asyncio
@@ -11,7 +11,7 @@ MASK = (1 << 64) - 1
 
 
 def splitmix64(i):
-    """The i-th pseudo-random number, as main.rs's splitmix64."""
+    """The i-th pseudo-random number, as test_support::bench::splitmix64."""
     z = (0x5EED + ((i + 1) * 0x9E3779B97F4A7C15)) & MASK
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK

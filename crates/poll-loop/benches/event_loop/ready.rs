@@ -11,9 +11,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use poll_loop::{EventLoop, LoopHandle};
+use test_support::bench::report::{Check, Table, failures, num, ratio};
+use test_support::bench::{Measured, python};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, median, python};
+use crate::{Options, asyncio, median};
 
 /// The targets, ns per callback, at N = 1,000,000.
 const TARGET_UPFRONT_NS: f64 = 40.0;
@@ -184,7 +185,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         .map(|((name, _), (up, ch))| (name.to_string(), median(up), median(ch)))
         .collect();
     let python_runs = options.python && options.runs("asyncio");
-    let py = python::run(python_runs, "ready", &[py_n as u64, rounds.min(3) as u64]);
+    let py = asyncio(python_runs, "ready", &[py_n as u64, rounds.min(3) as u64]);
     let py_name = if py_n == n || !python_runs {
         "asyncio call_soon".to_string()
     } else {

@@ -9,9 +9,10 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use poll_loop::EventLoop;
+use test_support::bench::report::{Check, Table, failures, num, ratio};
+use test_support::bench::{Measured, python};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, median, percentile, python, splitmix64};
+use crate::{Options, asyncio, median, percentile, splitmix64};
 
 /// The targets at N = 100,000.
 const TARGET_SCHEDULE_MS: f64 = 10.0;
@@ -140,7 +141,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         .collect();
     let max_ns = options.max_delay.as_nanos() as u64;
     let python_runs = options.python && options.runs("asyncio");
-    let py = python::run(python_runs, "timers", &[py_n as u64, max_ns]);
+    let py = asyncio(python_runs, "timers", &[py_n as u64, max_ns]);
     let py_name = if py_n == n || !python_runs {
         "asyncio call_later".to_string()
     } else {

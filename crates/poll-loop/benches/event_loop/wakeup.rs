@@ -11,9 +11,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use poll_loop::EventLoop;
+use test_support::bench::Measured;
+use test_support::bench::report::{Check, Table, num, ratio};
 
-use crate::report::{Check, Table, num, ratio};
-use crate::{Measured, Options, percentile};
+use crate::{Options, percentile};
 
 /// The target: p50 within this factor of the condvar's.
 const TARGET_P50_FACTOR: f64 = 1.2;

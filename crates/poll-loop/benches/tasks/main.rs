@@ -21,15 +21,14 @@
 //! `poll-loop` (for profiling one of them). Without `--bench` (how `cargo test --benches`
 //! runs it) it is a smoke run: tiny sizes, short sleeps, no targets.
 
-// The tables and targets of the `event_loop` benchmark, shared as they are.
-#[path = "../event_loop/report.rs"]
-mod report;
 mod sleep;
 mod spawn;
 
 use std::time::Duration;
 
 use peak_alloc::PeakAlloc;
+use test_support::bench::{Measured, report};
+pub(crate) use test_support::bench::{percentile, splitmix64};
 
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;
@@ -42,7 +41,7 @@ fn main() {
         options.mode
     );
     let scenarios: [(&str, Scenario); 2] = [("spawn", spawn::run), ("sleep", sleep::run)];
-    report::run_selected(&args, &scenarios, &options);
+    report::run_selected("poll-loop", &args, &scenarios, &options);
 }
 
 type Scenario = report::Scenario<Options>;
@@ -110,9 +109,6 @@ impl Options {
     }
 }
 
-/// A measured number, or why there is none.
-pub(crate) type Measured = Result<f64, String>;
-
 /// The median of `values`; an error if there are none.
 pub(crate) fn median(values: &[f64]) -> Measured {
     percentile(values, 0.5)
@@ -121,26 +117,6 @@ pub(crate) fn median(values: &[f64]) -> Measured {
 /// The smallest of `values`; an error if there are none.
 pub(crate) fn best(values: &[f64]) -> Measured {
     percentile(values, 0.0)
-}
-
-/// The nearest-rank percentile `p` (0 to 1) of `values`; an error if there are none.
-pub(crate) fn percentile(values: &[f64], p: f64) -> Measured {
-    if values.is_empty() {
-        return Err("no samples".to_string());
-    }
-    let mut values = values.to_vec();
-    values.sort_by(f64::total_cmp);
-    let rank = (p * values.len() as f64).ceil() as usize;
-    Ok(values[rank.clamp(1, values.len()) - 1])
-}
-
-/// The `i`th of a fixed sequence of pseudo-random numbers (splitmix64), the one the
-/// `event_loop` benchmark draws its timer delays from.
-pub(crate) fn splitmix64(i: u64) -> u64 {
-    let mut z = 0x5eed_u64.wrapping_add((i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Runs `f` and returns what it returns, with the peak heap it reached above what was

@@ -15,9 +15,10 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use poll_loop::EventLoop;
+use test_support::bench::Measured;
+use test_support::bench::report::{Check, Table, failures, num, ratio};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, best, median, peak_heap, percentile, splitmix64};
+use crate::{Options, best, median, peak_heap, percentile, splitmix64};
 
 /// The target at N = 100,000: lateness p99, ms.
 const TARGET_P99_MS: f64 = 1.0;
@@ -264,13 +265,10 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         ),
         Err(e) => Check::target(false, format!("{n} sleeping tasks, lateness p99: {e}")),
     };
-    let heap = Check {
-        pass: None,
-        what: format!(
-            "{n} sleeping tasks, peak heap: poll-loop {} MB, tokio {} MB",
-            num(&ours[4], 2),
-            num(tokio_mb, 2)
-        ),
-    };
+    let heap = Check::report(format!(
+        "{n} sleeping tasks, peak heap: poll-loop {} MB, tokio {} MB",
+        num(&ours[4], 2),
+        num(tokio_mb, 2)
+    ));
     vec![p99, heap]
 }

@@ -9,9 +9,10 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use poll_loop::EventLoop;
+use test_support::bench::Measured;
+use test_support::bench::report::{Check, Table, failures, num, ratio};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, best, median, peak_heap};
+use crate::{Options, best, median, peak_heap};
 
 /// The target: poll-loop takes at most this many times tokio's time per task.
 const TARGET_VS_TOKIO: f64 = 1.5;

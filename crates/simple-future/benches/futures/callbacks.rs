@@ -8,9 +8,10 @@ use std::thread;
 use std::time::Instant;
 
 use simple_future::Future;
+use test_support::bench::report::{Check, Table, failures, num, ratio};
+use test_support::bench::{Measured, python};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, heap, median, python};
+use crate::{Options, PEER_PY, PYTHON, heap, median};
 
 /// One library: a pending future with one callback that stores its value in `slots[i]`.
 trait Peer {
@@ -193,10 +194,10 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         .collect();
     let py_n = options.python_callbacks;
     if options.python {
-        let py = python::run("callbacks", &[py_n]);
-        let py_heap = python::run("heap_callbacks", &[options.heap]);
+        let py = python::run(PEER_PY, "callbacks", &[py_n]);
+        let py_heap = python::run(PEER_PY, "heap_callbacks", &[options.heap]);
         rows.push(Row {
-            name: python::NAME,
+            name: PYTHON,
             setup_ns: python::value(&py, "setup_ns"),
             per_sec: python::value(&py, "per_sec"),
             heap: python::value(&py_heap, "bytes_per_future"),

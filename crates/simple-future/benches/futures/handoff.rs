@@ -8,9 +8,10 @@ use std::thread;
 use std::time::Instant;
 
 use simple_future::{Future, Observer};
+use test_support::bench::report::{Check, Table, failures, num, ratio};
+use test_support::bench::{Measured, python};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, median, python};
+use crate::{Options, PEER_PY, PYTHON, median};
 
 /// Ours may take this many times the `Mutex` + `Condvar` round trip.
 const TARGET_RATIO: f64 = 1.15;
@@ -180,8 +181,8 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         .collect();
     let py_n = (n / 4).max(1);
     if options.python {
-        let py = python::run("handoff", &[py_n, rounds.min(3)]);
-        rows.push((python::NAME, python::value(&py, "round_trip_ns")));
+        let py = python::run(PEER_PY, "handoff", &[py_n, rounds.min(3)]);
+        rows.push((PYTHON, python::value(&py, "round_trip_ns")));
     }
 
     let ours = rows[0].1.clone();

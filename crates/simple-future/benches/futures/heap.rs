@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::process::Command;
 
-use crate::Measured;
+use test_support::bench::Measured;
 
 pub(crate) const CHILD_FLAG: &str = "--heap-child=";
 

@@ -6,9 +6,10 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::Instant;
 
 use simple_future::Future;
+use test_support::bench::report::{Check, Table, failures, num, ratio};
+use test_support::bench::{Measured, python};
 
-use crate::report::{Check, Table, failures, num, ratio};
-use crate::{Measured, Options, heap, median, python};
+use crate::{Options, PEER_PY, PYTHON, heap, median};
 
 const TARGET_NS: f64 = 25.0;
 
@@ -180,10 +181,10 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         })
         .collect();
     if options.python {
-        let py = python::run("lifecycle", &[iters / 4, rounds]);
-        let py_heap = python::run("heap_done", &[options.heap]);
+        let py = python::run(PEER_PY, "lifecycle", &[iters / 4, rounds]);
+        let py_heap = python::run(PEER_PY, "heap_done", &[options.heap]);
         rows.push((
-            python::NAME,
+            PYTHON,
             python::value(&py, "ns_per_future"),
             python::value(&py_heap, "bytes_per_future"),
         ));

@@ -24,10 +24,14 @@ mod callbacks;
 mod handoff;
 mod heap;
 mod lifecycle;
-mod python;
-mod report;
 
-use report::Check;
+use test_support::bench::report::{self, Check};
+
+/// Python's `concurrent.futures.Future` as a peer: `peer.py`, run with `python3 -c`.
+const PEER_PY: &str = include_str!("peer.py");
+
+/// The row name of Python's peer.
+const PYTHON: &str = "Python concurrent.futures.Future";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,7 +51,7 @@ fn main() {
     checks.extend(lifecycle::run(&options));
     checks.extend(handoff::run(&options));
     checks.extend(callbacks::run(&options));
-    report::print_targets(&checks);
+    report::print_targets("simple-future", &checks);
 }
 
 /// What to run, from the command line and the environment.
@@ -108,9 +112,6 @@ impl Options {
         }
     }
 }
-
-/// A measured number, or why there is none.
-pub(crate) type Measured = Result<f64, String>;
 
 /// The median of non-empty `values`.
 pub(crate) fn median(values: &[f64]) -> f64 {

@@ -1,6 +1,6 @@
 """Python's concurrent.futures.Future, measured the way benches/futures measures its Rust peers.
 
-Run by python.rs as `python3 -c <this file> MODE ARGS...`; prints `key value` lines.
+Run by test-support's `bench::python::run` as `python3 -c <this file> MODE ARGS...`; prints `key value` lines.
 """
 
 import sys
