@@ -1,4 +1,4 @@
-//! Test and benchmark helpers shared by the workspace's crates: a tracing subscriber that records what it sees, and the benchmarks' report and Python peers.
+//! Test and benchmark helpers shared by the workspace's crates: a tracing subscriber that records what it sees, a counter and a drop guard, and the benchmarks' report and Python peers.
 //!
 //! A dev-dependency only, never published: each crate's own tests use [`Collector`] to
 //! check the `tracing` events and spans the crate promises, without pulling in
@@ -6,6 +6,9 @@
 //! their Python peers, with [`bench`](mod@bench).
 
 pub mod bench;
+mod tracking;
+
+pub use tracking::{Counter, DropFlag, DropGuard, drop_guard};
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

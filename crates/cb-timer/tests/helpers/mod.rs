@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use cb_timer::{ManualClock, Scheduler};
 
+// Each test binary uses some of them.
+#[allow(unused_imports)]
+pub(crate) use test_support::{DropFlag, DropGuard, drop_guard};
+
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -104,37 +108,6 @@ pub(crate) fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool)
             return false;
         }
         thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Sets its flag when dropped: capture one in a callback to see when the
-/// callback (and everything it owns) is dropped.
-#[derive(Debug)]
-pub(crate) struct DropGuard(Arc<AtomicBool>);
-
-/// Whether the matching [`DropGuard`] was dropped.
-#[derive(Clone, Debug)]
-pub(crate) struct DropFlag(Arc<AtomicBool>);
-
-pub(crate) fn drop_guard() -> (DropGuard, DropFlag) {
-    let flag = Arc::new(AtomicBool::new(false));
-    (DropGuard(Arc::clone(&flag)), DropFlag(flag))
-}
-
-impl DropGuard {
-    /// Does nothing; lets a `move` closure capture the whole guard.
-    pub(crate) fn touch(&self) {}
-}
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-impl DropFlag {
-    pub(crate) fn dropped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
     }
 }
 

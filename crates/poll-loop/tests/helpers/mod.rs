@@ -8,8 +8,6 @@
 use std::cell::RefCell;
 use std::panic;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
@@ -82,61 +80,12 @@ impl<T: Clone + 'static> Log<T> {
     }
 }
 
-/// A counter shared between threads and callbacks.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Counter(Arc<AtomicUsize>);
-
-impl Counter {
-    pub(crate) fn new() -> Self {
-        Counter::default()
-    }
-
-    pub(crate) fn bump(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// Sets its flag when dropped: capture one in a callback to see when the
-/// callback is dropped.
-#[derive(Debug)]
-pub(crate) struct DropGuard(Arc<AtomicBool>);
-
-/// Whether the matching [`DropGuard`] was dropped.
-#[derive(Clone, Debug)]
-pub(crate) struct DropFlag(Arc<AtomicBool>);
-
-pub(crate) fn drop_guard() -> (DropGuard, DropFlag) {
-    let flag = Arc::new(AtomicBool::new(false));
-    (DropGuard(Arc::clone(&flag)), DropFlag(flag))
-}
-
-impl DropGuard {
-    /// Does nothing; lets a `move` closure capture the whole guard.
-    pub(crate) fn touch(&self) {}
-}
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-impl DropFlag {
-    pub(crate) fn dropped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 /// A subscriber that records every event and span. The loop runs on one
 /// thread, so tests install it for that thread only
 /// (`tracing::subscriber::with_default`).
-// Only the tests about tracing use it.
+// Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use test_support::Collector;
+pub(crate) use test_support::{Collector, Counter, DropFlag, DropGuard, drop_guard};
 
 /// Fails the test, when dropped, if any callback of `lp` panicked: an
 /// `assert!` inside a callback is caught by the loop like any panic, so

@@ -16,6 +16,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+// Each test binary uses some of them.
+#[allow(unused_imports)]
+pub(crate) use test_support::Counter;
+
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -205,24 +209,6 @@ impl<T: Clone> Log<T> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-}
-
-/// A counter shared between threads and callbacks.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Counter(Arc<AtomicUsize>);
-
-impl Counter {
-    pub(crate) fn new() -> Self {
-        Counter::default()
-    }
-
-    pub(crate) fn bump(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
     }
 }
 
