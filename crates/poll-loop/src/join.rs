@@ -19,6 +19,12 @@ use crate::task::Header;
 /// ([`add_done_callback`](Observer::add_done_callback)), or awaited, in a
 /// task on this loop or in any other executor.
 ///
+/// `.await` gives `Ok` with a clone of the output (every awaiter gets one,
+/// so it needs `T: Clone`) or the error `result` would give. A task whose
+/// output is not `Clone` is read by reference, with
+/// [`try_result`](Observer::try_result) once it is done, or with
+/// [`run_until_complete`](crate::LoopHandle::run_until_complete).
+///
 /// - The task's output becomes the future's result.
 /// - A task that panics completes it with a
 ///   [`Panicked`](simple_future::Panicked) exception.
