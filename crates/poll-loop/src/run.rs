@@ -79,8 +79,6 @@ impl Drop for RunGuard<'_> {
 pub(crate) enum Until<'a> {
     Stopped,
     Idle,
-    // Unused only under `--cfg loom`, which leaves out simple-future.
-    #[cfg_attr(loom, allow(dead_code))]
     Done(&'a dyn Fn() -> bool),
 }
 
