@@ -1,4 +1,4 @@
-//! Test and benchmark helpers shared by the workspace's crates: a tracing subscriber that records what it sees, a counter and a drop guard, and the benchmarks' report and Python peers.
+//! Test and benchmark helpers shared by the workspace's crates: a tracing subscriber that records what it sees, a counter, a drop guard, waiting without hanging, and the benchmarks' report and Python peers.
 //!
 //! A dev-dependency only, never published: each crate's own tests use [`Collector`] to
 //! check the `tracing` events and spans the crate promises, without pulling in
@@ -7,8 +7,10 @@
 
 pub mod bench;
 mod tracking;
+mod waiting;
 
 pub use tracking::{Counter, DropFlag, DropGuard, drop_guard};
+pub use waiting::{wait_until, without_hanging};
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

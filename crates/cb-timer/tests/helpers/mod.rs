@@ -13,7 +13,7 @@ use cb_timer::{ManualClock, Scheduler};
 
 // Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use test_support::{DropFlag, DropGuard, drop_guard};
+pub(crate) use test_support::{DropFlag, DropGuard, drop_guard, wait_until};
 
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
@@ -94,20 +94,6 @@ impl<T: Clone + Send + 'static> Recorder<T> {
     /// Waits until at least `n` events were recorded; false after `timeout`.
     pub(crate) fn wait_for(&self, n: usize, timeout: Duration) -> bool {
         wait_until(timeout, || self.len() >= n)
-    }
-}
-
-/// Polls `condition` until it holds (true) or `timeout` passes (false).
-pub(crate) fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(1));
     }
 }
 

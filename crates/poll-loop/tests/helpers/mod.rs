@@ -6,9 +6,7 @@
 #![allow(dead_code)]
 
 use std::cell::RefCell;
-use std::panic;
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
@@ -30,20 +28,7 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        let out = scenario();
-        let _ = done_tx.send(());
-        out
-    });
-    match done_rx.recv_timeout(PATIENCE) {
-        Ok(()) | Err(RecvTimeoutError::Disconnected) => worker
-            .join()
-            .unwrap_or_else(|payload| panic::resume_unwind(payload)),
-        Err(RecvTimeoutError::Timeout) => {
-            panic!("the scenario did not finish within {PATIENCE:?}: the loop hangs?")
-        }
-    }
+    test_support::without_hanging(PATIENCE, scenario)
 }
 
 /// Events recorded on the loop's thread, in order.

@@ -10,15 +10,14 @@ use std::future::{Future as StdFuture, IntoFuture};
 use std::panic;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use test_support::Counter;
+pub(crate) use test_support::{Counter, wait_until};
 
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
@@ -43,35 +42,7 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        let out = scenario();
-        let _ = done_tx.send(());
-        out
-    });
-    match done_rx.recv_timeout(PATIENCE) {
-        // Disconnected: the scenario panicked; `join` hands the panic over.
-        Ok(()) | Err(RecvTimeoutError::Disconnected) => worker
-            .join()
-            .unwrap_or_else(|payload| panic::resume_unwind(payload)),
-        Err(RecvTimeoutError::Timeout) => {
-            panic!("the scenario did not finish within {PATIENCE:?}: a deadlock?")
-        }
-    }
-}
-
-/// Polls `condition` until it holds (true) or `timeout` passes (false).
-pub(crate) fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(1));
-    }
+    test_support::without_hanging(PATIENCE, scenario)
 }
 
 /// A waker that unparks a thread.
