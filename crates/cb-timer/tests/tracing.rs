@@ -5,11 +5,13 @@
 //! be the global one; this file therefore holds a single test, and nothing
 //! else in this process emits events.
 
+mod helpers;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
 use cb_timer::{CancelOutcome, JoinError, Scheduler, Timer};
-use test_support::{Collector, Seen};
+use helpers::support::{Collector, Seen};
 use tracing::Level;
 
 /// The questions this test asks of the collector.

@@ -30,7 +30,7 @@
 //! it, so user code never runs while the lock is held.
 //!
 //! The slot is an `UnsafeCell` rather than a `OnceCell` or a mutex because
-//! the benchmark (`cargo bench -p simple-future --bench futures`) measured
+//! the benchmark (`cargo bench -p benches --bench futures`) measured
 //! each at a third of the cost of a whole create-complete-read; the loom
 //! models in `loom_models.rs` check every access to it, and CI runs miri.
 

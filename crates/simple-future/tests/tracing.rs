@@ -10,7 +10,7 @@ mod helpers;
 use std::thread;
 
 use simple_future::Future;
-use test_support::{Collector, Seen};
+use helpers::support::{Collector, Seen};
 use tracing::Level;
 
 use helpers::repr_address;

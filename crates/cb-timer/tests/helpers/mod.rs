@@ -4,6 +4,11 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+
+/// The helpers every crate's tests share (one source, in the workspace's
+/// `test-support/`; linked here so the packaged crate's tests build alone).
+pub(crate) mod support;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
@@ -13,7 +18,7 @@ use cb_timer::{ManualClock, Scheduler};
 
 // Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use test_support::{DropFlag, DropGuard, drop_guard, wait_until};
+pub(crate) use support::{DropFlag, DropGuard, drop_guard, wait_until};
 
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {

@@ -5,6 +5,11 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+
+/// The helpers every crate's tests share (one source, in the workspace's
+/// `test-support/`; linked here so the packaged crate's tests build alone).
+pub(crate) mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::thread;
@@ -28,7 +33,7 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    test_support::without_hanging(PATIENCE, scenario)
+    support::without_hanging(PATIENCE, scenario)
 }
 
 /// Events recorded on the loop's thread, in order.
@@ -70,7 +75,7 @@ impl<T: Clone + 'static> Log<T> {
 /// (`tracing::subscriber::with_default`).
 // Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use test_support::{Collector, Counter, DropFlag, DropGuard, drop_guard};
+pub(crate) use support::{Collector, Counter, DropFlag, DropGuard, drop_guard};
 
 /// Fails the test, when dropped, if any callback of `lp` panicked: an
 /// `assert!` inside a callback is caught by the loop like any panic, so

@@ -4,6 +4,11 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+
+/// The helpers every crate's tests share (one source, in the workspace's
+/// `test-support/`; linked here so the packaged crate's tests build alone).
+pub(crate) mod support;
+
 use std::error::Error;
 use std::fmt;
 use std::future::{Future as StdFuture, IntoFuture};
@@ -17,7 +22,7 @@ use std::time::Duration;
 
 // Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use test_support::{Counter, wait_until};
+pub(crate) use support::{Counter, wait_until};
 
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
@@ -42,7 +47,7 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    test_support::without_hanging(PATIENCE, scenario)
+    support::without_hanging(PATIENCE, scenario)
 }
 
 /// A waker that unparks a thread.
