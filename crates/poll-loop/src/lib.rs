@@ -12,6 +12,7 @@ mod exception;
 mod future;
 mod handle;
 mod join;
+mod primitives;
 mod queue;
 mod run;
 mod source;
@@ -30,6 +31,10 @@ pub use event_loop::{EventLoop, LoopHandle};
 pub use exception::ExceptionContext;
 pub use handle::{Handle, TimerHandle};
 pub use join::JoinHandle;
+pub use primitives::{
+    Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
+    QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
+};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;
