@@ -6,11 +6,13 @@
 mod block_on;
 mod blocking;
 mod channel;
+mod combinators;
 mod error;
 mod event_loop;
 mod exception;
 mod future;
 mod handle;
+mod interval;
 mod join;
 mod primitives;
 mod queue;
@@ -19,17 +21,23 @@ mod source;
 mod stats;
 mod sync;
 mod task;
+mod task_group;
 mod threadsafe;
 mod time;
 mod timer;
 mod wake;
 
 pub use channel::{Channel, SendError, Sender};
+pub use combinators::{
+    AsCompleted, Either, Gather, TryGather, as_completed, gather, join_all, select, select_all,
+    try_gather, wait,
+};
 pub use error::RunUntilCompleteError;
 pub use error::{BlockOnError, CloseError, RunError, ScheduleError};
 pub use event_loop::{EventLoop, LoopHandle};
 pub use exception::ExceptionContext;
 pub use handle::{Handle, TimerHandle};
+pub use interval::{Interval, MissedTicks, Tick, interval, interval_at};
 pub use join::JoinHandle;
 pub use primitives::{
     Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
@@ -38,6 +46,7 @@ pub use primitives::{
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;
+pub use task_group::{SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin};
 pub use threadsafe::ThreadsafeHandle;
 pub use time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
 pub use timer::{RepeatingTimer, Timer};

@@ -11,24 +11,24 @@ use std::task::{Context, Poll, Wake, Waker};
 
 /// A waker that counts how often it was woken.
 #[derive(Clone, Debug, Default)]
-pub struct Counter(Arc<WakeCount>);
+pub(crate) struct Counter(Arc<WakeCount>);
 
 impl Counter {
-    pub fn new() -> Counter {
+    pub(crate) fn new() -> Counter {
         Counter::default()
     }
 
-    pub fn waker(&self) -> Waker {
+    pub(crate) fn waker(&self) -> Waker {
         Waker::from(Arc::clone(&self.0))
     }
 
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.0.0.load(Ordering::SeqCst)
     }
 }
 
 #[derive(Debug, Default)]
-pub struct WakeCount(AtomicUsize);
+pub(crate) struct WakeCount(AtomicUsize);
 
 impl Wake for WakeCount {
     fn wake(self: Arc<Self>) {
@@ -41,13 +41,13 @@ impl Wake for WakeCount {
 }
 
 /// A future under test, with its own counting waker.
-pub struct Probe<F> {
-    pub future: Pin<Box<F>>,
-    pub woken: Counter,
+pub(crate) struct Probe<F> {
+    pub(crate) future: Pin<Box<F>>,
+    pub(crate) woken: Counter,
 }
 
 impl<F: Future> Probe<F> {
-    pub fn new(future: F) -> Probe<F> {
+    pub(crate) fn new(future: F) -> Probe<F> {
         Probe {
             future: Box::pin(future),
             woken: Counter::new(),
@@ -55,33 +55,33 @@ impl<F: Future> Probe<F> {
     }
 
     /// Polls once.
-    pub fn poll(&mut self) -> Poll<F::Output> {
+    pub(crate) fn poll(&mut self) -> Poll<F::Output> {
         let waker = self.woken.waker();
         self.future.as_mut().poll(&mut Context::from_waker(&waker))
     }
 
     /// Polls once and expects it pending.
     #[track_caller]
-    pub fn pending(&mut self) {
+    pub(crate) fn pending(&mut self) {
         assert!(self.poll().is_pending(), "expected the future to wait");
     }
 
     /// Polls once and expects it ready.
     #[track_caller]
-    pub fn ready(&mut self) -> F::Output {
+    pub(crate) fn ready(&mut self) -> F::Output {
         match self.poll() {
             Poll::Ready(output) => output,
             Poll::Pending => panic!("expected the future to be ready"),
         }
     }
 
-    pub fn woken(&self) -> usize {
+    pub(crate) fn woken(&self) -> usize {
         self.woken.count()
     }
 }
 
 /// Polls a fresh future once, with a waker that does nothing.
-pub fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+pub(crate) fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
     let mut future = std::pin::pin!(future);
     future
         .as_mut()
@@ -90,14 +90,14 @@ pub fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
 
 /// A tiny fixed-seed PRNG (xorshift64*), for randomized tests that repeat.
 #[derive(Debug)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -105,7 +105,7 @@ impl Rng {
     }
 
     /// A number in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -117,7 +117,7 @@ thread_local! {
 
 /// Runs `action` on this thread the next time a [`reentrant_waker`] is
 /// woken, from inside the wake-up.
-pub fn on_next_wake(action: impl FnOnce() + 'static) {
+pub(crate) fn on_next_wake(action: impl FnOnce() + 'static) {
     ON_WAKE.with(|actions| actions.borrow_mut().push(Box::new(action)));
 }
 
@@ -137,11 +137,11 @@ impl Wake for Reentrant {
 
 /// A waker that counts into `counter` and runs the [`on_next_wake`]
 /// actions when woken.
-pub fn reentrant_waker(counter: &Counter) -> Waker {
+pub(crate) fn reentrant_waker(counter: &Counter) -> Waker {
     Waker::from(Arc::new(Reentrant(counter.clone())))
 }
 
 /// Polls `future` once with `waker`.
-pub fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+pub(crate) fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(waker))
 }
