@@ -1,12 +1,12 @@
 //! `Queue`: a FIFO queue between tasks, bounded or not, that can be closed.
 //
-// Items are handed over directly where somebody waits: a put with a getter
-// waiting gives the item to that getter (the queue stays empty), and a get
-// from a full queue moves the first waiting putter's item in behind it. So
-// a woken waiter has already been served and only has to look, nobody
-// races a newcomer for the space or the item, and order is kept. A getter
-// dropped after it was handed an item puts it back at the front (it was the
-// oldest), or hands it to the next getter.
+// No barging, and a woken waiter has always been served: a get from a full
+// queue moves the first waiting putter's item in behind it (so the put is
+// done when woken), and a put that finds getters waiting reserves its item
+// for the first of them. Reserved items stay in the queue, and a woken
+// getter takes the front one when it runs, so items leave in order even
+// when several getters were woken at once. Nobody else can take a reserved
+// item; a woken getter dropped before it ran hands its reservation on.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -33,9 +33,9 @@ use super::waiters::WaitList;
 ///
 /// Cancelling is clean: a put or get dropped while it waits leaves no
 /// trace (a waiting put's item is dropped with it). Once a waiting put was
-/// woken its item is in the queue, and a woken get that is dropped puts its
-/// item back at the front for the next getter: nothing is lost or
-/// delivered twice.
+/// woken its item is in the queue, and a woken get that is dropped passes
+/// its turn to the next getter: nothing is lost or delivered twice, and
+/// items leave in the order they came.
 ///
 /// Single-threaded: for tasks on one loop (it is not `Send`); share it with
 /// `Rc`. From other threads, use [`LoopHandle::channel`](crate::LoopHandle::channel).
@@ -75,8 +75,12 @@ struct State<T> {
     capacity: usize,
     /// Waiting puts, each with its item (taken when it goes in).
     putters: WaitList<Option<T>>,
-    /// Waiting gets, each handed its item here.
-    getters: WaitList<Option<T>>,
+    /// Waiting gets; the payload is true for one woken with an item
+    /// reserved (false: woken by `close`).
+    getters: WaitList<bool>,
+    /// Items reserved for woken getters that have not run yet; always at
+    /// most `items.len()`, and equal to it while getters wait.
+    reserved: usize,
     /// Items put and not yet marked done.
     unfinished: usize,
     joiners: WaitList<()>,
@@ -109,6 +113,7 @@ impl<T> Queue<T> {
                 capacity,
                 putters: WaitList::new(),
                 getters: WaitList::new(),
+                reserved: 0,
                 unfinished: 0,
                 joiners: WaitList::new(),
                 closed: false,
@@ -165,19 +170,15 @@ impl<T> Queue<T> {
         if state.closed {
             return Err(TryPutError::Closed(item));
         }
+        if state.items.len() >= state.capacity {
+            return Err(TryPutError::Full(item));
+        }
+        state.items.push_back(item);
         state.unfinished += 1;
-        if let Some((key, waker)) = state.getters.notify_front() {
-            *state.getters.payload_mut(key) = Some(item);
-            drop(state);
-            wake(waker);
-            return Ok(());
-        }
-        if state.items.len() < state.capacity {
-            state.items.push_back(item);
-            return Ok(());
-        }
-        state.unfinished -= 1;
-        Err(TryPutError::Full(item))
+        let waker = state.reserve_for_a_getter();
+        drop(state);
+        wake(waker);
+        Ok(())
     }
 
     /// Waits for an item and takes it from the front.
@@ -199,22 +200,17 @@ impl<T> Queue<T> {
     /// [`TryGetError::Closed`] if it is also closed.
     pub fn try_get(&self) -> Result<T, TryGetError> {
         let mut state = self.state.borrow_mut();
-        let Some(item) = state.items.pop_front() else {
+        if state.items.len() == state.reserved {
+            // Empty, or every item reserved for a woken getter.
             return Err(if state.closed {
                 TryGetError::Closed
             } else {
                 TryGetError::Empty
             });
-        };
-        // Room now: the first waiting put goes in.
-        if let Some((key, waker)) = state.putters.notify_front() {
-            if let Some(next) = state.putters.payload_mut(key).take() {
-                state.items.push_back(next);
-                state.unfinished += 1;
-            }
-            drop(state);
-            wake(waker);
         }
+        let (item, waker) = state.take_front();
+        drop(state);
+        wake(waker);
         Ok(item)
     }
 
@@ -268,21 +264,33 @@ impl<T> Queue<T> {
         };
         putters.into_iter().chain(getters).for_each(Waker::wake);
     }
+}
 
-    /// A get that was handed `item` and dropped before it took it: the
-    /// next getter has it, or it goes back to the front.
-    fn hand_back(&self, item: T) {
-        let mut state = self.state.borrow_mut();
-        if let Some((key, waker)) = state.getters.notify_front() {
-            *state.getters.payload_mut(key) = Some(item);
-            drop(state);
-            wake(waker);
-        } else {
-            // It was the oldest item; this may put a full queue one over
-            // its bound until the next get, which is the price of keeping
-            // the order.
-            state.items.push_front(item);
+impl<T> State<T> {
+    /// An item came in, or a reservation was given up: wakes the first
+    /// waiting getter, if an item is free for it. Returns its waker.
+    fn reserve_for_a_getter(&mut self) -> Option<Waker> {
+        if self.items.len() <= self.reserved {
+            return None;
         }
+        let (key, waker) = self.getters.notify_front()?;
+        *self.getters.payload_mut(key) = true;
+        self.reserved += 1;
+        waker
+    }
+
+    /// Takes the front item (there is one); the room it leaves goes to the
+    /// first waiting put. Returns that put's waker.
+    fn take_front(&mut self) -> (T, Option<Waker>) {
+        let item = self.items.pop_front().expect("an item to take");
+        let Some((key, waker)) = self.putters.notify_front() else {
+            return (item, None);
+        };
+        if let Some(next) = self.putters.payload_mut(key).take() {
+            self.items.push_back(next);
+            self.unfinished += 1;
+        }
+        (item, waker)
     }
 }
 
@@ -399,8 +407,8 @@ impl<T> fmt::Debug for Put<'_, T> {
 
 /// The future of [`Queue::get`].
 ///
-/// Dropping it while it waits leaves no trace; if it was handed an item
-/// already, the item goes to the next getter or back to the front.
+/// Dropping it while it waits leaves no trace; if it was woken with an
+/// item reserved for it, the next getter is woken for that item instead.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Get<'a, T> {
     queue: &'a Queue<T>,
@@ -419,7 +427,7 @@ impl<T> Future for Get<'_, T> {
                 Err(TryGetError::Closed) => Poll::Ready(Err(GetError(()))),
                 Err(TryGetError::Empty) => {
                     let mut state = queue.state.borrow_mut();
-                    this.key = Some(state.getters.push_back(cx.waker().clone(), None));
+                    this.key = Some(state.getters.push_back(cx.waker().clone(), false));
                     Poll::Pending
                 }
             };
@@ -432,22 +440,37 @@ impl<T> Future for Get<'_, T> {
             return Poll::Pending;
         }
         this.key = None;
-        let (_, item, waker) = state.getters.remove(key);
+        let (_, reserved, old) = state.getters.remove(key);
+        if !reserved {
+            // Woken by `close`, with nothing left for it.
+            drop(state);
+            drop(old);
+            return Poll::Ready(Err(GetError(())));
+        }
+        state.reserved -= 1;
+        let (item, waker) = state.take_front();
         drop(state);
-        drop(waker);
-        // Handed no item: woken by `close`.
-        Poll::Ready(item.ok_or(GetError(())))
+        drop(old);
+        wake(waker);
+        Poll::Ready(Ok(item))
     }
 }
 
 impl<T> Drop for Get<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (_, item, waker) = self.queue.state.borrow_mut().getters.remove(key);
-            drop(waker);
-            if let Some(item) = item {
-                self.queue.hand_back(item);
-            }
+            let mut state = self.queue.state.borrow_mut();
+            let (_, reserved, old) = state.getters.remove(key);
+            let waker = if reserved {
+                // Woken and gone: the item is for the next getter.
+                state.reserved -= 1;
+                state.reserve_for_a_getter()
+            } else {
+                None
+            };
+            drop(state);
+            drop(old);
+            wake(waker);
         }
     }
 }
