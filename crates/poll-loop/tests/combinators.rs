@@ -89,6 +89,8 @@ fn gather_polls_a_future_only_when_its_own_waker_is_woken() {
     assert_eq!(polls.get(), 100);
 }
 
+type Fallible = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, &'static str>>>>;
+
 #[test]
 fn try_gather_stops_at_the_first_error_and_drops_the_rest() {
     without_hanging(|| {
@@ -100,7 +102,7 @@ fn try_gather_stops_at_the_first_error_and_drops_the_rest() {
             Ok::<u32, &str>(1)
         };
         let start = Instant::now();
-        let futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, &str>>>>> = vec![
+        let futures: Vec<Fallible> = vec![
             Box::pin(slow),
             Box::pin(async {
                 sleep(ms(10)).await;
@@ -180,7 +182,7 @@ fn select_all_gives_the_first_with_its_position_and_drops_the_others() {
 #[test]
 #[should_panic(expected = "select_all of no futures")]
 fn select_all_of_nothing_panics_at_once() {
-    let _ = select_all(Vec::<std::future::Ready<()>>::new());
+    drop(select_all(Vec::<std::future::Ready<()>>::new()));
 }
 
 #[test]

@@ -250,6 +250,8 @@ pub struct AsCompleted<T, E = simple_future::Exception> {
 
 impl<T, E> AsCompleted<T, E> {
     /// The next future to complete; `None` once all were yielded.
+    // An async `next`, as streams have: not `Iterator::next`.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> impl Future<Output = Option<Observer<T, E>>> + '_ {
         poll_fn(move |cx| {
             if let Some(index) = self.done_first.next() {
