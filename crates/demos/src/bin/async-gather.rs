@@ -8,26 +8,43 @@
 //! second of waiting; this demo does not start them. It counts its threads halfway through the
 //! wait instead, and prints that count and its peak memory.
 
+use std::cell::RefCell;
 use std::error::Error;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::Instant;
 
-use demos::tasks::{async_network_request, join_counting_threads};
-use poll_loop::{EventLoop, LoopHandle};
+use demos::tasks::async_network_request;
+use poll_loop::{EventLoop, LoopHandle, gather, sleep};
 
 /// How many requests are sent at once.
 const REQUESTS: i32 = 10_000;
 
 /// Sends every request as a task on the loop, and gathers their responses.
-async fn gather(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
+async fn gather_requests(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
     let start = Instant::now();
     let tasks: Vec<_> = (0..REQUESTS)
         .map(|n| lp.spawn(async_network_request(n)))
         .collect();
     println!("{} requests sent", tasks.len());
 
-    // Like asyncio's `gather`: every response, in the order the requests were sent.
-    let (responses, threads) = join_counting_threads(tasks).await?;
+    // Halfway through the wait, with every request in flight, a task counts the threads.
+    let threads = Rc::new(RefCell::new(None));
+    let count = threads.clone();
+    lp.spawn(async move {
+        sleep(demos::DELAY / 2).await;
+        *count.borrow_mut() = Some(demos::thread_count());
+    });
+
+    // asyncio's `gather`: every response, in the order the requests were sent.
+    let responses = gather(tasks)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let threads = threads
+        .borrow_mut()
+        .take()
+        .ok_or("the threads were not counted")??;
     let secs = start.elapsed().as_secs_f64();
     println!("{} results in {secs:.1} s", responses.len());
     println!("threads while waiting: {threads}");
@@ -37,7 +54,7 @@ async fn gather(lp: &LoopHandle) -> Result<(), Box<dyn Error>> {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let lp = EventLoop::new();
-    lp.block_on(gather(&lp))?
+    lp.block_on(gather_requests(&lp))?
 }
 
 fn main() -> ExitCode {
