@@ -56,7 +56,7 @@ use crate::event_loop::LoopHandle;
 ///         .unwrap();
 /// }
 /// let values = lp.block_on(async { group.await })?;
-/// assert_eq!(values, Ok(vec![10, 20, 30]));
+/// assert_eq!(values.unwrap(), [10, 20, 30]);
 ///
 /// // A failure cancels the others: the minute-long sleep does not hold it up.
 /// let group = TaskGroup::new(&lp);
@@ -93,7 +93,7 @@ use crate::event_loop::LoopHandle;
 /// let group = TaskGroup::new(&lp);
 /// count_down(group.handle(), 4);
 /// let values = lp.block_on(async { group.await })?;
-/// assert_eq!(values, Ok(vec![4, 3, 2, 1, 0]));
+/// assert_eq!(values.unwrap(), [4, 3, 2, 1, 0]);
 /// # Ok::<(), poll_loop::BlockOnError>(())
 /// ```
 pub struct TaskGroup<T, E> {

@@ -55,7 +55,7 @@ where
 /// use poll_loop::{EventLoop, join_all};
 ///
 /// let lp = EventLoop::new();
-/// let all = lp.block_on(join_all([async { 1 }, async { 2 }]))?;
+/// let all = lp.block_on(join_all([1, 2].map(|n| async move { n })))?;
 /// assert_eq!(all, [1, 2]);
 /// # Ok::<(), poll_loop::BlockOnError>(())
 /// ```
