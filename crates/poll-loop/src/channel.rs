@@ -141,6 +141,13 @@ pub struct Sender<T> {
 }
 
 impl<T> Sender<T> {
+    pub(crate) fn new(sender: crossbeam_channel::Sender<T>, waker: ThreadsafeHandle) -> Sender<T> {
+        Sender {
+            sender: Some(sender),
+            waker,
+        }
+    }
+
     /// Sends `message` and wakes the loop. Never blocks: the channel is
     /// unbounded.
     ///

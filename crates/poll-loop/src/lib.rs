@@ -16,6 +16,7 @@ mod interval;
 mod join;
 mod primitives;
 mod queue;
+mod receiver;
 mod run;
 mod source;
 mod stats;
@@ -43,6 +44,7 @@ pub use primitives::{
     Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
     QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
 };
+pub use receiver::{Receiver, Recv, TryRecvError};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;
