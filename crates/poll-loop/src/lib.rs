@@ -44,7 +44,7 @@ pub use primitives::{
     Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
     QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
 };
-pub use receiver::{Receiver, Recv, TryRecvError};
+pub use receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;

@@ -1,4 +1,4 @@
-//! `Receiver`: a channel's messages taken by tasks, with `recv().await`.
+//! `UnboundedReceiver`: a channel's messages taken by tasks, with `recv().await`.
 //
 // Senders on any thread wake the loop on every send (the loop's documented
 // way in from other threads); what wakes the *task* is a small source,
@@ -23,7 +23,7 @@ use crate::source::{PostAction, Readiness, Source, SourceHandle};
 
 /// The receiving half of a channel made by
 /// [`LoopHandle::unbounded_channel`], for tasks on the loop: await
-/// messages with [`recv`](Receiver::recv).
+/// messages with [`recv`](UnboundedReceiver::recv).
 ///
 /// Messages come in the order sent (per sender). `recv` gives `None` once
 /// every [`Sender`] is gone and the channel is drained. The receiver is
@@ -53,7 +53,7 @@ use crate::source::{PostAction, Readiness, Source, SourceHandle};
 /// assert_eq!(sum, 6);
 /// # Ok::<(), poll_loop::BlockOnError>(())
 /// ```
-pub struct Receiver<T> {
+pub struct UnboundedReceiver<T> {
     lp: LoopHandle,
     shared: Rc<RefCell<Shared<T>>>,
 }
@@ -83,7 +83,7 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: 'static> Receiver<T> {
+impl<T: 'static> UnboundedReceiver<T> {
     /// Waits for the next message; `None` once every sender is gone and
     /// the channel is drained. Dropping the future loses no message.
     ///
@@ -179,7 +179,7 @@ impl<T> Source for Arrival<T> {
     }
 }
 
-impl<T> Drop for Receiver<T> {
+impl<T> Drop for UnboundedReceiver<T> {
     fn drop(&mut self) {
         if let Some((_, source)) = self.shared.borrow_mut().waiting.take() {
             source.remove();
@@ -187,16 +187,16 @@ impl<T> Drop for Receiver<T> {
     }
 }
 
-impl<T> fmt::Debug for Receiver<T> {
+impl<T> fmt::Debug for UnboundedReceiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").finish_non_exhaustive()
+        f.debug_struct("UnboundedReceiver").finish_non_exhaustive()
     }
 }
 
-/// The future of [`Receiver::recv`].
+/// The future of [`UnboundedReceiver::recv`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Recv<'a, T: 'static> {
-    receiver: &'a Receiver<T>,
+    receiver: &'a UnboundedReceiver<T>,
 }
 
 impl<T: 'static> Future for Recv<'_, T> {
@@ -225,17 +225,17 @@ impl<T: 'static> fmt::Debug for Recv<'_, T> {
 
 impl LoopHandle {
     /// Creates an unbounded channel whose messages tasks on this loop
-    /// await with [`Receiver::recv`]. The [`Sender`] may go to any thread
+    /// await with [`UnboundedReceiver::recv`]. The [`Sender`] may go to any thread
     /// and wakes the loop on every send, as [`channel`](LoopHandle::channel)'s
     /// does.
     ///
     /// # Panics
     ///
     /// If the loop is closed.
-    pub fn unbounded_channel<T: 'static>(&self) -> (Sender<T>, Receiver<T>) {
+    pub fn unbounded_channel<T: 'static>(&self) -> (Sender<T>, UnboundedReceiver<T>) {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let sender = Sender::new(sender, self.threadsafe());
-        let receiver = Receiver {
+        let receiver = UnboundedReceiver {
             lp: self.clone(),
             shared: Rc::new(RefCell::new(Shared {
                 receiver,
