@@ -132,9 +132,14 @@ impl LoopHandle {
         if let Some(start) = start {
             let took = start.elapsed();
             if took >= self.inner.slow_callback.get() {
+                // A task's poll names the task (its name, number and spawn).
+                let task = (what == "task poll")
+                    .then(crate::current::last_polled)
+                    .flatten();
                 tracing::warn!(
                     %location,
                     what,
+                    task = task.as_ref().map(tracing::field::display),
                     took_ms = took.as_secs_f64() * 1e3,
                     "slow {what}: took {:.3} s",
                     took.as_secs_f64()

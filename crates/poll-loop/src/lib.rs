@@ -7,6 +7,7 @@ mod block_on;
 mod blocking;
 mod channel;
 mod combinators;
+mod current;
 mod error;
 mod event_loop;
 mod exception;
@@ -33,6 +34,7 @@ pub use combinators::{
     AsCompleted, Either, Gather, TryGather, as_completed, gather, join_all, select, select_all,
     try_gather, wait,
 };
+pub use current::{TaskInfo, current_task};
 pub use error::RunUntilCompleteError;
 pub use error::{BlockOnError, CloseError, RunError, ScheduleError};
 pub use event_loop::{EventLoop, LoopHandle};

@@ -322,9 +322,11 @@ impl LoopHandle {
             return;
         };
         let waker = Waker::from(Arc::clone(&header));
+        let current = crate::current::enter(header.id, header.location);
         // The task's own wrapper catches its panics; this only guards the
         // loop's bookkeeping should publishing the outcome panic.
         let poll = run_caught(|| future.as_mut().poll(&mut Context::from_waker(&waker)));
+        drop(current);
         match poll {
             Ok(Poll::Pending) => {
                 let mut state = self.inner.state.borrow_mut();
