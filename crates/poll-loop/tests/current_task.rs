@@ -11,10 +11,13 @@ use helpers::{Collector, ms};
 
 use poll_loop::{EventLoop, TaskInfo, current_task, gather, yield_now};
 
+/// A task's name and number, as it saw them.
+type Seen = (Option<String>, u64);
+
 #[test]
 fn each_task_sees_itself_across_awaits() {
     let lp = EventLoop::new();
-    let seen: Rc<RefCell<Vec<(Option<String>, u64)>>> = Rc::default();
+    let seen: Rc<RefCell<Vec<Seen>>> = Rc::default();
     for name in ["a", "b"] {
         let seen = seen.clone();
         lp.spawn_named(name, async move {
