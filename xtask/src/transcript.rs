@@ -107,8 +107,19 @@ impl std::error::Error for ParseError {}
 /// Default `timeout` when the header sets none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest `timeout` a transcript may set. A demo runs for seconds; a longer timeout is a
+/// typo, and this bound keeps every scaled deadline representable.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: char = '\u{feff}';
+
 /// Parses a transcript. The first problem found is returned.
+///
+/// A UTF-8 byte-order mark at the very start is skipped; anywhere else, outside quotes, it is
+/// an error that names it.
 pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
+    let source = source.strip_prefix(BOM).unwrap_or(source);
     let mut parser = Parser {
         transcript: Transcript {
             exit: Directive {
@@ -138,6 +149,20 @@ pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
             message: "this `unordered` group is never closed with `}`".into(),
         });
     }
+    let t = &parser.transcript;
+    if let (Some(min), Some(max)) = (t.cpu_min, t.cpu_max) {
+        if min.value > max.value {
+            let (min_line, max_line) = (min.line.unwrap_or(0), max.line.unwrap_or(0));
+            return Err(ParseError {
+                line: min_line.max(max_line),
+                message: format!(
+                    "`cpu min {}%` (line {min_line}) is above `cpu max {}%` (line {max_line}): \
+                     no run can pass",
+                    min.value, max.value
+                ),
+            });
+        }
+    }
     Ok(parser.transcript)
 }
 
@@ -152,7 +177,14 @@ enum Token {
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Token::Word(w) => write!(f, "`{w}`"),
+            // Escaped, so that an invisible character (a stray byte-order mark, a control
+            // character) shows in the message.
+            Token::Word(w) if w.contains(BOM) => write!(
+                f,
+                "`{}` (it holds a UTF-8 byte-order mark, U+FEFF)",
+                w.escape_debug()
+            ),
+            Token::Word(w) => write!(f, "`{}`", w.escape_debug()),
             Token::Str(s) => write!(f, "the string {s:?}"),
             Token::Open => f.write_str("`{`"),
             Token::Close => f.write_str("`}`"),
@@ -341,8 +373,13 @@ impl Parser {
             "exit" => {
                 let code = arg(tokens, "an exit code, e.g. `exit 0`")?;
                 let value = code
-                    .parse()
+                    .parse::<i32>()
                     .map_err(|_| format!("`{code}` is not an exit code"))?;
+                if !(0..=255).contains(&value) {
+                    return Err(format!(
+                        "`exit {code}` can never pass: a process exits with a code from 0 to 255"
+                    ));
+                }
                 t.exit = Directive { value, line };
             }
             "timeout" => {
@@ -438,18 +475,26 @@ fn duration(s: &str) -> Result<Duration, String> {
     if secs <= 0.0 {
         return Err(format!("timeout `{s}` must be longer than zero"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    // `try_from` fails only for durations far beyond the maximum.
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if d.is_zero() => Err(format!("timeout `{s}` must be longer than zero")),
+        Ok(d) if d <= MAX_TIMEOUT => Ok(d),
+        _ => Err(format!(
+            "timeout `{s}` is too long: at most {}s (a day) is allowed",
+            MAX_TIMEOUT.as_secs()
+        )),
+    }
 }
 
-/// A plain non-negative decimal: digits with at most one `.`. (`f64::from_str` alone would
-/// also take `inf`, `NaN` and `1e3`.)
+/// A plain non-negative decimal: digits with at most one `.`, and finite. (`f64::from_str`
+/// alone would also take `inf`, `NaN` and `1e3`, and turns 400 digits into infinity.)
 fn decimal(s: &str) -> Option<f64> {
     let digits = s.chars().filter(char::is_ascii_digit).count();
     let dots = s.chars().filter(|&c| c == '.').count();
     if digits == 0 || dots > 1 || digits + dots != s.len() {
         return None;
     }
-    s.parse().ok()
+    s.parse().ok().filter(|x: &f64| x.is_finite())
 }
 
 #[cfg(test)]

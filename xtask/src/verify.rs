@@ -14,6 +14,10 @@ use crate::{DynError, build, cpu, matcher, report, run, transcript};
 /// Environment variable that sets the default `--time-scale`.
 const TIME_SCALE_VAR: &str = "XTASK_TIME_SCALE";
 
+/// Largest `--time-scale`: enough for any slow machine, and small enough that every scaled
+/// bound and deadline stays representable.
+pub(crate) const MAX_TIME_SCALE: f64 = 1000.0;
+
 /// Where the demos live, relative to the project root.
 const BIN_DIR: &str = "crates/demos/src/bin";
 
@@ -72,10 +76,11 @@ pub(crate) fn parse_options(
     }
     if let Some((s, source)) = scale {
         options.time_scale = match s.parse::<f64>() {
-            Ok(x) if x.is_finite() && x >= 1.0 => x,
+            // NaN fails both comparisons; infinity and 1e300 fail the second.
+            Ok(x) if (1.0..=MAX_TIME_SCALE).contains(&x) => x,
             _ => {
                 return Err(format!(
-                    "{source}: `{s}` is not a time scale (a number ≥ 1)"
+                    "{source}: `{s}` is not a time scale (a number from 1 to {MAX_TIME_SCALE})"
                 ));
             }
         };
@@ -91,7 +96,7 @@ pub(crate) fn verify(
 ) -> Result<ExitCode, DynError> {
     let options = parse_options(args, env::var(TIME_SCALE_VAR).ok())?;
     if options.help {
-        print!("{}", crate::HELP);
+        print!("{}", crate::help());
         return Ok(ExitCode::SUCCESS);
     }
     let bin_dir = root.join(BIN_DIR);
@@ -200,10 +205,10 @@ fn check_one(
     exe: &Path,
     scale: f64,
 ) -> Result<bool, DynError> {
-    let timeout = transcript.timeout.value.mul_f64(scale);
+    let timeout = matcher::scaled(transcript.timeout.value, scale);
     let run = run::run(Command::new(exe), timeout)
         .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    match matcher::check(transcript, &run.lines, &run.exit, run.cpu_use(), scale) {
+    match matcher::check(transcript, &run, scale) {
         Ok(()) => {
             println!("ok {}", report::stats(&run));
             Ok(true)
@@ -297,6 +302,20 @@ mod tests {
             parse(&["--fast"], None)
                 .unwrap_err()
                 .contains("unknown option")
+        );
+    }
+
+    #[test]
+    fn time_scales_that_cannot_work_are_rejected() {
+        // 1e300 was accepted, then overflowed a `Duration` in the runner.
+        for bad in ["1e300", "1001", "NaN", "-1", "-inf", "inf", "0", ""] {
+            let e = parse(&["--time-scale", bad], None).unwrap_err();
+            assert!(e.contains("from 1 to 1000"), "{bad}: {e}");
+            assert!(parse(&[], Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse(&["--time-scale", "1000"], None).unwrap().time_scale,
+            MAX_TIME_SCALE
         );
     }
 
