@@ -36,6 +36,7 @@ mod pattern;
 mod report;
 mod run;
 mod transcript;
+mod usage;
 mod verify;
 
 use std::env;

@@ -31,14 +31,42 @@ pub(crate) const STAMP_TOLERANCE: f64 = 0.05;
 /// How many of a group's open patterns a failure lists.
 const OPEN_SHOWN: usize = 5;
 
-/// Checks a run against `transcript`.
+/// Which expectation an observed line was judged against: what the timeline draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Placement {
+    /// The transcript line of the expectation (of the group, for a line no member took).
+    pub(crate) rule: usize,
+    /// The window in seconds since the start: origin added, upper bound scaled.
+    pub(crate) window: Option<(f64, f64)>,
+    /// The transcript line of the `unordered` group the line fell in.
+    pub(crate) group: Option<usize>,
+}
+
+/// A run judged: its failures, and each observed line's [`Placement`] (`None`: extra).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Judgement {
+    pub(crate) failures: Vec<Failure>,
+    pub(crate) placements: Vec<Option<Placement>>,
+}
+
+/// Checks a run against `transcript`: [`judge`], failures only.
+pub(crate) fn check(transcript: &Transcript, run: &Run, scale: f64) -> Result<(), Vec<Failure>> {
+    let failures = judge(transcript, run, scale).failures;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+/// Judges a run against `transcript`.
 ///
 /// A run that was not measured (`cpu: None`) skips the CPU rules; a run breaks `cpu max`
 /// only when it used more than that share of its wall time *and* more than
 /// [`CPU_ALLOWANCE`]. `scale` (≥ 1) multiplies every window's upper bound, every group spread
 /// and the timeout; lower bounds are never scaled. A line that is not UTF-8 matches no
 /// pattern.
-pub(crate) fn check(transcript: &Transcript, run: &Run, scale: f64) -> Result<(), Vec<Failure>> {
+pub(crate) fn judge(transcript: &Transcript, run: &Run, scale: f64) -> Judgement {
     let lines = &run.lines[..];
     let mut m = Matcher {
         lines,
@@ -50,6 +78,7 @@ pub(crate) fn check(transcript: &Transcript, run: &Run, scale: f64) -> Result<()
         next: 0,
         origin: None,
         failures: Vec::new(),
+        placements: vec![None; lines.len()],
     };
     for item in &transcript.items {
         match item {
@@ -115,10 +144,34 @@ pub(crate) fn check(transcript: &Transcript, run: &Run, scale: f64) -> Result<()
         }
     }
 
-    if m.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(m.failures)
+    if let (Some(max), Some(actual)) = (transcript.threads_max, run.usage.threads) {
+        if actual > max.value {
+            m.fail(
+                max.line,
+                None,
+                Kind::Threads {
+                    max: max.value,
+                    actual,
+                },
+            );
+        }
+    }
+    if let (Some(max), Some(actual)) = (transcript.rss_max, run.usage.rss_peak) {
+        if actual > max.value {
+            m.fail(
+                max.line,
+                None,
+                Kind::Rss {
+                    max: max.value,
+                    actual,
+                },
+            );
+        }
+    }
+
+    Judgement {
+        failures: m.failures,
+        placements: m.placements,
     }
 }
 
@@ -138,6 +191,7 @@ struct Matcher<'a> {
     /// Arrival time and transcript line of the current origin (`None`: the process start).
     origin: Option<(Duration, usize)>,
     failures: Vec<Failure>,
+    placements: Vec<Option<Placement>>,
 }
 
 impl Matcher<'_> {
@@ -170,6 +224,20 @@ impl Matcher<'_> {
         })
     }
 
+    /// Records that line `index` was judged against `expect`.
+    fn place(&mut self, index: usize, expect: &Expect, group: Option<usize>) {
+        let origin = self.origin.map_or(0.0, |(at, _)| at.as_secs_f64());
+        let window = expect.window.map(|w| {
+            let w = w.scaled(self.scale);
+            (origin + w.lo, origin + w.hi)
+        });
+        self.placements[index] = Some(Placement {
+            rule: expect.line,
+            window,
+            group,
+        });
+    }
+
     /// Whether line `index` has `expect`'s text.
     fn text_matches(&self, expect: &Expect, index: usize) -> bool {
         self.texts[index].is_some_and(|text| expect.pattern.matches(text))
@@ -188,6 +256,7 @@ impl Matcher<'_> {
             );
         };
         self.next += 1;
+        self.place(index, expect, None);
         match self.texts[index] {
             None => self.fail(Some(expect.line), Some(index), Kind::NotUtf8),
             Some(text) if !expect.pattern.matches(text) => {
@@ -230,9 +299,12 @@ impl Matcher<'_> {
                 class_of_member[member] = class;
             }
         }
-        for &member in owner.iter().flatten() {
-            open.remove(&member);
-            used[class_of_member[member]] += 1;
+        for (j, &member) in owner.iter().enumerate() {
+            if let Some(member) = member {
+                open.remove(&member);
+                used[class_of_member[member]] += 1;
+                self.place(first + j, &members[member], Some(group.line));
+            }
         }
 
         // Each line no member holds is a failure. If an open member matches its text, the
@@ -243,6 +315,11 @@ impl Matcher<'_> {
             }
             let index = first + j;
             let Some(text) = self.texts[index] else {
+                self.placements[index] = Some(Placement {
+                    rule: group.line,
+                    window: None,
+                    group: Some(group.line),
+                });
                 self.fail(Some(group.line), Some(index), Kind::NotUtf8);
                 continue;
             };
@@ -263,9 +340,15 @@ impl Matcher<'_> {
                 Some((member, class, kind)) => {
                     open.remove(&member);
                     used[class] += 1;
+                    self.place(index, &members[member], Some(group.line));
                     self.fail(Some(members[member].line), Some(index), kind);
                 }
                 None => {
+                    self.placements[index] = Some(Placement {
+                        rule: group.line,
+                        window: None,
+                        group: Some(group.line),
+                    });
                     let shown = open
                         .iter()
                         .take(OPEN_SHOWN)

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::usage::Usage;
+
 /// An output line and when it arrived, counted from just before the process was spawned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Stamped {
@@ -92,6 +94,9 @@ pub(crate) struct Run {
     pub(crate) left_behind: bool,
     /// The last line had no newline at its end.
     pub(crate) unterminated: bool,
+    /// The most threads and memory the demo's process was seen holding (`None`: not
+    /// measured).
+    pub(crate) usage: Usage,
 }
 
 impl Run {
@@ -115,6 +120,7 @@ impl Run {
             overflow: None,
             left_behind: false,
             unterminated: false,
+            usage: Usage::default(),
         }
     }
 }

@@ -20,9 +20,10 @@ use self::output::{Event, Tail};
 pub(crate) use self::output::{MAX_BYTES, MAX_LINES};
 use crate::cpu;
 use crate::outcome::{Cap, Exit, Run, Stamped};
+use crate::usage::{self, Usage};
 
-/// How often the exit of the child is polled. Arrival times do not depend on it: the reader
-/// thread stamps lines as they come.
+/// How often the exit of the child is polled, and its threads and memory sampled. Arrival
+/// times do not depend on it: the reader thread stamps lines as they come.
 const POLL: Duration = Duration::from_millis(5);
 
 /// How long to wait for stdout to close after the demo exited. A process it left behind
@@ -53,8 +54,10 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
     let stderr = child.stderr.take().expect("stderr is piped");
     let mut out = Collected::new(output::read_stdout(stdout, start));
     let stderr = output::read_stderr(stderr);
+    let mut usage = Usage::default();
 
     let (exit, wall) = loop {
+        usage = usage.max(usage::sample(child.id()));
         out.receive_for(POLL);
         if out.overflow.is_some() {
             kill_group(&mut child);
@@ -105,6 +108,7 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         overflow: out.overflow,
         left_behind,
         unterminated: out.unterminated,
+        usage,
     })
 }
 

@@ -17,6 +17,10 @@ pub(crate) struct Transcript {
     /// Smallest CPU time required, in percent of the run's wall time: for a
     /// demo whose point is that it spins.
     pub(crate) cpu_min: Option<Directive<f64>>,
+    /// Most threads the demo's process may have at once.
+    pub(crate) threads_max: Option<Directive<usize>>,
+    /// Most memory the demo's process may hold (peak resident set), in bytes.
+    pub(crate) rss_max: Option<Directive<u64>>,
     /// The expectations, in order.
     pub(crate) items: Vec<Item>,
 }
@@ -132,6 +136,8 @@ pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
             },
             cpu_max: None,
             cpu_min: None,
+            threads_max: None,
+            rss_max: None,
             items: Vec::new(),
         },
         group: None,
@@ -260,7 +266,9 @@ impl Parser {
             return Ok(());
         };
         match first {
-            Token::Word(w) if matches!(w.as_str(), "exit" | "timeout" | "cpu") => {
+            Token::Word(w)
+                if matches!(w.as_str(), "exit" | "timeout" | "cpu" | "threads" | "rss") =>
+            {
                 self.directive(line, &w, &mut tokens)?;
             }
             Token::Word(w) if w == "origin" => {
@@ -322,7 +330,8 @@ impl Parser {
             other => {
                 return Err(format!(
                     "unexpected {other}: a line holds a quoted expectation, `origin`, \
-                     `unordered`, `}}`, or a header directive (`exit`, `timeout`, `cpu max`, `cpu min`)"
+                     `unordered`, `}}`, or a header directive (`exit`, `timeout`, `cpu max`, `cpu min`, \
+                     `threads max`, `rss max`)"
                 ));
             }
         }
@@ -356,6 +365,22 @@ impl Parser {
                     );
                 }
             },
+            "threads" | "rss" => {
+                let example = if name == "threads" {
+                    "`threads max 1`"
+                } else {
+                    "`rss max 64MiB`"
+                };
+                match arg(tokens, &format!("`max`, as in {example}"))?.as_str() {
+                    "max" if name == "threads" => "threads max",
+                    "max" => "rss max",
+                    _ => {
+                        return Err(format!(
+                            "`{name}` must be followed by `max`, as in {example}"
+                        ));
+                    }
+                }
+            }
             other => other,
         };
         let t = &mut self.transcript;
@@ -363,6 +388,8 @@ impl Parser {
             "exit" => t.exit.line,
             "timeout" => t.timeout.line,
             "cpu max" => t.cpu_max.and_then(|d| d.line),
+            "threads max" => t.threads_max.and_then(|d| d.line),
+            "rss max" => t.rss_max.and_then(|d| d.line),
             _ => t.cpu_min.and_then(|d| d.line),
         };
         if let Some(earlier) = earlier {
@@ -388,6 +415,24 @@ impl Parser {
                     value: duration(&d)?,
                     line,
                 };
+            }
+            "threads max" => {
+                let n = arg(tokens, "a number of threads, e.g. `threads max 1`")?;
+                let value = match n.parse::<usize>() {
+                    Ok(0) => {
+                        return Err("`threads max 0` can never pass: a process has a thread".into());
+                    }
+                    Ok(value) => value,
+                    Err(_) => return Err(format!("`{n}` is not a number of threads")),
+                };
+                t.threads_max = Some(Directive { value, line });
+            }
+            "rss max" => {
+                let size = arg(tokens, "a size, e.g. `rss max 64MiB`")?;
+                t.rss_max = Some(Directive {
+                    value: bytes(&size)?,
+                    line,
+                });
             }
             _ => {
                 let p = arg(tokens, "a percentage, e.g. `cpu max 20%`")?;
@@ -483,6 +528,29 @@ fn duration(s: &str) -> Result<Duration, String> {
             "timeout `{s}` is too long: at most {}s (a day) is allowed",
             MAX_TIMEOUT.as_secs()
         )),
+    }
+}
+
+/// `512KiB`, `64MiB` or `1GiB` (a whole number), in bytes; never zero.
+fn bytes(s: &str) -> Result<u64, String> {
+    let bad = || format!("`{s}` is not a size like `64MiB` (a whole number of KiB, MiB or GiB)");
+    let (number, shift) = [("KiB", 10), ("MiB", 20), ("GiB", 30)]
+        .into_iter()
+        .find_map(|(unit, shift)| Some((s.strip_suffix(unit)?, shift)))
+        .ok_or_else(bad)?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+    {
+        Some(0) => Err(format!(
+            "`rss max {s}` can never pass: a process holds some memory"
+        )),
+        Some(value) => Ok(value),
+        None => Err(format!("`{s}` is too large")),
     }
 }
 

@@ -46,6 +46,10 @@ pub(crate) enum Kind {
     Cpu { max: f64, actual: f64 },
     /// The process used less CPU than required (`cpu min`); in percent.
     CpuBelow { min: f64, actual: f64 },
+    /// The demo's process had more threads at once than allowed.
+    Threads { max: usize, actual: usize },
+    /// The demo's process held more memory (peak resident set, bytes) than allowed.
+    Rss { max: u64, actual: u64 },
     /// The process was killed at the (scaled) timeout.
     Timeout { limit: Duration },
     /// The output went past its limit; the rest was not read.
@@ -107,6 +111,16 @@ impl fmt::Display for Kind {
             Kind::CpuBelow { min, actual } => write!(
                 f,
                 "cpu under its minimum: used {actual:.1}% of the wall time, at least {min}% required"
+            ),
+            Kind::Threads { max, actual } => write!(
+                f,
+                "too many threads: the demo's process had {actual} at once, at most {max} allowed"
+            ),
+            Kind::Rss { max, actual } => write!(
+                f,
+                "too much memory: the demo's process held {:.1} MiB at its peak, at most {:.1} MiB allowed",
+                *actual as f64 / (1 << 20) as f64,
+                *max as f64 / (1 << 20) as f64
             ),
             Kind::Timeout { limit } => write!(
                 f,

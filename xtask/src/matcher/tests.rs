@@ -641,3 +641,63 @@ fn group_matching_agrees_with_trying_every_order() {
         );
     }
 }
+
+#[test]
+fn a_demo_with_a_thread_per_request_fails_threads_max() {
+    let transcript = parse("threads max 1\nrss max 16MiB\n\"a\"").unwrap();
+    let mut run = Run::made_up(stamped(&[(0.1, "a")]), Exit::Code(0));
+    run.usage.threads = Some(1);
+    run.usage.rss_peak = Some(9 << 20);
+    assert_eq!(super::check(&transcript, &run, 1.0), Ok(()));
+
+    run.usage.threads = Some(4);
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, Some(1));
+    assert_eq!(got[0].kind, Kind::Threads { max: 1, actual: 4 });
+    assert_eq!(
+        got[0].kind.to_string(),
+        "too many threads: the demo's process had 4 at once, at most 1 allowed"
+    );
+
+    run.usage.threads = Some(1);
+    run.usage.rss_peak = Some(17 << 20);
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    assert_eq!(
+        (got[0].rule, &got[0].kind),
+        (
+            Some(2),
+            &Kind::Rss {
+                max: 16 << 20,
+                actual: 17 << 20
+            }
+        )
+    );
+
+    // Not measured: skipped, like the CPU rules.
+    run.usage = crate::usage::Usage::default();
+    assert_eq!(super::check(&transcript, &run, 1.0), Ok(()));
+}
+
+#[test]
+fn each_line_is_placed_against_its_expectation_and_window() {
+    let transcript = parse(WAIT_AND_PRINT).unwrap();
+    let mut lines = wait_and_print(1.001, 1.001, 1.002);
+    lines.push(Stamped {
+        at: Duration::from_secs(5),
+        text: "Done".into(),
+    });
+    let run = Run::made_up(lines, Exit::Code(0));
+    let placements = judge(&transcript, &run, 2.0).placements;
+    let first = placements[1].unwrap();
+    assert_eq!((first.rule, first.group), (5, None));
+    assert_eq!(first.window, Some((1.0, 2.8)));
+    // After the origin (3.006 s), windows are counted from it.
+    let end_async = placements[6].unwrap();
+    let (lo, hi) = end_async.window.unwrap();
+    assert!((lo - 3.006).abs() < 1e-9 && (hi - 3.406).abs() < 1e-9);
+    let in_group = placements[8].unwrap();
+    assert_eq!(in_group.group, Some(11));
+    assert!((12..=14).contains(&in_group.rule));
+    assert_eq!(placements[10], None);
+}

@@ -74,6 +74,15 @@ fn kills_the_child_at_the_timeout() {
 
 #[cfg(target_os = "linux")]
 #[test]
+fn threads_and_memory_of_the_demo_are_sampled() {
+    let run = sh("sleep 0.2", Duration::from_secs(10));
+    // `sh` runs `sleep` as a child: the demo's own process has one thread.
+    assert_eq!(run.usage.threads, Some(1));
+    assert!(run.usage.rss_peak.is_some_and(|b| b > 0));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
 fn the_whole_process_group_is_killed_at_the_timeout() {
     // The grandchild holds stdout too; it used to outlive the run (and xtask).
     let run = sh_within(

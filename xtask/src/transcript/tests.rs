@@ -238,3 +238,55 @@ fn a_byte_order_mark_is_skipped_at_the_start_and_named_elsewhere() {
     assert_error("exit 0\n\u{feff}timeout 1s\n", 2, "byte-order mark, U+FEFF");
     assert_error("\"a\"\n\u{feff}\"b\"\n", 2, "`\\u{feff}`");
 }
+
+#[test]
+fn threads_max_and_rss_max_are_parsed() {
+    let t = parse("threads max 1\nrss max 64MiB\n\"a\"\n").unwrap();
+    assert_eq!(
+        t.threads_max,
+        Some(Directive {
+            value: 1,
+            line: Some(1)
+        })
+    );
+    assert_eq!(
+        t.rss_max,
+        Some(Directive {
+            value: 64 << 20,
+            line: Some(2)
+        })
+    );
+    assert_eq!(
+        parse("rss max 512KiB").unwrap().rss_max.unwrap().value,
+        512 << 10
+    );
+    assert_eq!(
+        parse("rss max 2GiB").unwrap().rss_max.unwrap().value,
+        2 << 30
+    );
+    assert_eq!(parse("").unwrap().threads_max, None);
+}
+
+#[test]
+fn threads_max_and_rss_max_errors_name_their_line() {
+    assert_error("threads 1\n", 1, "followed by `max`, as in `threads max 1`");
+    assert_error("threads max\n", 1, "followed by a number of threads");
+    assert_error("threads max 0\n", 1, "can never pass");
+    assert_error("threads max -1\n", 1, "not a number of threads");
+    assert_error(
+        "threads max 1\nthreads max 2\n",
+        2,
+        "duplicate `threads max`",
+    );
+    assert_error("\"a\"\nthreads max 1\n", 2, "before the first expectation");
+    assert_error("threads max 1 2\n", 1, "unexpected `2` after `threads max`");
+    assert_error(
+        "rss min 1MiB\n",
+        1,
+        "followed by `max`, as in `rss max 64MiB`",
+    );
+    assert_error("rss max 64\n", 1, "not a size like `64MiB`");
+    assert_error("rss max 1.5MiB\n", 1, "not a size");
+    assert_error("rss max 0MiB\n", 1, "can never pass");
+    assert_error("rss max 99999999999999GiB\n", 1, "too large");
+}
