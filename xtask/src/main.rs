@@ -2,7 +2,8 @@
 //!
 //! # Tasks
 //!
-//! - `verify [NAME…] [--repeat N] [--time-scale X]`: builds the binaries of the `demos`
+//! - `verify [NAME…] [--repeat N] [--time-scale X] [--timeline] [--svg DIR] [--list]`:
+//!   builds the binaries of the `demos`
 //!   package in release mode, runs each demo (or the named ones), and checks what it prints
 //!   on stdout, and when, against the transcript next to it (`crates/demos/src/bin/NAME.rs`
 //!   is checked by `NAME.transcript` beside it; `bin/NAME/main.rs` by
@@ -13,7 +14,9 @@
 //!   `$XTASK_TIME_SCALE`) multiplies every upper time bound, group spread and timeout by X,
 //!   for slow machines — lower bounds never move, since a timer never fires early. A run is
 //!   held to limits (its process group killed at the timeout, output capped): see
-//!   `xtask/TRANSCRIPTS.md`.
+//!   `xtask/TRANSCRIPTS.md`. `--timeline` draws each run's lines on a time axis
+//!   ([`timeline`]), `--svg DIR` writes that as `DIR/NAME.svg` ([`svg`]), `--list` lists the
+//!   demos.
 //! - `help`: prints the tasks and their options.
 //!
 //! The transcript language is described in the [`transcript`] module, whose text is
@@ -25,7 +28,7 @@
 //! parses a transcript, [`build`] builds the demos, [`run`] runs one demo within its limits
 //! and stamps its lines (with [`cpu`] for the CPU time) into an [`outcome`], [`matcher`]
 //! judges a run against its transcript (pure, so it is unit-tested with made-up runs), and
-//! [`report`] prints the verdict.
+//! [`report`] prints the verdict; [`usage`] samples a running demo's threads and memory.
 
 mod build;
 mod cpu;
@@ -35,6 +38,8 @@ mod outcome;
 mod pattern;
 mod report;
 mod run;
+mod svg;
+mod timeline;
 mod transcript;
 mod usage;
 mod verify;
@@ -59,7 +64,13 @@ Tasks:
   help                print this help
 
 Options of verify:
-  --repeat N          run each selected demo N times (default 1)
+  --list              print the demos with their one-line descriptions, and stop
+  --timeline          after each verdict, draw the run's lines on a time axis: arrival
+                      time, a bar scaled to the run with the line's window ([===]) and
+                      its arrival (* or X), and its text (a failure's is always drawn)
+  --svg DIR           write each run's timeline as DIR/NAME.svg
+  --repeat N          run each selected demo N times (default 1); the summary names
+                      the runs that failed
   --time-scale X      multiply every window's upper bound, every group spread and every
                       timeout by X (a number from 1 to {max_scale}; default 1, or
                       $XTASK_TIME_SCALE); lower bounds are never scaled
@@ -68,7 +79,9 @@ Limits of a run: a demo runs in a process group of its own, and the whole group 
 at its timeout (at most {max_timeout} s), when its stdout passes {lines} lines or {mib} MiB
 (\"too much output\"; the report shows the head), and {grace} s after the demo exits if
 anything it started still holds stdout. Output must be UTF-8; a last line without a
-newline counts as a line, and the report says so.
+newline counts as a line, and the report says so. On Linux, each demo's threads and peak
+memory are sampled every 5 ms from /proc/PID/status (`threads max`, `rss max`). Colour only
+on a terminal (and not with $NO_COLOR).
 
 Transcripts: see xtask/TRANSCRIPTS.md.
 ",

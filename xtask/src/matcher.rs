@@ -49,7 +49,8 @@ pub(crate) struct Judgement {
     pub(crate) placements: Vec<Option<Placement>>,
 }
 
-/// Checks a run against `transcript`: [`judge`], failures only.
+/// Checks a run against `transcript`: [`judge`], failures only (what the tests compare).
+#[cfg(test)]
 pub(crate) fn check(transcript: &Transcript, run: &Run, scale: f64) -> Result<(), Vec<Failure>> {
     let failures = judge(transcript, run, scale).failures;
     if failures.is_empty() {
