@@ -9,15 +9,19 @@ use std::time::{Duration, Instant};
 use crate::clock::{Clock, ManualClock};
 use crate::error::{ScheduleError, SpawnError};
 use crate::handle::{TimerHandle, TimerId};
-use crate::panic::{PanicReport, payload_message, run_caught};
+use crate::panic::{self as caught, PanicReport};
 use crate::queue::{DeadlineQueue, Due, NEVER, Tick};
 use crate::task::{self, MissedTicks, Task};
+use crate::wait_graph;
 
 /// `sleeping_until` while the worker is awake and will look at the queue
 /// again without being told.
 const AWAKE: Tick = 0;
 
 type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
+
+/// Numbers schedulers, for the process-wide [`wait_graph`].
+static NEXT_SCHEDULER: AtomicU64 = AtomicU64::new(0);
 
 /// Runs any number of timers on one background thread.
 ///
@@ -42,6 +46,14 @@ type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
 ///   [`on_panic`](Builder::on_panic) hook) and the thread carries on with the
 ///   other timers. A repeating timer whose callback panicked does not run
 ///   again.
+/// - So is a panic in the `Drop` of a callback or of anything it captured,
+///   wherever the crate drops it: after a one-shot callback ran, when a
+///   repeating timer stops, in [`TimerHandle::cancel`], and when shutting
+///   down discards it. The drop is caught and reported like a callback panic
+///   (with the timer's id), and everything else goes on: the thread keeps
+///   running, the other timers are still discarded on shutdown. (A value
+///   that panics in `Drop` *while* its callback is already unwinding from a
+///   panic aborts the process, as any double panic in Rust does.)
 ///
 /// # Dropping
 ///
@@ -79,12 +91,75 @@ pub struct Scheduler {
 ///
 /// It does not keep the scheduler alive: once the scheduler is dropped,
 /// scheduling returns [`ScheduleError`] with the callback.
+///
+/// # Examples
+///
+/// A callback that schedules the next step through a handle:
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+/// use cb_timer::{ManualClock, Scheduler};
+///
+/// let clock = ManualClock::new();
+/// let scheduler = Scheduler::builder().clock(clock.clone()).build()?;
+/// let handle = scheduler.handle();
+/// let (tx, rx) = mpsc::channel();
+/// scheduler.after(Duration::from_secs(1), move || {
+///     tx.send("first").unwrap();
+///     // Inside a callback: schedule on the same scheduler.
+///     handle
+///         .after(Duration::from_secs(1), move || tx.send("second").unwrap())
+///         .expect("the scheduler is running");
+/// });
+/// clock.advance(Duration::from_secs(1));
+/// assert_eq!(rx.try_recv()?, "first");
+/// clock.advance(Duration::from_secs(1));
+/// assert_eq!(rx.try_recv()?, "second");
+///
+/// let handle = scheduler.handle();
+/// drop(scheduler);
+/// // Refused, and the callback comes back.
+/// let (tx, rx) = mpsc::channel();
+/// let error = handle.after(Duration::ZERO, move || tx.send("ran").unwrap()).unwrap_err();
+/// (error.into_inner())();
+/// assert_eq!(rx.try_recv()?, "ran");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct SchedulerHandle {
     shared: Weak<Shared>,
 }
 
 /// Configures a [`Scheduler`] before its thread starts.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use cb_timer::{ManualClock, Scheduler};
+///
+/// let clock = ManualClock::new();
+/// let panics = Arc::new(Mutex::new(Vec::new()));
+/// let scheduler = Scheduler::builder()
+///     .name("my-timers")
+///     .clock(clock.clone())
+///     .on_panic({
+///         let panics = panics.clone();
+///         move |report| panics.lock().unwrap().push(report.timer())
+///     })
+///     .build()?;
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// scheduler.after(Duration::ZERO, move || {
+///     tx.send(std::thread::current().name().map(str::to_owned)).unwrap();
+/// });
+/// let bad = scheduler.after(Duration::ZERO, || panic!("oops"));
+/// clock.advance(Duration::ZERO);
+/// assert_eq!(rx.recv()?.as_deref(), Some("my-timers"));
+/// assert_eq!(*panics.lock().unwrap(), [bad.id()]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Builder {
     name: String,
     clock: Clock,
@@ -92,6 +167,8 @@ pub struct Builder {
 }
 
 pub(crate) struct Shared {
+    /// Unique in the process, for the [`wait_graph`].
+    id: u64,
     name: String,
     clock: Clock,
     /// The clock reading that is tick 0; ticks are nanoseconds since then.
@@ -189,9 +266,11 @@ impl Scheduler {
         self.shared.every(period, missed, callback)
     }
 
-    /// The number of timers waiting in the queue.
+    /// The number of timers waiting in the queue: armed, not cancelled, and
+    /// not running right now (a repeating timer counts again once its
+    /// callback returned).
     pub fn pending(&self) -> usize {
-        self.shared.lock().timers.pending()
+        self.shared.pending()
     }
 
     /// The current time on this scheduler's clock.
@@ -218,7 +297,7 @@ impl SchedulerHandle {
     {
         match self.live() {
             Some(shared) => Ok(shared.after(delay, callback)),
-            None => Err(ScheduleError(callback)),
+            None => Err(ScheduleError::new(callback)),
         }
     }
 
@@ -233,8 +312,24 @@ impl SchedulerHandle {
     {
         match self.live() {
             Some(shared) => Ok(shared.at(deadline, callback)),
-            None => Err(ScheduleError(callback)),
+            None => Err(ScheduleError::new(callback)),
         }
+    }
+
+    /// Like [`Scheduler::every`]: every `period`, skipping missed ticks.
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`], holding `callback`, if the scheduler has shut down.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    pub fn every<F>(&self, period: Duration, callback: F) -> Result<TimerHandle, ScheduleError<F>>
+    where
+        F: FnMut() + Send + 'static,
+    {
+        self.every_with(period, MissedTicks::default(), callback)
     }
 
     /// Like [`Scheduler::every_with`].
@@ -257,7 +352,7 @@ impl SchedulerHandle {
     {
         match self.live() {
             Some(shared) => Ok(shared.every(period, missed, callback)),
-            None => Err(ScheduleError(callback)),
+            None => Err(ScheduleError::new(callback)),
         }
     }
 
@@ -265,6 +360,12 @@ impl SchedulerHandle {
     /// shut down.
     pub fn now(&self) -> Option<Instant> {
         self.live().map(|s| s.clock.now())
+    }
+
+    /// Like [`Scheduler::pending`], or `None` once the scheduler has shut
+    /// down.
+    pub fn pending(&self) -> Option<usize> {
+        self.live().map(|s| s.pending())
     }
 }
 
@@ -281,9 +382,13 @@ impl Builder {
         self
     }
 
-    /// Calls `hook` on the scheduler's thread for every callback that
-    /// panics, after the `tracing` error event. A panic in the hook itself is
-    /// caught and only logged.
+    /// Calls `hook` for every callback that panics, and every callback (or
+    /// value it captured) whose `Drop` panics, after the `tracing` error
+    /// event. A panic in the hook itself is caught and only logged.
+    ///
+    /// The hook runs on the scheduler's thread, except for a `Drop` that
+    /// panics in [`TimerHandle::cancel`]: that one is reported on the thread
+    /// that called `cancel`.
     pub fn on_panic<H>(mut self, hook: H) -> Builder
     where
         H: Fn(PanicReport) + Send + Sync + 'static,
@@ -299,6 +404,7 @@ impl Builder {
     /// [`SpawnError`] if the operating system refuses to start it.
     pub fn build(self) -> Result<Scheduler, SpawnError> {
         let shared = Arc::new(Shared {
+            id: NEXT_SCHEDULER.fetch_add(1, Ordering::Relaxed),
             epoch: self.clock.now(),
             name: self.name,
             clock: self.clock,
@@ -318,7 +424,12 @@ impl Builder {
         let worker = Arc::clone(&shared);
         let thread = thread::Builder::new()
             .name(shared.name.clone())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                worker.run();
+                // The last owner may be this thread (the scheduler was dropped
+                // from a callback): the hook is the user's, and so its `Drop`.
+                caught::drop_logged(worker, "the on_panic hook");
+            })
             .map_err(SpawnError)?;
         let _ = shared.worker.set(thread.thread().id());
         if let Clock::Manual(clock) = &shared.clock {
@@ -414,11 +525,25 @@ impl Shared {
         TimerHandle::new(task, Arc::downgrade(self))
     }
 
-    /// Tells the queue that one of its timers was cancelled, so that it
-    /// compacts once cancelled timers pile up.
-    pub(crate) fn note_cancelled(&self) {
-        let removed = self.lock().timers.note_cancelled();
-        drop(removed); // outside the lock: dropping may run user code
+    fn pending(&self) -> usize {
+        self.lock().timers.pending()
+    }
+
+    /// Tells the queue that `task` was cancelled, so that it stops counting
+    /// it and compacts once cancelled timers pile up.
+    pub(crate) fn note_cancelled(&self, task: &dyn Task) {
+        let removed = self.lock().timers.note_cancelled(task);
+        // Outside the lock. The tombstones' callbacks are gone already (or
+        // their cancellers, holding a handle, are about to drop them).
+        drop(removed);
+    }
+
+    /// Drops `task`'s callback without running it, reporting a panic in its
+    /// `Drop` like a callback's.
+    pub(crate) fn discard_callback(&self, task: &dyn Task) {
+        if let Err(payload) = task.discard_callback() {
+            self.report_panic(task.header().id, payload, caught::Phase::Drop);
+        }
     }
 
     /// Blocks until no callback of `task` is running. Returns at once on the
@@ -445,10 +570,20 @@ impl Shared {
 
     /// For [`ManualClock::advance`]: waits until the worker has run
     /// everything due at the clock's time of this call.
+    ///
+    /// Returns at once on this scheduler's own thread, and on the thread of a
+    /// scheduler that this one is blocked waiting for (see [`wait_graph`]).
     pub(crate) fn settle(&self) {
         if self.on_worker() {
             return;
         }
+        let Some(_waiting) = wait_graph::begin(self.id) else {
+            tracing::debug!(
+                scheduler = %self.name,
+                "not waiting for a scheduler that waits for this thread"
+            );
+            return;
+        };
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut queue = self.lock();
         let seen = queue.settled;
@@ -471,7 +606,13 @@ impl Shared {
     }
 
     /// The body of the scheduler's thread.
-    fn run(self: Arc<Self>) {
+    fn run(&self) {
+        wait_graph::enter_worker(self.id);
+        // Every user value is dropped under a panic catch, but should this
+        // thread unwind anyway (a panicking `tracing` subscriber, a bug of
+        // ours), it shuts the scheduler down on the way out rather than
+        // leaving timers pending for ever and `advance` waiting for it.
+        let _sweep = SweepOnUnwind(self);
         let mut queue = self.lock();
         while !self.shutdown.load(Ordering::Acquire) {
             let now = self.now_tick();
@@ -503,11 +644,16 @@ impl Shared {
             queue.sleeping_until = AWAKE;
         }
 
-        let rest = queue.timers.take_all();
         drop(queue);
+        self.sweep();
+        tracing::debug!(scheduler = %self.name, "scheduler stopped");
+    }
+
+    /// Discards every queued timer, once `shutdown` is set.
+    fn sweep(&self) {
+        let rest = self.lock().timers.take_all();
         self.discard(rest.map(|(_, task)| task));
         self.notify_progress();
-        tracing::debug!(scheduler = %self.name, "scheduler stopped");
     }
 
     fn run_due(&self, mut due: Due, now: Tick) {
@@ -524,7 +670,7 @@ impl Shared {
     fn discard(&self, tasks: impl Iterator<Item = Arc<dyn Task>>) {
         for task in tasks {
             if task.header().state.discard() {
-                task.discard_callback();
+                self.discard_callback(&*task);
             }
         }
     }
@@ -544,9 +690,9 @@ impl Shared {
         }
         match task.run() {
             Err(payload) => {
-                self.report_panic(header.id, payload);
+                self.report_panic(header.id, payload, caught::Phase::Run);
                 header.state.finish();
-                task.discard_callback();
+                self.discard_callback(&*task);
             }
             Ok(()) => match task.repeat() {
                 None => header.state.finish(),
@@ -555,7 +701,7 @@ impl Shared {
                     if header.state.rearm() {
                         self.lock().timers.push(next, Arc::clone(&task));
                     } else {
-                        task.discard_callback(); // cancelled while it ran
+                        self.discard_callback(&*task); // cancelled while it ran
                     }
                 }
             },
@@ -563,17 +709,44 @@ impl Shared {
         self.notify_progress();
     }
 
-    fn report_panic(&self, id: u64, payload: Box<dyn std::any::Any + Send>) {
-        let message = payload_message(&*payload).unwrap_or("<non-string panic>");
-        tracing::error!(timer = id, panic = %message, "timer callback panicked");
-        if let Some(hook) = &self.on_panic {
-            let report = PanicReport {
-                timer: TimerId(id),
-                payload,
-            };
-            if run_caught(|| hook(report)).is_err() {
-                tracing::error!(timer = id, "the on_panic hook panicked");
+    /// Logs a caught panic of timer `id` and hands it to the hook. Every
+    /// value involved is the user's, so every drop here is caught too.
+    pub(crate) fn report_panic(
+        &self,
+        id: u64,
+        payload: Box<dyn std::any::Any + Send>,
+        phase: caught::Phase,
+    ) {
+        caught::log_panic(id, &*payload, phase);
+        let Some(hook) = &self.on_panic else {
+            caught::drop_payload(payload);
+            return;
+        };
+        let report = PanicReport {
+            timer: TimerId(id),
+            payload,
+        };
+        if let Err(hook_payload) = caught::run_caught(|| hook(report)) {
+            tracing::error!(timer = id, "the on_panic hook panicked");
+            caught::drop_payload(hook_payload);
+        }
+    }
+}
+
+/// Shuts the scheduler down if its thread unwinds (see [`Shared::run`]).
+struct SweepOnUnwind<'a>(&'a Shared);
+
+impl Drop for SweepOnUnwind<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let shared = self.0;
+            {
+                let _queue = shared.lock();
+                shared.shutdown.store(true, Ordering::Release);
+                shared.progress.notify_all();
             }
+            // Every drop in it is caught: a second panic now would abort.
+            shared.sweep();
         }
     }
 }
