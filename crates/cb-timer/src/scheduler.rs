@@ -6,11 +6,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::clock::{Clock, ManualClock};
+use crate::clock::Clock;
 use crate::error::{ScheduleError, SpawnError};
-use crate::handle::{TimerHandle, TimerId};
+use crate::handle::TimerHandle;
 use crate::panic::{self as caught, PanicReport};
-use crate::queue::{DeadlineQueue, Due, NEVER, Tick};
+use crate::queue::{DeadlineQueue, NEVER, Tick};
 use crate::task::{self, MissedTicks, Task};
 use crate::wait_graph;
 
@@ -19,6 +19,11 @@ use crate::wait_graph;
 const AWAKE: Tick = 0;
 
 type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
+
+mod builder;
+mod worker;
+
+pub use builder::Builder;
 
 /// Numbers schedulers, for the process-wide [`wait_graph`].
 static NEXT_SCHEDULER: AtomicU64 = AtomicU64::new(0);
@@ -131,41 +136,6 @@ pub struct SchedulerHandle {
     shared: Weak<Shared>,
 }
 
-/// Configures a [`Scheduler`] before its thread starts.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::{Arc, Mutex};
-/// use std::time::Duration;
-/// use cb_timer::{ManualClock, Scheduler};
-///
-/// let clock = ManualClock::new();
-/// let panics = Arc::new(Mutex::new(Vec::new()));
-/// let scheduler = Scheduler::builder()
-///     .name("my-timers")
-///     .clock(clock.clone())
-///     .on_panic({
-///         let panics = panics.clone();
-///         move |report| panics.lock().unwrap().push(report.timer())
-///     })
-///     .build()?;
-/// let (tx, rx) = std::sync::mpsc::channel();
-/// scheduler.after(Duration::ZERO, move || {
-///     tx.send(std::thread::current().name().map(str::to_owned)).unwrap();
-/// });
-/// let bad = scheduler.after(Duration::ZERO, || panic!("oops"));
-/// clock.advance(Duration::ZERO);
-/// assert_eq!(rx.recv()?.as_deref(), Some("my-timers"));
-/// assert_eq!(*panics.lock().unwrap(), [bad.id()]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct Builder {
-    name: String,
-    clock: Clock,
-    on_panic: Option<PanicHook>,
-}
-
 pub(crate) struct Shared {
     /// Unique in the process, for the [`wait_graph`].
     id: u64,
@@ -208,11 +178,7 @@ impl Scheduler {
 
     /// A [`Builder`] to name the thread, set a clock or a panic hook.
     pub fn builder() -> Builder {
-        Builder {
-            name: "cb-timer".into(),
-            clock: Clock::System,
-            on_panic: None,
-        }
+        Builder::new()
     }
 
     /// A handle that schedules on this scheduler without owning it.
@@ -366,80 +332,6 @@ impl SchedulerHandle {
     /// down.
     pub fn pending(&self) -> Option<usize> {
         self.live().map(|s| s.pending())
-    }
-}
-
-impl Builder {
-    /// Names the scheduler's thread (default `cb-timer`).
-    pub fn name(mut self, name: impl Into<String>) -> Builder {
-        self.name = name.into();
-        self
-    }
-
-    /// Runs the scheduler on a [`ManualClock`] instead of the system clock.
-    pub fn clock(mut self, clock: ManualClock) -> Builder {
-        self.clock = Clock::Manual(clock);
-        self
-    }
-
-    /// Calls `hook` for every callback that panics, and every callback (or
-    /// value it captured) whose `Drop` panics, after the `tracing` error
-    /// event. A panic in the hook itself is caught and only logged.
-    ///
-    /// The hook runs on the scheduler's thread, except for a `Drop` that
-    /// panics in [`TimerHandle::cancel`]: that one is reported on the thread
-    /// that called `cancel`.
-    pub fn on_panic<H>(mut self, hook: H) -> Builder
-    where
-        H: Fn(PanicReport) + Send + Sync + 'static,
-    {
-        self.on_panic = Some(Box::new(hook));
-        self
-    }
-
-    /// Starts the scheduler's thread.
-    ///
-    /// # Errors
-    ///
-    /// [`SpawnError`] if the operating system refuses to start it.
-    pub fn build(self) -> Result<Scheduler, SpawnError> {
-        let shared = Arc::new(Shared {
-            id: NEXT_SCHEDULER.fetch_add(1, Ordering::Relaxed),
-            epoch: self.clock.now(),
-            name: self.name,
-            clock: self.clock,
-            queue: Mutex::new(Queue {
-                timers: DeadlineQueue::default(),
-                sleeping_until: AWAKE,
-                settled: 0,
-            }),
-            wake: Condvar::new(),
-            progress: Condvar::new(),
-            waiters: AtomicUsize::new(0),
-            shutdown: AtomicBool::new(false),
-            next_id: AtomicU64::new(0),
-            worker: OnceLock::new(),
-            on_panic: self.on_panic,
-        });
-        let worker = Arc::clone(&shared);
-        let thread = thread::Builder::new()
-            .name(shared.name.clone())
-            .spawn(move || {
-                worker.run();
-                // The last owner may be this thread (the scheduler was dropped
-                // from a callback): the hook is the user's, and so its `Drop`.
-                caught::drop_logged(worker, "the on_panic hook");
-            })
-            .map_err(SpawnError)?;
-        let _ = shared.worker.set(thread.thread().id());
-        if let Clock::Manual(clock) = &shared.clock {
-            clock.register(Arc::downgrade(&shared));
-        }
-        tracing::debug!(scheduler = %shared.name, "scheduler started");
-        Ok(Scheduler {
-            shared,
-            thread: Some(thread),
-        })
     }
 }
 
@@ -598,155 +490,10 @@ impl Shared {
         self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn notify_progress(&self) {
+    pub(super) fn notify_progress(&self) {
         if self.waiters.load(Ordering::SeqCst) > 0 {
             let _queue = self.lock();
             self.progress.notify_all();
-        }
-    }
-
-    /// The body of the scheduler's thread.
-    fn run(&self) {
-        wait_graph::enter_worker(self.id);
-        // Every user value is dropped under a panic catch, but should this
-        // thread unwind anyway (a panicking `tracing` subscriber, a bug of
-        // ours), it shuts the scheduler down on the way out rather than
-        // leaving timers pending for ever and `advance` waiting for it.
-        let _sweep = SweepOnUnwind(self);
-        let mut queue = self.lock();
-        while !self.shutdown.load(Ordering::Acquire) {
-            let now = self.now_tick();
-            if let Some(due) = queue.timers.take_due(now) {
-                queue.sleeping_until = AWAKE;
-                drop(queue);
-                self.run_due(due, now);
-                queue = self.lock();
-                continue;
-            }
-
-            queue.settled += 1;
-            if self.clock.is_manual() {
-                self.progress.notify_all();
-            }
-            let next = queue.timers.first_deadline().unwrap_or(NEVER);
-            queue.sleeping_until = next;
-            queue = if next == NEVER || self.clock.is_manual() {
-                self.wake
-                    .wait(queue)
-                    .unwrap_or_else(PoisonError::into_inner)
-            } else {
-                let sleep = Duration::from_nanos(u64::try_from(next - now).unwrap_or(u64::MAX));
-                self.wake
-                    .wait_timeout(queue, sleep)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0
-            };
-            queue.sleeping_until = AWAKE;
-        }
-
-        drop(queue);
-        self.sweep();
-        tracing::debug!(scheduler = %self.name, "scheduler stopped");
-    }
-
-    /// Discards every queued timer, once `shutdown` is set.
-    fn sweep(&self) {
-        let rest = self.lock().timers.take_all();
-        self.discard(rest.map(|(_, task)| task));
-        self.notify_progress();
-    }
-
-    fn run_due(&self, mut due: Due, now: Tick) {
-        for (deadline, task) in due.by_ref() {
-            if self.shutdown.load(Ordering::Acquire) {
-                self.discard(std::iter::once(task));
-                break;
-            }
-            self.fire(task, deadline, now);
-        }
-        self.discard(due.map(|(_, task)| task));
-    }
-
-    fn discard(&self, tasks: impl Iterator<Item = Arc<dyn Task>>) {
-        for task in tasks {
-            if task.header().state.discard() {
-                self.discard_callback(&*task);
-            }
-        }
-    }
-
-    fn fire(&self, task: Arc<dyn Task>, deadline: Tick, now: Tick) {
-        let header = task.header();
-        if !header.state.try_start() {
-            return; // cancelled after it was taken from the queue
-        }
-        if tracing::enabled!(tracing::Level::TRACE) {
-            let late = self.now_tick().saturating_sub(deadline);
-            tracing::trace!(
-                timer = header.id,
-                late_us = u64::try_from(late / 1_000).unwrap_or(u64::MAX),
-                "timer fired"
-            );
-        }
-        match task.run() {
-            Err(payload) => {
-                self.report_panic(header.id, payload, caught::Phase::Run);
-                header.state.finish();
-                self.discard_callback(&*task);
-            }
-            Ok(()) => match task.repeat() {
-                None => header.state.finish(),
-                Some((period, missed)) => {
-                    let next = missed.next(deadline, now.max(self.now_tick()), period);
-                    if header.state.rearm() {
-                        self.lock().timers.push(next, Arc::clone(&task));
-                    } else {
-                        self.discard_callback(&*task); // cancelled while it ran
-                    }
-                }
-            },
-        }
-        self.notify_progress();
-    }
-
-    /// Logs a caught panic of timer `id` and hands it to the hook. Every
-    /// value involved is the user's, so every drop here is caught too.
-    pub(crate) fn report_panic(
-        &self,
-        id: u64,
-        payload: Box<dyn std::any::Any + Send>,
-        phase: caught::Phase,
-    ) {
-        caught::log_panic(id, &*payload, phase);
-        let Some(hook) = &self.on_panic else {
-            caught::drop_payload(payload);
-            return;
-        };
-        let report = PanicReport {
-            timer: TimerId(id),
-            payload,
-        };
-        if let Err(hook_payload) = caught::run_caught(|| hook(report)) {
-            tracing::error!(timer = id, "the on_panic hook panicked");
-            caught::drop_payload(hook_payload);
-        }
-    }
-}
-
-/// Shuts the scheduler down if its thread unwinds (see [`Shared::run`]).
-struct SweepOnUnwind<'a>(&'a Shared);
-
-impl Drop for SweepOnUnwind<'_> {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            let shared = self.0;
-            {
-                let _queue = shared.lock();
-                shared.shutdown.store(true, Ordering::Release);
-                shared.progress.notify_all();
-            }
-            // Every drop in it is caught: a second panic now would abort.
-            shared.sweep();
         }
     }
 }
@@ -779,16 +526,6 @@ impl fmt::Debug for SchedulerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SchedulerHandle")
             .field("live", &self.live().is_some())
-            .finish()
-    }
-}
-
-impl fmt::Debug for Builder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("name", &self.name)
-            .field("manual_clock", &self.clock.is_manual())
-            .field("on_panic", &self.on_panic.is_some())
             .finish()
     }
 }

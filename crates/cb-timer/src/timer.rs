@@ -26,7 +26,7 @@ type Callback = Box<dyn FnOnce() + Send + 'static>;
 ///
 /// A panic in the callback, or in the `Drop` of the callback or a value it
 /// captured (after it ran, or when [`cancel`] drops it), is caught: it is
-/// logged, and [`join`] returns it as [`JoinError::Panicked`]. The timer's
+/// logged, and [`join`](Timer::join) returns it as [`JoinError::Panicked`]. The timer's
 /// thread always ends and marks itself finished, so `join` returns.
 ///
 /// [`start`]: Timer::start

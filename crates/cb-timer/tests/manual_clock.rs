@@ -225,3 +225,39 @@ fn schedulers_advancing_each_others_clocks_in_a_circle_do_not_deadlock() {
     // it), so it returned first; the others returned after their waits.
     assert_eq!(recorder.values(), [2, 1, 0]);
 }
+
+/// Many rounds of schedulers on one clock advancing it from their callbacks
+/// while two test threads advance it too: nothing deadlocks, every callback
+/// returns.
+#[test]
+fn schedulers_and_threads_advancing_one_clock_at_once_never_deadlock() {
+    without_hanging(PATIENCE * 4, || {
+        for _ in 0..50 {
+            let clock = ManualClock::new();
+            let returned = Recorder::new();
+            let schedulers: Vec<Scheduler> = (0..3)
+                .map(|_| Scheduler::builder().clock(clock.clone()).build().unwrap())
+                .collect();
+            for scheduler in &schedulers {
+                for step in 1..=3 {
+                    let (clock, returned) = (clock.clone(), returned.clone());
+                    scheduler.after(secs(step), move || {
+                        clock.advance(secs(1));
+                        returned.record(());
+                    });
+                }
+            }
+            let advancers: Vec<_> = (0..2)
+                .map(|_| {
+                    let clock = clock.clone();
+                    thread::spawn(move || clock.advance(secs(1)))
+                })
+                .collect();
+            for advancer in advancers {
+                advancer.join().unwrap();
+            }
+            clock.advance(secs(10));
+            assert_eq!(returned.len(), 9);
+        }
+    });
+}
