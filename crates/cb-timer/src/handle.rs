@@ -9,6 +9,21 @@ use crate::state::{CancelOutcome, TimerState};
 use crate::task::Task;
 
 /// Identifies a timer within its scheduler, for logs and panic reports.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use cb_timer::Scheduler;
+///
+/// let scheduler = Scheduler::new()?;
+/// let first = scheduler.after(Duration::MAX, || {});
+/// let second = scheduler.after(Duration::MAX, || {});
+/// assert_ne!(first.id(), second.id());
+/// assert_eq!(first.id(), first.clone().id()); // clones are the same timer
+/// assert!(first.id().to_string().starts_with("timer#"));
+/// # Ok::<(), cb_timer::SpawnError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub(crate) u64);
 
