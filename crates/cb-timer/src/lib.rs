@@ -14,10 +14,11 @@ mod state;
 mod sync;
 mod task;
 mod timer;
+mod wait_graph;
 
 pub use clock::ManualClock;
 pub use error::{JoinError, ScheduleError, SpawnError, StartError};
-pub use global::{after, at, default_scheduler, every};
+pub use global::{after, at, default_scheduler, every, every_with};
 pub use handle::{TimerHandle, TimerId};
 pub use panic::PanicReport;
 pub use scheduler::{Builder, Scheduler, SchedulerHandle};
