@@ -278,6 +278,16 @@ impl LoopHandle {
     /// running or scheduling on the loop is an error from now on. Closing a
     /// closed loop does nothing.
     ///
+    /// A dropped value whose `Drop` panics does not stop the close: every
+    /// other value is still dropped and the loop is marked closed, then each
+    /// such panic goes to the [exception handler](LoopHandle::set_exception_handler)
+    /// (with [`what`](crate::ExceptionContext::what) `"drop on close"`), as a
+    /// callback's panic would.
+    ///
+    /// Work already running on the [`run_in_executor`](LoopHandle::run_in_executor)
+    /// pool is waited for (work not started is cancelled), so that no thread
+    /// of the loop outlives it: `close` can block that long.
+    ///
     /// # Errors
     ///
     /// [`CloseError`](crate::CloseError) if the loop is running: stop it,
@@ -290,8 +300,10 @@ impl LoopHandle {
             return Ok(());
         }
         // Dropping a callback may run user code (a captured value's `Drop`)
-        // that schedules more; drop outside the borrow until nothing is left,
-        // then refuse new work.
+        // that schedules more, or panics. Drop outside the borrow, one value
+        // at a time with panics caught, until nothing is left; then refuse
+        // new work, and only then report the panics.
+        let mut panics = Vec::new();
         loop {
             let (queues, sources, tasks) = {
                 let mut state = self.inner.state.borrow_mut();
@@ -304,13 +316,22 @@ impl LoopHandle {
                     state.tasks.take_all(),
                 )
             };
-            drop(queues);
-            drop(sources);
-            drop(tasks);
+            for callback in queues.into_callbacks() {
+                let location = callback.location();
+                drop_caught(callback, location, &mut panics);
+            }
+            for (source, location) in sources {
+                drop_caught(source, location, &mut panics);
+            }
+            for (task, location) in tasks {
+                drop_caught(task, location, &mut panics);
+            }
         }
         self.inner.closed.set(true);
-        drop(self.inner.remote.close());
-        drop(self.inner.handler.take());
+        for callback in self.inner.remote.close() {
+            let location = callback.location();
+            drop_caught(callback, location, &mut panics);
+        }
         // The default pool's queued work is cancelled; work already
         // running is waited for, so that no thread outlives the loop.
         if let Some(pool) = self.inner.executor.take() {
@@ -318,6 +339,12 @@ impl LoopHandle {
                 wait: true,
                 cancel_futures: true,
             });
+        }
+        for (payload, location) in panics {
+            self.report_panic(payload, location, "drop on close");
+        }
+        if let Err(payload) = crate::exception::run_caught(|| drop(self.inner.handler.take())) {
+            crate::exception::report_to_default(payload, Location::caller(), "drop on close");
         }
         tracing::debug!("event loop closed");
         Ok(())
@@ -343,6 +370,17 @@ impl LoopHandle {
     pub(crate) fn live(&self) -> &Inner {
         assert!(!self.inner.closed.get(), "{CLOSED}");
         &self.inner
+    }
+}
+
+/// Drops `value`, catching a panic of its `Drop` into `panics`.
+fn drop_caught<V>(
+    value: V,
+    location: &'static Location<'static>,
+    panics: &mut Vec<(Box<dyn std::any::Any + Send>, &'static Location<'static>)>,
+) {
+    if let Err(payload) = crate::exception::run_caught(move || drop(value)) {
+        panics.push((payload, location));
     }
 }
 

@@ -33,8 +33,9 @@ impl ExceptionContext {
         self.location
     }
 
-    /// What panicked: `"callback"`, `"source dispatch"` or
-    /// `"source readiness"`.
+    /// What panicked: `"callback"`, `"task"`, `"source dispatch"`,
+    /// `"source readiness"`, or `"drop on close"` (the `Drop` of a value
+    /// that [`close`](crate::LoopHandle::close) dropped).
     pub fn what(&self) -> &'static str {
         self.what
     }
@@ -170,6 +171,20 @@ impl LoopHandle {
             }
         }
     }
+}
+
+/// Reports a panic with the default handler, for when the loop's own
+/// handler cannot be used.
+pub(crate) fn report_to_default(
+    payload: Box<dyn Any + Send>,
+    location: &'static Location<'static>,
+    what: &'static str,
+) {
+    default_exception_handler(&ExceptionContext {
+        payload,
+        location,
+        what,
+    });
 }
 
 /// What the loop does with a panic when no handler is set: a `tracing`

@@ -6,7 +6,9 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::task::Wake;
 
-use simple_future::{Observer, Wait};
+use std::time::Duration;
+
+use simple_future::{Exception, Observer, ResultError, ResultTimeoutError, Wait};
 
 use crate::task::Header;
 
@@ -14,10 +16,20 @@ use crate::task::Header;
 /// a `simple-future` future.
 ///
 /// It derefs to the read side of that future, an [`Observer`], so it can be
-/// read from any thread ([`result`](Observer::result) blocks until the task
-/// is done — never call that on the loop's own thread), called back
+/// read from any thread ([`result`](JoinHandle::result) blocks until the
+/// task is done), called back
 /// ([`add_done_callback`](Observer::add_done_callback)), or awaited, in a
 /// task on this loop or in any other executor.
+///
+/// Blocking on the loop's own thread for a task that is not done would
+/// never end, since only that thread runs the task: the handle's
+/// [`result`](JoinHandle::result), [`result_timeout`](JoinHandle::result_timeout),
+/// [`exception`](JoinHandle::exception) and
+/// [`exception_timeout`](JoinHandle::exception_timeout) panic there instead,
+/// naming the call. A plain [`Observer`] (from [`observer`](JoinHandle::observer),
+/// or of any `simple-future` future the loop completes) knows nothing of
+/// the loop and cannot tell: blocking on one on the loop's thread still
+/// hangs.
 ///
 /// `.await` gives `Ok` with a clone of the output (every awaiter gets one,
 /// so it needs `T: Clone`) or the error `result` would give. A task whose
@@ -61,6 +73,76 @@ impl<T> JoinHandle<T> {
             self.task.wake_by_ref();
         }
         cancelled
+    }
+
+    /// Waits until the task is done and returns its output, as
+    /// [`Observer::result`] — from another thread.
+    ///
+    /// # Panics
+    ///
+    /// On the thread of the task's loop while the task is not done: only
+    /// that thread runs the task, so the wait would never end (tokio
+    /// panics alike; asyncio's `Task.result()` raises rather than block).
+    /// There, `.await` the handle in a task, or run the loop with
+    /// [`run_until_complete`](crate::LoopHandle::run_until_complete) or
+    /// [`block_on`](crate::LoopHandle::block_on), or poll with
+    /// [`try_result`](Observer::try_result).
+    #[track_caller]
+    pub fn result(&self) -> Result<&T, ResultError<Exception>> {
+        self.refuse_to_block("JoinHandle::result()");
+        self.observer.result()
+    }
+
+    /// Like [`result`](JoinHandle::result), but gives up after `timeout`.
+    ///
+    /// # Panics
+    ///
+    /// As [`result`](JoinHandle::result): on the loop's thread no timeout
+    /// can help, since the loop cannot run while it waits.
+    #[track_caller]
+    pub fn result_timeout(&self, timeout: Duration) -> Result<&T, ResultTimeoutError<Exception>> {
+        self.refuse_to_block("JoinHandle::result_timeout()");
+        self.observer.result_timeout(timeout)
+    }
+
+    /// Waits until the task is done and returns its exception, as
+    /// [`Observer::exception`].
+    ///
+    /// # Panics
+    ///
+    /// As [`result`](JoinHandle::result).
+    #[track_caller]
+    pub fn exception(&self) -> Result<Option<Arc<Exception>>, ResultError<Exception>> {
+        self.refuse_to_block("JoinHandle::exception()");
+        self.observer.exception()
+    }
+
+    /// Like [`exception`](JoinHandle::exception), but gives up after
+    /// `timeout`.
+    ///
+    /// # Panics
+    ///
+    /// As [`result`](JoinHandle::result).
+    #[track_caller]
+    pub fn exception_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<Arc<Exception>>, ResultTimeoutError<Exception>> {
+        self.refuse_to_block("JoinHandle::exception_timeout()");
+        self.observer.exception_timeout(timeout)
+    }
+
+    /// Panics if waiting for the task here would never end.
+    #[track_caller]
+    fn refuse_to_block(&self, call: &str) {
+        if !self.done() && self.task.on_loop_thread() {
+            panic!(
+                "poll-loop: {call} called on the event loop's own thread before the task is \
+                 done: it would block forever, since only this thread runs the task. \
+                 `.await` the JoinHandle in a task, run the loop (`run_until_complete`, \
+                 `block_on`), or use `try_result()`"
+            );
+        }
     }
 
     /// A plain [`Observer`] of the task's result.

@@ -258,7 +258,10 @@ impl Sources {
     }
 
     /// Takes every source, for closing.
-    pub(crate) fn take_all(&mut self) -> Vec<Box<dyn Source>> {
-        self.slots.drain(..).filter_map(|s| s.source).collect()
+    pub(crate) fn take_all(&mut self) -> Vec<(Box<dyn Source>, &'static Location<'static>)> {
+        self.slots
+            .drain(..)
+            .filter_map(|s| Some((s.source?, s.location)))
+            .collect()
     }
 }

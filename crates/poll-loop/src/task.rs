@@ -65,6 +65,12 @@ impl Header {
     fn slot(&self) -> usize {
         self.slot.load(Ordering::Relaxed)
     }
+
+    /// True on the thread of the task's loop: the one thread that polls
+    /// the task, so that blocking it until the task is done never ends.
+    pub(crate) fn on_loop_thread(&self) -> bool {
+        std::thread::current().id() == self.remote.thread
+    }
 }
 
 impl Wake for Header {
@@ -200,7 +206,7 @@ impl Tasks {
 
     /// Takes every task, for closing: they are finished as far as their
     /// wakers know, and their futures are for the caller to drop.
-    pub(crate) fn take_all(&mut self) -> Vec<LocalTask> {
+    pub(crate) fn take_all(&mut self) -> Vec<(LocalTask, &'static Location<'static>)> {
         let slots = std::mem::take(&mut self.slots);
         self.free = None;
         self.live = 0;
@@ -209,7 +215,7 @@ impl Tasks {
             .filter_map(|entry| match entry {
                 Entry::Live(slot) => {
                     slot.header.state.finish();
-                    slot.future
+                    Some((slot.future?, slot.header.location))
                 }
                 Entry::Free(_) => None,
             })

@@ -6,6 +6,7 @@ use std::mem;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
 
 use crate::error::ScheduleError;
 use crate::queue::{Call, send_callback};
@@ -21,6 +22,8 @@ pub(crate) struct Remote {
     /// Set by `stop` from any thread; the loop takes it at the end of an
     /// iteration.
     stop: AtomicBool,
+    /// The loop's thread: the only one that can run it.
+    pub(crate) thread: ThreadId,
 }
 
 struct Queue {
@@ -44,6 +47,7 @@ impl Remote {
                 closed: false,
             }),
             stop: AtomicBool::new(false),
+            thread: std::thread::current().id(),
         })
     }
 
