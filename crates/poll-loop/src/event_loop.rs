@@ -35,6 +35,21 @@ pub(crate) type Handler = dyn Fn(&LoopHandle, ExceptionContext);
 /// closes when the run returns.)
 ///
 /// See the [crate documentation](crate) for the rules it follows.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let handle = lp.handle(); // for the callback to capture
+/// lp.call_later(Duration::from_millis(10), move || handle.stop());
+/// lp.run_forever()?; // until the timer stops it
+/// lp.close()?; // (dropping `lp` would close it too)
+/// assert!(lp.is_closed());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct EventLoop {
     handle: LoopHandle,
 }
@@ -48,6 +63,32 @@ pub struct EventLoop {
 /// Scheduling on a [closed](LoopHandle::close) loop panics (asyncio raises
 /// `RuntimeError` there); a callback cannot observe that, since callbacks of
 /// a closed loop never run.
+///
+/// # Examples
+///
+/// A callback that reschedules itself through the handle it captured:
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use poll_loop::{EventLoop, LoopHandle};
+///
+/// fn countdown(lp: LoopHandle, left: Rc<Cell<u32>>) {
+///     left.set(left.get() - 1);
+///     if left.get() > 0 {
+///         lp.clone().call_soon(move || countdown(lp, left));
+///     }
+/// }
+///
+/// let lp = EventLoop::new();
+/// let left = Rc::new(Cell::new(3));
+/// let (handle, l) = (lp.handle(), left.clone());
+/// lp.call_soon(move || countdown(handle, l));
+/// lp.run_until_idle()?;
+/// assert_eq!(left.get(), 0);
+/// assert_eq!(lp.stats().iterations, 3, "one iteration per step");
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone)]
 pub struct LoopHandle {
     pub(crate) inner: Rc<Inner>,

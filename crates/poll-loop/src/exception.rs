@@ -15,6 +15,25 @@ use crate::queue::Callback;
 ///
 /// asyncio hands its handler a context dict with the message, the
 /// exception and the handle; this is the same, typed.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let reports = Rc::new(RefCell::new(Vec::new()));
+/// let sink = reports.clone();
+/// lp.set_exception_handler(move |_lp, context| sink.borrow_mut().push(context.to_string()));
+/// lp.call_soon(|| panic!("boom")); // this line is named in the report
+/// lp.run_until_idle()?;
+/// let reports = reports.borrow();
+/// assert!(reports[0].starts_with("callback scheduled at "), "{}", reports[0]);
+/// assert!(reports[0].ends_with("panicked: boom"), "{}", reports[0]);
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 pub struct ExceptionContext {
     pub(crate) payload: Box<dyn Any + Send>,
     pub(crate) location: &'static Location<'static>,

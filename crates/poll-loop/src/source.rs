@@ -125,6 +125,27 @@ pub enum PostAction {
 ///
 /// Dropping the handle does not remove the source. Clones refer to the same
 /// source.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use poll_loop::{EventLoop, PostAction, RepeatingTimer};
+///
+/// let lp = EventLoop::new();
+/// let ticker = lp.insert_source(RepeatingTimer::new(Duration::from_millis(5), || {
+///     PostAction::Continue // would tick forever
+/// }));
+/// let h = lp.handle();
+/// let t = ticker.clone();
+/// lp.call_later(Duration::from_millis(20), move || {
+///     assert!(t.remove());
+///     h.stop();
+/// });
+/// lp.run_until_idle()?; // the source's removal lets it return
+/// assert!(!ticker.is_registered());
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone)]
 pub struct SourceHandle {
     id: u64,

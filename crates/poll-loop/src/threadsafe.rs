@@ -180,7 +180,7 @@ impl ThreadsafeHandle {
         let callback = send_callback(callback, Location::caller());
         self.remote
             .inject(callback)
-            .map_err(|callback| ScheduleError((*callback).into_inner()))
+            .map_err(|callback| ScheduleError::new((*callback).into_inner()))
     }
 
     /// Asks the loop to stop after the iteration it is in (or, if it is not
