@@ -182,9 +182,12 @@ impl Drop for EventLoop {
 impl LoopHandle {
     /// Schedules `callback` to run in the next iteration of the loop.
     ///
-    /// Callbacks run in the order they were scheduled (FIFO). One scheduled
-    /// from a running callback waits for the next iteration, so a callback
-    /// that keeps rescheduling itself cannot starve timers and sources.
+    /// Callbacks run in the order they were scheduled (FIFO), in one queue
+    /// with [`call_soon_threadsafe`](ThreadsafeHandle::call_soon_threadsafe)'s:
+    /// a thread-safe call that happened before this one runs before it. One
+    /// scheduled from a running callback waits for the next iteration, so a
+    /// callback that keeps rescheduling itself cannot starve timers and
+    /// sources.
     ///
     /// # Panics
     ///
@@ -205,7 +208,11 @@ impl LoopHandle {
     // (benches/event_loop).
     #[inline]
     fn push_soon(&self, callback: Callback) -> Handle {
-        let seq = self.live().state.borrow_mut().queues.push_ready(callback);
+        let inner = self.live();
+        let mut state = inner.state.borrow_mut();
+        inner.remote.flush_into(&mut state.queues);
+        let seq = state.queues.push_ready(callback);
+        drop(state);
         Handle::new(seq, Rc::downgrade(&self.inner))
     }
 

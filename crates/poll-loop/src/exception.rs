@@ -115,7 +115,8 @@ impl LoopHandle {
     /// Calls `handler` on the loop's thread for every callback, dispatch or
     /// readiness check that panics, instead of the default (a `tracing`
     /// error event). The loop carries on either way. A panic in the handler
-    /// itself is caught and logged.
+    /// itself is caught and reported as an ERROR event that gives both
+    /// messages, the handler's and the original one.
     pub fn set_exception_handler<H>(&self, handler: H)
     where
         H: Fn(&LoopHandle, ExceptionContext) + 'static,
@@ -184,12 +185,28 @@ impl LoopHandle {
         match handler {
             None => default_exception_handler(&context),
             Some(handler) => {
-                if run_caught(|| handler(self, context)).is_err() {
-                    tracing::error!(%location, "the exception handler panicked");
+                // Kept before the handler takes the context: if it panics,
+                // the report names both panics.
+                let original = context.to_string();
+                if let Err(payload) = run_caught(|| handler(self, context)) {
+                    let handler_panic = payload_message(&*payload).unwrap_or("<non-string panic>");
+                    tracing::error!(
+                        %location,
+                        what,
+                        original = %original,
+                        handler_panic,
+                        "the exception handler panicked ({handler_panic}) while handling: {original}"
+                    );
+                    drop_quietly(payload);
                 }
             }
         }
     }
+}
+
+/// Drops a panic payload, catching a panic of its own `Drop`.
+fn drop_quietly(payload: Box<dyn Any + Send>) {
+    let _ = run_caught(move || drop(payload));
 }
 
 /// Reports a panic with the default handler, for when the loop's own

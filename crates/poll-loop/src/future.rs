@@ -103,7 +103,7 @@ impl LoopHandle {
             // one extra look, nothing more.
             let waker = self.threadsafe();
             future.add_done_callback(move |_| waker.wake());
-            if let Exit::Stopped = self.run(&Until::Done(&|| future.done()))? {
+            if let Exit::Stopped = self.run(&Until::Complete(&|| future.done()))? {
                 return Err(RunUntilCompleteError::Stopped);
             }
         }

@@ -96,6 +96,7 @@ fn schedule(header: Arc<Header>) {
     if let Some(lp) = LoopHandle::current() {
         if Arc::ptr_eq(&lp.inner.remote, &header.remote) {
             if let Ok(mut state) = lp.inner.state.try_borrow_mut() {
+                lp.inner.remote.flush_into(&mut state.queues);
                 state.queues.push_ready(Box::new(TaskPoll(header)));
                 return;
             }
@@ -342,6 +343,7 @@ impl LoopHandle {
         if trace_enabled() {
             tracing::trace!(task = header.id, location = %header.location, "task spawned");
         }
+        self.inner.remote.flush_into(&mut state.queues);
         state.queues.push_ready(Box::new(TaskPoll(header)));
     }
 
