@@ -71,6 +71,8 @@ use crate::task::{Header, is_polling};
 /// - A task that awaits its own handle gets `Err(JoinError::AwaitedItself)`
 ///   at once instead of hanging.
 ///
+/// # Detaching, and cancelling on timeout
+///
 /// Dropping the handle detaches the task: it still runs to the end. So does
 /// a [`timeout`](crate::timeout) that expires over a handle: it drops the
 /// handle, not the task (asyncio's `wait_for` cancels the task). To cancel

@@ -33,7 +33,11 @@ use crate::threadsafe::ThreadsafeHandle;
 /// - [`readiness`](Source::readiness) is called at least once per loop
 ///   iteration and must not block; it should be cheap.
 /// - [`dispatch`](Source::dispatch) is called only after `readiness`
-///   returned [`Ready`](Readiness::Ready) in the same iteration.
+///   returned [`Ready`](Readiness::Ready) in the same iteration. If a
+///   callback, timer or other source's dispatch ran in between (which may
+///   have consumed what made it ready), `readiness` is asked again just
+///   before the dispatch, and a source no longer ready is skipped until a
+///   later iteration (CPython issue 25593).
 /// - A source that becomes ready because of another thread must make that
 ///   thread call [`ThreadsafeHandle::wake`] (it receives a handle in
 ///   [`register`](Source::register)); otherwise a sleeping loop notices only

@@ -212,6 +212,12 @@ impl Error for Elapsed {}
 /// that cancels on drop, as a [`Sleep`] does). The future is polled before
 /// the deadline is checked, so one that is ready at the deadline wins.
 ///
+/// Dropping a [`JoinHandle`](crate::JoinHandle) detaches its task rather
+/// than cancel it, so a timeout over a handle leaves the task running,
+/// where asyncio's `wait_for` cancels it: keep a clone and
+/// [`cancel`](crate::JoinHandle::cancel) it on timeout, as
+/// [shown there](crate::JoinHandle#detaching-and-cancelling-on-timeout).
+///
 /// # Panics
 ///
 /// As for [`sleep`].
