@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 pub use self::builder::ThreadPoolBuilder;
-pub use self::error::{BuildError, SubmitError};
+pub use self::error::{Broken, BuildError, SubmitError};
 pub use self::map::MapResults;
 use self::map::Slot;
 pub use self::shutdown::ShutdownOptions;
@@ -330,7 +330,7 @@ impl ThreadPoolExecutor {
         E: From<Panicked> + Send + Sync + 'static,
     {
         let id = self.next_task.fetch_add(1, Ordering::Relaxed);
-        let future = Future::new();
+        let future = Future::with_exception_type();
         let job = Box::new(WorkItem {
             id,
             future: future.clone(),

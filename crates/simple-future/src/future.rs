@@ -29,14 +29,77 @@ use crate::sync::Arc;
 /// `E` is the exception type; the default, [`Exception`](crate::Exception),
 /// holds any error.
 pub struct Future<T, E = crate::Exception> {
-    observer: Observer<T, E>,
+    pub(crate) observer: Observer<T, E>,
+    /// False once this handle gave up its part in keeping the future
+    /// completable (it was polled: see its `std::future::Future` impl).
+    pub(crate) completer: bool,
+}
+
+impl<T: 'static> Future<T> {
+    /// A new, pending future with the default exception type,
+    /// [`Exception`](crate::Exception).
+    ///
+    /// Defined for the default exception type only, as `HashMap::new` is
+    /// for the default hasher, so that `let future = Future::new();`
+    /// needs no annotation of `E`. For another exception type use
+    /// [`with_exception_type`](Future::with_exception_type) (or
+    /// [`Default`]).
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let future = Future::new();
+    /// future.set_result(5_u8).unwrap();
+    /// assert_eq!(future.result().ok(), Some(&5));
+    /// ```
+    pub fn new() -> Future<T> {
+        Future::with_exception_type()
+    }
+}
+
+impl<T: 'static, E: 'static> Future<T, E> {
+    /// A new, pending future whose exceptions are `E`.
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let future = Future::<u8, std::num::ParseIntError>::with_exception_type();
+    /// future.set_exception("x".parse::<u8>().unwrap_err()).unwrap();
+    /// assert!(future.exception().unwrap().is_some());
+    /// ```
+    pub fn with_exception_type() -> Future<T, E> {
+        Future::with_hook(crate::shared::hook::<T, E>)
+    }
 }
 
 impl<T, E> Future<T, E> {
-    /// A new, pending future.
-    pub fn new() -> Future<T, E> {
+    /// A new, pending future whose value or exception may borrow: `T` and
+    /// `E` need not be `'static`.
+    ///
+    /// Two things differ from a future made by [`new`](Future::new), both
+    /// because what it holds may not outlive the call that completes it:
+    /// when it is completed inside a done-callback running on the same
+    /// thread, its own callbacks run at once, nested, instead of after that
+    /// callback returns (see the crate's guarantees), so a long chain of such
+    /// completions grows the stack; and its repr names the static exception
+    /// type (for a boxed error, `Box<dyn Error + Send + Sync>`).
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let text = String::from("borrowed");
+    /// let future: Future<&str> = Future::borrowing();
+    /// future.set_result(&text).unwrap();
+    /// assert_eq!(future.result().ok(), Some(&"borrowed"));
+    /// ```
+    pub fn borrowing() -> Future<T, E> {
+        Future::with_hook(crate::shared::borrowing_hook::<T, E>)
+    }
+
+    fn with_hook(hook: crate::shared::HookFn<T, E>) -> Future<T, E> {
         Future {
-            observer: Observer::from_shared(Arc::new(Shared::new())),
+            observer: Observer::from_shared(Arc::new(Shared::new(hook))),
+            completer: true,
         }
     }
 
@@ -121,23 +184,29 @@ impl<T, E> AsRef<Observer<T, E>> for Observer<T, E> {
     }
 }
 
-impl<T, E> Default for Future<T, E> {
+/// [`Future::with_exception_type`].
+impl<T: 'static, E: 'static> Default for Future<T, E> {
     fn default() -> Self {
-        Future::new()
+        Future::with_exception_type()
     }
 }
 
+/// Another handle able to complete the same future (also when this one was
+/// polled and gave that up).
 impl<T, E> Clone for Future<T, E> {
     fn clone(&self) -> Self {
         self.observer.shared().add_completer();
         Future {
             observer: self.observer.clone(),
+            completer: true,
         }
     }
 }
 
 impl<T, E> Drop for Future<T, E> {
     fn drop(&mut self) {
-        Shared::remove_completer(&self.observer);
+        if self.completer {
+            Shared::remove_completer(&self.observer);
+        }
     }
 }

@@ -58,7 +58,7 @@ fn cancel_on_a_finished_future_returns_false_and_keeps_the_value() {
 
 #[test]
 fn cancel_on_a_raised_future_returns_false_and_keeps_the_exception() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     future.set_exception(TestError("e")).unwrap();
     assert!(!future.cancel());
     assert_eq!(future.state(), State::Finished);
@@ -167,7 +167,7 @@ fn set_running_or_notify_cancel_on_a_finished_future_is_invalid() {
     assert_eq!(refused.to_string(), "the future is already finished");
     assert_eq!(future.state(), State::Finished);
 
-    let raised: Future<u32, TestError> = Future::new();
+    let raised: Future<u32, TestError> = Future::with_exception_type();
     raised.set_exception(TestError("e")).unwrap();
     assert_eq!(
         raised.set_running_or_notify_cancel().unwrap_err().state(),

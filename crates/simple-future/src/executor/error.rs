@@ -61,3 +61,35 @@ impl<F> fmt::Display for SubmitError<F> {
 }
 
 impl<F> Error for SubmitError<F> {}
+
+/// The pool is broken: a worker's
+/// [`initializer`](crate::ThreadPoolBuilder::initializer) panicked, so the
+/// pool runs no more work. The work queued then fails with this exception,
+/// and later submissions are refused. Python raises `BrokenThreadPool`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    message: Option<String>,
+}
+
+impl Broken {
+    pub(crate) fn new(message: Option<String>) -> Broken {
+        Broken { message }
+    }
+
+    /// The initializer's panic message, if it was a string.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a thread initializer panicked, the thread pool is not usable anymore")?;
+        match &self.message {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Error for Broken {}
