@@ -111,7 +111,7 @@ impl<T, E> Future<T, E> {
     pub fn set_result(&self, value: T) -> Result<(), InvalidState<T>> {
         self.complete(Outcome::Returned(value))
             .map_err(|(outcome, state)| match outcome {
-                Outcome::Returned(value) => InvalidState::new(value, state),
+                Outcome::Returned(value) => InvalidState::new(value, state, self.to_string()),
                 _ => unreachable!("a refused outcome comes back unchanged"),
             })
     }
@@ -122,7 +122,7 @@ impl<T, E> Future<T, E> {
         self.complete(Outcome::Raised(std::sync::Arc::new(error)))
             .map_err(|(outcome, state)| match outcome {
                 Outcome::Raised(error) => match std::sync::Arc::try_unwrap(error) {
-                    Ok(error) => InvalidState::new(error, state),
+                    Ok(error) => InvalidState::new(error, state, self.to_string()),
                     Err(_) => unreachable!("a refused exception was never shared"),
                 },
                 _ => unreachable!("a refused outcome comes back unchanged"),
@@ -134,14 +134,24 @@ impl<T, E> Future<T, E> {
     /// no longer be cancelled. Returns `false` if it was cancelled: skip the
     /// work (its waiters already know).
     ///
-    /// Fails if the future is already running or done, as in Python. One
-    /// difference: asking again about a cancelled future answers `false`
-    /// again, where Python raises on the second call.
+    /// Fails if the future is already running or done, and when asked a
+    /// second time about a cancelled future (it was notified already), as
+    /// Python raises `RuntimeError` then.
+    ///
+    /// ```
+    /// use simple_future::{Future, State};
+    ///
+    /// let future: Future<u8> = Future::new();
+    /// future.cancel();
+    /// assert_eq!(future.set_running_or_notify_cancel().ok(), Some(false));
+    /// let again = future.set_running_or_notify_cancel().unwrap_err();
+    /// assert_eq!(again.state(), State::Cancelled);
+    /// ```
     pub fn set_running_or_notify_cancel(&self) -> Result<bool, InvalidState<()>> {
         self.observer
             .shared()
             .set_running()
-            .map_err(|state| InvalidState::new((), state))
+            .map_err(|state| InvalidState::new((), state, self.to_string()))
     }
 
     /// A handle that reads this future but does not keep it completable.

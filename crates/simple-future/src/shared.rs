@@ -62,6 +62,9 @@ const COMPLETING: u8 = 0b01_0000;
 /// While `COMPLETING`: the future was running, so readers still see
 /// `Running` until the write is published.
 const WAS_RUNNING: u8 = 0b10_0000;
+/// Once cancelled: `set_running_or_notify_cancel` has said so (Python's
+/// `CANCELLED_AND_NOTIFIED`); asking again is an error.
+const NOTIFIED: u8 = 0b100_0000;
 
 /// How a future ended. Stored once; never changes after.
 pub(crate) enum Outcome<T, E> {
@@ -372,8 +375,9 @@ impl<T, E> Shared<T, E> {
         Ok(())
     }
 
-    /// Pending → Running. `Ok(false)` if it was cancelled; the other states
-    /// are the caller's mistake and come back as `Err`.
+    /// Pending → Running. `Ok(false)` the first time it finds the future
+    /// cancelled; the other states, and asking a cancelled future again, are
+    /// the caller's mistake and come back as `Err`.
     pub(crate) fn set_running(&self) -> Result<bool, State> {
         let mut bits = self.state.load(Ordering::Acquire);
         loop {
@@ -385,6 +389,13 @@ impl<T, E> Shared<T, E> {
             if let Some(refusal) = refusal {
                 if bits & COMPLETING != 0 {
                     self.wait(None);
+                }
+                if refusal == Ok(false) {
+                    // Final now: only this flag ever changes again.
+                    let before = self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
+                    if before & NOTIFIED != 0 {
+                        return Err(State::Cancelled);
+                    }
                 }
                 return refusal;
             }
@@ -522,7 +533,6 @@ impl<T, E> Shared<T, E> {
         drop(guard);
         drop(removed);
     }
-
 }
 
 /// Runs one done-callback, containing a panic: the panic is reported and the

@@ -232,7 +232,8 @@ fn invalid_state_says_what_state_the_future_was_in() {
     let future: Future<i32> = Future::new();
     future.set_result(1).unwrap();
     let refused = future.set_result(2).unwrap_err();
-    assert_eq!(refused.to_string(), "the future is already finished");
+    // Python's message: the state, then the repr (issue 12).
+    assert_eq!(refused.to_string(), format!("FINISHED: {future}"));
     assert_eq!(
         format!("{refused:?}"),
         "InvalidState { state: Finished, .. }"
@@ -241,7 +242,7 @@ fn invalid_state_says_what_state_the_future_was_in() {
     let cancelled: Future<i32> = Future::new();
     cancelled.cancel();
     let refused = cancelled.set_result(2).unwrap_err();
-    assert_eq!(refused.to_string(), "the future is already cancelled");
+    assert_eq!(refused.to_string(), format!("CANCELLED: {cancelled}"));
 
     let error: &dyn std::error::Error = &refused;
     assert!(error.source().is_none());

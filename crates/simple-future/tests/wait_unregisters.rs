@@ -87,7 +87,10 @@ fn polling_a_pending_future_with_wait_or_as_completed_leaves_nothing_behind() {
         let split = wait([&pending, &done], None, ReturnWhen::FirstCompleted);
         assert_eq!(split.done.len(), 1);
     });
-    assert!(early < SLACK, "an early return grew memory by {early} bytes");
+    assert!(
+        early < SLACK,
+        "an early return grew memory by {early} bytes"
+    );
 
     // `as_completed`: timed out, and dropped before it was read to the end.
     let iterated = growth(20_000, || {
