@@ -74,6 +74,21 @@ impl<V> Error for InvalidState<V> {}
 /// [`TryResultError`] and [`ResultTimeoutError`], by the other two ways of
 /// waiting. The `exception` methods return the same errors except
 /// `Exception`, which they return as their value.
+///
+/// ```
+/// use simple_future::{Future, ResultError};
+///
+/// let cancelled: Future<u8> = Future::new();
+/// cancelled.cancel();
+/// assert!(matches!(cancelled.result(), Err(ResultError::Cancelled)));
+///
+/// let raised: Future<u8, &str> = Future::with_exception_type();
+/// raised.set_exception("bad input").unwrap();
+/// match raised.result() {
+///     Err(ResultError::Exception(e)) => assert_eq!(*e, "bad input"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 pub enum ResultError<E> {
     /// The future was cancelled. Python raises `CancelledError`.
     Cancelled,

@@ -28,6 +28,31 @@ use crate::sync::Arc;
 ///
 /// `E` is the exception type; the default, [`Exception`](crate::Exception),
 /// holds any error.
+///
+/// A `Future` is also a [`std::future::Future`] (as is an [`Observer`]), so
+/// it can be `.await`ed or handed to any combinator that takes one; see the
+/// notes on its `std::future::Future` impl.
+///
+/// # Examples
+///
+/// ```
+/// use std::thread;
+/// use simple_future::{Future, ResultError};
+///
+/// let future = Future::new();
+/// let producer = future.clone();
+/// let worker = thread::spawn(move || producer.set_result(6 * 7).unwrap());
+/// assert_eq!(future.result().ok(), Some(&42)); // blocks until it is set
+/// worker.join().unwrap();
+///
+/// // Set once: a second completion is refused and hands its value back.
+/// assert_eq!(future.set_result(0).unwrap_err().into_inner(), 0);
+///
+/// // An exception instead of a value.
+/// let failed: Future<u8> = Future::new();
+/// failed.set_exception("no route to host".into()).unwrap();
+/// assert!(matches!(failed.result(), Err(ResultError::Exception(_))));
+/// ```
 pub struct Future<T, E = crate::Exception> {
     pub(crate) observer: Observer<T, E>,
     /// False once this handle gave up its part in keeping the future

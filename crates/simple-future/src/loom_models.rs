@@ -181,6 +181,35 @@ fn complete_races_an_await() {
     });
 }
 
+/// An `Observer` polled once and dropped while another thread completes
+/// the future: its waker is either taken by the completion or removed by
+/// the drop, never left behind.
+#[test]
+fn dropping_a_waiting_observer_races_completion() {
+    use std::future::Future as _;
+    use std::pin::Pin;
+    use std::task::Context;
+
+    model(|| {
+        let future: Future<u32, ()> = Future::with_exception_type();
+        let producer = future.clone();
+        let completer = thread::spawn(move || producer.set_result(1).unwrap());
+
+        let woken = Arc::new(AtomicUsize::new(0));
+        let waker = counting_waker(Arc::clone(&woken));
+        let mut observer = future.observer();
+        let _ = Pin::new(&mut observer).poll(&mut Context::from_waker(&waker));
+        drop(observer);
+        completer.join().unwrap();
+        drop(waker);
+        assert_eq!(
+            Arc::strong_count(&woken),
+            1,
+            "a waker clone was left behind"
+        );
+    });
+}
+
 /// A waker that counts its wakes (loom's `Arc` cannot back `std::task::Wake`).
 fn counting_waker(count: Arc<AtomicUsize>) -> std::task::Waker {
     use std::task::{RawWaker, RawWakerVTable, Waker};

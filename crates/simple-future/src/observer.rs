@@ -22,7 +22,33 @@ use crate::sync::Arc;
 /// `Observer` gets [`ResultError::Abandoned`] instead of waiting forever. So
 /// give producers a `Future` and consumers an `Observer`.
 ///
-/// Clones watch the same future.
+/// Clones watch the same future. An `Observer` is a
+/// [`std::future::Future`]: `.await` it, or pass it to anything that takes a
+/// std future; it resolves to a clone of the value.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use simple_future::{Future, Observer, ResultError, State};
+///
+/// let future: Future<String> = Future::new();
+/// let observer: Observer<String> = future.observer();
+///
+/// let (tx, rx) = mpsc::channel();
+/// observer.add_done_callback(move |done| {
+///     tx.send(done.result().map(String::len).ok()).unwrap();
+/// });
+/// assert_eq!(observer.state(), State::Pending);
+///
+/// future.set_result("ready".to_string()).unwrap();
+/// assert_eq!(rx.recv().unwrap(), Some(5));
+/// assert_eq!(observer.result().map(String::as_str).ok(), Some("ready"));
+///
+/// // Once the producer's handles are gone, waiting cannot hang.
+/// let orphan: Observer<u8> = Future::new().into_observer();
+/// assert!(matches!(orphan.result(), Err(ResultError::Abandoned)));
+/// ```
 pub struct Observer<T, E = crate::Exception> {
     shared: Arc<Shared<T, E>>,
     /// Where this handle's waker is registered, once it has been polled

@@ -25,6 +25,8 @@ fn awaiting_a_finished_future_gives_a_clone_of_the_value() {
 }
 
 #[test]
+// The point is the `.await`, now that an `Observer` is a future itself.
+#[allow(clippy::redundant_async_block)]
 fn awaiting_resolves_when_another_thread_completes() {
     let future: Future<u32> = Future::new();
     let producer = future.clone();
