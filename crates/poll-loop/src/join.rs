@@ -121,7 +121,7 @@ use crate::task::{Header, is_polling};
 /// assert_eq!(task.try_result()?.0, 443);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct JoinHandle<T> {
+pub struct JoinHandle<T: 'static> {
     output: Arc<Output<T>>,
     task: Arc<Header>,
     /// This handle's registration as a by-value awaiter, once polled.
@@ -327,7 +327,7 @@ impl<'a, T: Clone> IntoFuture for &'a JoinHandle<T> {
 /// task's output, or the [`JoinError`] saying why there is none. The
 /// output stays in the many-reader view (this claims it for the view).
 #[must_use = "futures do nothing unless awaited"]
-pub struct JoinClone<'a, T> {
+pub struct JoinClone<'a, T: 'static> {
     handle: &'a JoinHandle<T>,
     waiter: Option<u64>,
 }

@@ -231,7 +231,10 @@ impl<T> Output<T> {
     /// The many-reader view, made (and handed the output) on first use.
     /// `on_view_done` is registered as the view's done-callback if the task
     /// is still running, so that a cancel through the view reaches the task.
-    pub(crate) fn view(&self, on_view_done: impl FnOnce() -> Waker) -> &Observer<T> {
+    pub(crate) fn view(&self, on_view_done: impl FnOnce() -> Waker) -> &Observer<T>
+    where
+        T: 'static,
+    {
         if let Some(view) = self.view.get() {
             return view;
         }
