@@ -36,12 +36,12 @@ pub use combinators::{
 };
 pub use current::{TaskInfo, current_task};
 pub use error::RunUntilCompleteError;
-pub use error::{BlockOnError, CloseError, RunError, ScheduleError};
+pub use error::{BlockOnError, CloseError, JoinError, RunError, ScheduleError};
 pub use event_loop::{EventLoop, LoopHandle};
 pub use exception::ExceptionContext;
 pub use handle::{Handle, TimerHandle};
 pub use interval::{Interval, MissedTicks, Tick, interval, interval_at};
-pub use join::JoinHandle;
+pub use join::{JoinClone, JoinHandle};
 pub use primitives::{
     Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
     QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
@@ -50,7 +50,15 @@ pub use receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;
+pub use task::spawn;
 pub use task_group::{SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin};
 pub use threadsafe::ThreadsafeHandle;
 pub use time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
 pub use timer::{RepeatingTimer, Timer};
+
+// The public dependencies whose types this crate's API takes or returns, so
+// that a user needs no dependency of their own to name them.
+pub use crossbeam_channel;
+pub use crossbeam_channel::Receiver;
+pub use simple_future;
+pub use simple_future::{Exception, Observer, Panicked, ResultError, State};

@@ -4,6 +4,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod awaiting;
+mod deferred;
 mod error;
 mod executor;
 mod future;
@@ -21,7 +22,8 @@ mod loom_models;
 pub use awaiting::Wait;
 pub use error::{InvalidState, ResultError, ResultTimeoutError, TryResultError};
 pub use executor::{
-    BuildError, MapResults, ShutdownOptions, SubmitError, ThreadPoolBuilder, ThreadPoolExecutor,
+    Broken, BuildError, MapResults, ShutdownOptions, SubmitError, ThreadPoolBuilder,
+    ThreadPoolExecutor,
 };
 pub use future::Future;
 pub use observer::Observer;
