@@ -337,7 +337,22 @@ impl LoopHandle {
     where
         F: StdFuture + 'static,
     {
-        let task: LocalTask = Box::pin(task_body(future, output));
+        self.insert_task(Box::pin(task_body(future, output)), header);
+    }
+
+    /// Runs `future` as a task with no [`JoinHandle`]: for a `TaskGroup`,
+    /// whose children catch their own panics and report how they end.
+    #[track_caller]
+    pub(crate) fn spawn_detached<F>(&self, future: F)
+    where
+        F: StdFuture<Output = ()> + 'static,
+    {
+        let header = Header::new(&self.live().remote, Location::caller());
+        self.insert_task(Box::pin(future), header);
+    }
+
+    /// Stores a new task and queues its first poll.
+    fn insert_task(&self, task: LocalTask, header: Arc<Header>) {
         let mut state = self.live().state.borrow_mut();
         state.tasks.insert(&header, task);
         if trace_enabled() {

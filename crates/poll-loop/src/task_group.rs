@@ -238,9 +238,8 @@ where
         state.live += 1;
         state.children.len() - 1
     };
-    let weak = Rc::downgrade(group);
-    // The handle is not needed: the child reports to the group itself.
-    drop(group.lp.spawn(child(weak, index, future)));
+    // No handle: the child catches its panics and reports to the group.
+    group.lp.spawn_detached(child(Rc::downgrade(group), index, future));
     Ok(())
 }
 
