@@ -19,6 +19,7 @@ pub(crate) const QUEUE: [Row; 1] = [Row {
     n: 1_000_000,
     ours: queue_ours,
     tokio: queue_tokio,
+    judged: true,
 }];
 
 fn queue_ours(n: usize) -> Duration {
@@ -69,24 +70,28 @@ pub(crate) const SYNC: [Row; 4] = [
         n: 1_000_000,
         ours: semaphore_ours,
         tokio: semaphore_tokio,
+        judged: true,
     },
     Row {
         what: "`Mutex`, uncontended",
         n: 1_000_000,
         ours: mutex_ours,
         tokio: mutex_tokio,
+        judged: true,
     },
     Row {
         what: "`Semaphore(1)`, 100 tasks waiting (held across a yield)",
         n: 200_000,
         ours: semaphore_contended_ours,
         tokio: semaphore_contended_tokio,
+        judged: true,
     },
     Row {
         what: "`Mutex`, 100 tasks waiting (held across a yield)",
         n: 200_000,
         ours: mutex_contended_ours,
         tokio: mutex_contended_tokio,
+        judged: true,
     },
 ];
 
@@ -231,18 +236,27 @@ fn mutex_contended_tokio(n: usize) -> Duration {
     })
 }
 
-pub(crate) const TASKS: [Row; 2] = [
+pub(crate) const TASKS: [Row; 3] = [
+    Row {
+        what: "`gather` of tasks vs `futures::future::join_all` of tokio's (per task, spawn included)",
+        n: 100_000,
+        ours: gather_ours,
+        tokio: join_all_tokio,
+        judged: true,
+    },
     Row {
         what: "`gather` of tasks vs awaiting tokio's handles in turn (per task, spawn included)",
         n: 100_000,
         ours: gather_ours,
         tokio: gather_tokio,
+        judged: false,
     },
     Row {
         what: "`TaskGroup` vs `JoinSet` (per task, spawn included)",
         n: 100_000,
         ours: group_ours,
         tokio: group_tokio,
+        judged: true,
     },
 ];
 
@@ -270,6 +284,19 @@ fn gather_ours(n: usize) -> Duration {
         start.elapsed()
     })
     .unwrap()
+}
+
+fn join_all_tokio(n: usize) -> Duration {
+    runtime().block_on(async {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..n as u64)
+            .map(|i| tokio::spawn(tokio_child(i)))
+            .collect();
+        let all = futures_util::future::join_all(tasks).await;
+        let sum: u64 = all.into_iter().map(|r| r.unwrap()).sum();
+        assert_eq!(sum, total(n));
+        start.elapsed()
+    })
 }
 
 fn gather_tokio(n: usize) -> Duration {

@@ -239,7 +239,9 @@ where
         state.children.len() - 1
     };
     // No handle: the child catches its panics and reports to the group.
-    group.lp.spawn_detached(child(Rc::downgrade(group), index, future));
+    group
+        .lp
+        .spawn_detached(child(Rc::downgrade(group), index, future));
     Ok(())
 }
 
