@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::time::{Sleep, sleep_until};
 
-/// What an [`Interval`] does when ticks were missed (the task awaited
-/// something else for longer than a period, or the loop was busy). The
-/// names are `cb-timer`'s.
+/// What an [`Interval`] does when ticks were missed: a tick came so late
+/// that the next one is due already (the task awaited something else for
+/// longer than a period, or the loop was busy). On-time ticks stay on their
+/// grid whatever the policy. The names are `cb-timer`'s.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MissedTicks {
@@ -21,7 +22,7 @@ pub enum MissedTicks {
     /// ahead. The default.
     #[default]
     Skip,
-    /// A new grid: the next tick is one period after the late one.
+    /// A new grid: the next tick is one period after the late one came.
     Delay,
 }
 
@@ -128,6 +129,7 @@ impl Interval {
                 let behind = u32::try_from(behind).ok()?;
                 due.checked_add(self.period.checked_mul(behind)?)
             }
+            MissedTicks::Delay if next > now => Some(next),
             MissedTicks::Delay => now.checked_add(self.period),
         }
     }

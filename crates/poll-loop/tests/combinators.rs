@@ -190,8 +190,11 @@ fn wait_returns_when_the_condition_holds() {
     without_hanging(|| {
         let lp = EventLoop::new();
         let fast = lp.spawn(async { 1 });
-        let slow = lp.spawn(async {
-            sleep(ms(50)).await;
+        // Held back until the test lets it go: no race with the clock.
+        let gate = Rc::new(poll_loop::Event::new());
+        let open = gate.clone();
+        let slow = lp.spawn(async move {
+            gate.wait().await;
             2
         });
         let failing = lp.spawn(async {
@@ -216,6 +219,7 @@ fn wait_returns_when_the_condition_holds() {
             .block_on(wait(all.clone(), Some(ms(1)), ReturnWhen::AllCompleted))
             .unwrap();
         assert_eq!(split.not_done.len(), 1, "the timeout ended the wait");
+        open.set();
 
         let split = lp
             .block_on(wait(all, None, ReturnWhen::AllCompleted))
