@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) executor: RefCell<Option<ThreadPoolExecutor>>,
     /// The last `call_soon` callback's box, for the next one to reuse.
     pub(crate) spare: Spare,
+    /// The file descriptors watched, made with the first (`io.rs`).
+    pub(crate) io: crate::io::Io,
 }
 
 #[derive(Default)]
@@ -102,6 +104,7 @@ impl EventLoop {
             handler: Cell::new(None),
             executor: RefCell::new(None),
             spare: Spare::default(),
+            io: crate::io::Io::default(),
         };
         EventLoop {
             handle: LoopHandle {
@@ -293,9 +296,14 @@ impl LoopHandle {
         // that schedules more; drop outside the borrow until nothing is left,
         // then refuse new work.
         loop {
+            let fds = crate::io::take_all(&self.inner);
             let (queues, sources, tasks) = {
                 let mut state = self.inner.state.borrow_mut();
-                if state.queues.is_empty() && state.sources.is_empty() && state.tasks.is_empty() {
+                if state.queues.is_empty()
+                    && state.sources.is_empty()
+                    && state.tasks.is_empty()
+                    && fds.is_empty()
+                {
                     break;
                 }
                 (
@@ -307,6 +315,7 @@ impl LoopHandle {
             drop(queues);
             drop(sources);
             drop(tasks);
+            drop(fds);
         }
         self.inner.closed.set(true);
         drop(self.inner.remote.close());

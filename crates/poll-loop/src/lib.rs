@@ -11,12 +11,23 @@ mod event_loop;
 mod exception;
 mod future;
 mod handle;
+#[cfg(target_os = "linux")]
+mod io;
+#[cfg(not(target_os = "linux"))]
+#[path = "io_unsupported.rs"]
+mod io;
 mod join;
+#[cfg(target_os = "linux")]
+pub mod net;
 mod queue;
+#[cfg(target_os = "linux")]
+mod reactor;
 mod run;
 mod source;
 mod stats;
 mod sync;
+#[cfg(target_os = "linux")]
+mod sys;
 mod task;
 mod threadsafe;
 mod time;
