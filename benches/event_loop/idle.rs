@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use poll_loop::{EventLoop, PollStrategy, Timer};
 use benches::report::{Check, Table};
+use poll_loop::{EventLoop, PollStrategy, Timer};
 
 use crate::Options;
 use crate::cpu::thread_cpu;

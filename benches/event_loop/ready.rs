@@ -10,9 +10,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use poll_loop::{EventLoop, LoopHandle};
 use benches::report::{Check, Table, failures, num, ratio};
 use benches::{Measured, python};
+use poll_loop::{EventLoop, LoopHandle};
 
 use crate::{Options, asyncio, median};
 

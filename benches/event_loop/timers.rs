@@ -8,9 +8,9 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use poll_loop::EventLoop;
 use benches::report::{Check, Table, failures, num, ratio};
 use benches::{Measured, python};
+use poll_loop::EventLoop;
 
 use crate::{Options, asyncio, median, percentile, splitmix64};
 

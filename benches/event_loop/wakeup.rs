@@ -10,9 +10,9 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use poll_loop::EventLoop;
 use benches::Measured;
 use benches::report::{Check, Table, num, ratio};
+use poll_loop::EventLoop;
 
 use crate::{Options, percentile};
 

@@ -7,9 +7,9 @@ use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
 use std::time::Instant;
 
-use simple_future::Future;
 use benches::report::{Check, Table, failures, num, ratio};
 use benches::{Measured, python};
+use simple_future::Future;
 
 use crate::{Options, PEER_PY, PYTHON, heap, median};
 

@@ -7,9 +7,9 @@ use std::sync::{Arc, Barrier, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::Instant;
 
-use simple_future::{Future, Observer};
 use benches::report::{Check, Table, failures, num, ratio};
 use benches::{Measured, python};
+use simple_future::{Future, Observer};
 
 use crate::{Options, PEER_PY, PYTHON, median};
 

@@ -5,9 +5,9 @@ use std::hint::black_box;
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::Instant;
 
-use simple_future::Future;
 use benches::report::{Check, Table, failures, num, ratio};
 use benches::{Measured, python};
+use simple_future::Future;
 
 use crate::{Options, PEER_PY, PYTHON, heap, median};
 

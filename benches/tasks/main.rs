@@ -26,9 +26,9 @@ mod spawn;
 
 use std::time::Duration;
 
-use peak_alloc::PeakAlloc;
 use benches::{Measured, report};
 pub(crate) use benches::{percentile, splitmix64};
+use peak_alloc::PeakAlloc;
 
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;

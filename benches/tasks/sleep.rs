@@ -14,9 +14,9 @@ use std::future::poll_fn;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use poll_loop::EventLoop;
 use benches::Measured;
 use benches::report::{Check, Table, failures, num, ratio};
+use poll_loop::EventLoop;
 
 use crate::{Options, best, median, peak_heap, percentile, splitmix64};
 

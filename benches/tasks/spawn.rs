@@ -8,9 +8,9 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use poll_loop::EventLoop;
 use benches::Measured;
 use benches::report::{Check, Table, failures, num, ratio};
+use poll_loop::EventLoop;
 
 use crate::{Options, best, median, peak_heap};
 

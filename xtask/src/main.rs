@@ -2,7 +2,8 @@
 //!
 //! # Tasks
 //!
-//! - `verify [NAME…] [--repeat N] [--time-scale X]`: builds the binaries of the `demos`
+//! - `verify [NAME…] [--repeat N] [--time-scale X] [--timeline] [--svg DIR] [--list]`:
+//!   builds the binaries of the `demos`
 //!   package in release mode, runs each demo (or the named ones), and checks what it prints
 //!   on stdout, and when, against the transcript next to it (`crates/demos/src/bin/NAME.rs`
 //!   is checked by `NAME.transcript` beside it; `bin/NAME/main.rs` by
@@ -11,7 +12,11 @@
 //!   or a transcript without a demo, fails. `--repeat N` runs every demo N times, so that
 //!   races in the order of lines show up; `--time-scale X` (default 1, or
 //!   `$XTASK_TIME_SCALE`) multiplies every upper time bound, group spread and timeout by X,
-//!   for slow machines — lower bounds never move, since a timer never fires early.
+//!   for slow machines — lower bounds never move, since a timer never fires early. A run is
+//!   held to limits (its process group killed at the timeout, output capped): see
+//!   `xtask/TRANSCRIPTS.md`. `--timeline` draws each run's lines on a time axis
+//!   ([`timeline`]), `--svg DIR` writes that as `DIR/NAME.svg` ([`svg`]), `--list` lists the
+//!   demos.
 //! - `help`: prints the tasks and their options.
 //!
 //! The transcript language is described in the [`transcript`] module, whose text is
@@ -20,18 +25,23 @@
 //! # Layout
 //!
 //! [`verify`] drives the task: [`demos`] finds the demos and transcripts, [`transcript`]
-//! parses a transcript, [`build`] builds the demos, [`run`] runs one demo and stamps its
-//! lines (with [`cpu`] for the CPU time), [`matcher`] judges a run against its transcript
-//! (pure, so it is unit-tested with made-up runs), and [`report`] prints the verdict.
+//! parses a transcript, [`build`] builds the demos, [`run`] runs one demo within its limits
+//! and stamps its lines (with [`cpu`] for the CPU time) into an [`outcome`], [`matcher`]
+//! judges a run against its transcript (pure, so it is unit-tested with made-up runs), and
+//! [`report`] prints the verdict; [`usage`] samples a running demo's threads and memory.
 
 mod build;
 mod cpu;
 mod demos;
 mod matcher;
+mod outcome;
 mod pattern;
 mod report;
 mod run;
+mod svg;
+mod timeline;
 mod transcript;
+mod usage;
 mod verify;
 
 use std::env;
@@ -42,7 +52,10 @@ use std::process::ExitCode;
 /// Error type of the tasks: anything that stops a task, with a message for the user.
 type DynError = Box<dyn std::error::Error>;
 
-const HELP: &str = "\
+/// The help text, with the limits a run is held to.
+fn help() -> String {
+    format!(
+        "\
 Usage: cargo xtask <TASK> [OPTIONS]
 
 Tasks:
@@ -51,13 +64,34 @@ Tasks:
   help                print this help
 
 Options of verify:
-  --repeat N          run each selected demo N times (default 1)
+  --list              print the demos with their one-line descriptions, and stop
+  --timeline          after each verdict, draw the run's lines on a time axis: arrival
+                      time, a bar scaled to the run with the line's window ([===]) and
+                      its arrival (* or X), and its text (a failure's is always drawn)
+  --svg DIR           write each run's timeline as DIR/NAME.svg
+  --repeat N          run each selected demo N times (default 1); the summary names
+                      the runs that failed
   --time-scale X      multiply every window's upper bound, every group spread and every
-                      timeout by X (a number >= 1; default 1, or $XTASK_TIME_SCALE);
-                      lower bounds are never scaled
+                      timeout by X (a number from 1 to {max_scale}; default 1, or
+                      $XTASK_TIME_SCALE); lower bounds are never scaled
+
+Limits of a run: a demo runs in a process group of its own, and the whole group is killed
+at its timeout (at most {max_timeout} s), when its stdout passes {lines} lines or {mib} MiB
+(\"too much output\"; the report shows the head), and {grace} s after the demo exits if
+anything it started still holds stdout. Output must be UTF-8; a last line without a
+newline counts as a line, and the report says so. On Linux, each demo's threads and peak
+memory are sampled every 5 ms from /proc/PID/status (`threads max`, `rss max`). Colour only
+on a terminal (and not with $NO_COLOR).
 
 Transcripts: see xtask/TRANSCRIPTS.md.
-";
+",
+        max_scale = verify::MAX_TIME_SCALE,
+        max_timeout = transcript::MAX_TIMEOUT.as_secs(),
+        lines = run::MAX_LINES,
+        mib = run::MAX_BYTES >> 20,
+        grace = run::DRAIN_GRACE.as_secs_f64(),
+    )
+}
 
 fn main() -> ExitCode {
     match try_main() {
@@ -75,15 +109,15 @@ fn try_main() -> Result<ExitCode, DynError> {
     match task.as_deref() {
         Some("verify") => verify::verify(args.collect(), &cargo(), &project_root()),
         Some("help" | "--help" | "-h") => {
-            print!("{HELP}");
+            print!("{}", help());
             Ok(ExitCode::SUCCESS)
         }
         Some(other) => {
-            eprintln!("unknown task `{other}`\n\n{HELP}");
+            eprintln!("unknown task `{other}`\n\n{}", help());
             Ok(ExitCode::FAILURE)
         }
         None => {
-            eprintln!("no task given\n\n{HELP}");
+            eprintln!("no task given\n\n{}", help());
             Ok(ExitCode::FAILURE)
         }
     }

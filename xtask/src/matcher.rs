@@ -1,59 +1,20 @@
 //! Checks one run's stamped output against a parsed transcript.
 //!
-//! Pure: no clock, no process. The runner measures; this module judges.
+//! Pure: no clock, no process. The runner measures; this module judges. Its work is linear
+//! in the output, except inside `unordered` groups (see [`unordered`]).
 
-use std::fmt;
+mod failure;
+mod unordered;
+
+use std::collections::BTreeSet;
 use std::time::Duration;
 
+use self::failure::describe;
+pub(crate) use self::failure::{Failure, Kind};
+use self::unordered::Classes;
+use crate::outcome::{Exit, Run, Stamped};
+use crate::run::DRAIN_GRACE;
 use crate::transcript::{Expect, Group, Item, Transcript, Window};
-
-/// An output line and when it arrived, counted from just before the process was spawned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stamped {
-    pub(crate) at: Duration,
-    /// The line without its `\n` or `\r\n`.
-    pub(crate) text: String,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// The process exited with this code.
-    Code(i32),
-    /// The process ended without a code (on Unix: a signal), described.
-    Other(String),
-    /// The timeout struck and the process was killed.
-    TimedOut,
-}
-
-impl fmt::Display for Exit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Exit::Code(code) => write!(f, "exit code {code}"),
-            Exit::Other(how) => write!(f, "{how}"),
-            Exit::TimedOut => f.write_str("killed at the timeout"),
-        }
-    }
-}
-
-/// The CPU time (user plus system) a run used, and its wall time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CpuUse {
-    pub(crate) cpu: Duration,
-    pub(crate) wall: Duration,
-}
-
-impl CpuUse {
-    /// CPU time as a share of wall time (1.0: one core busy all the time).
-    pub(crate) fn share(self) -> f64 {
-        let wall = self.wall.as_secs_f64();
-        if wall > 0.0 {
-            self.cpu.as_secs_f64() / wall
-        } else {
-            0.0
-        }
-    }
-}
 
 /// CPU time any run may use whatever its `cpu max`: starting a process costs a few
 /// milliseconds, and the measurement counts in 10 ms ticks, so a demo that finishes at once
@@ -67,118 +28,58 @@ pub(crate) const CPU_ALLOWANCE: Duration = Duration::from_millis(100);
 /// second wide, so this blurs nothing that matters.
 pub(crate) const STAMP_TOLERANCE: f64 = 0.05;
 
-/// One way a run differs from its transcript.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Failure {
-    /// 1-based transcript line of the rule that failed; `None` for a default rule or for
-    /// output that no rule expects.
-    pub(crate) rule: Option<usize>,
-    /// Index of the observed line the failure is about, if any.
-    pub(crate) observed: Option<usize>,
-    pub(crate) kind: Kind,
+/// How many of a group's open patterns a failure lists.
+const OPEN_SHOWN: usize = 5;
+
+/// Which expectation an observed line was judged against: what the timeline draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Placement {
+    /// The transcript line of the expectation (of the group, for a line no member took).
+    pub(crate) rule: usize,
+    /// The window in seconds since the start: origin added, upper bound scaled.
+    pub(crate) window: Option<(f64, f64)>,
+    /// The transcript line of the `unordered` group the line fell in.
+    pub(crate) group: Option<usize>,
 }
 
-/// What went wrong.
+/// A run judged: its failures, and each observed line's [`Placement`] (`None`: extra).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Kind {
-    /// The line's text does not match the pattern expected at its place.
-    Text { expected: String, actual: String },
-    /// The line arrived outside its window (already scaled); `after` is the time since the
-    /// origin, `origin` the transcript line of that origin (`None`: the process start).
-    Window {
-        window: Window,
-        after: f64,
-        origin: Option<usize>,
-    },
-    /// No pattern left in the group takes this line; the patterns left are listed.
-    Group { open: Vec<String> },
-    /// The group's last line came more than `limit` (scaled) seconds after its first.
-    Spread { limit: f64, actual: f64 },
-    /// The output ended before this expected line.
-    Missing { expected: String },
-    /// A line that no rule expects.
-    Extra,
-    /// The process did not exit as expected.
-    Exit { expected: i32, actual: Exit },
-    /// The process used more CPU than allowed; both in percent of its wall time.
-    Cpu { max: f64, actual: f64 },
-    /// The process used less CPU than required (`cpu min`); in percent.
-    CpuBelow { min: f64, actual: f64 },
-    /// The process was killed at the (scaled) timeout.
-    Timeout { limit: Duration },
+pub(crate) struct Judgement {
+    pub(crate) failures: Vec<Failure>,
+    pub(crate) placements: Vec<Option<Placement>>,
 }
 
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Kind::Text { expected, actual } => {
-                write!(f, "text mismatch: expected {expected}, got {actual:?}")
-            }
-            Kind::Window {
-                window,
-                after,
-                origin,
-            } => {
-                write!(f, "outside its window: arrived {} after ", Seconds(*after))?;
-                match origin {
-                    Some(line) => write!(f, "the origin (line {line})")?,
-                    None => f.write_str("the start")?,
-                }
-                write!(f, ", window {window}")
-            }
-            Kind::Group { open } => write!(
-                f,
-                "no pattern left in the group takes this line (left: {})",
-                open.join(", ")
-            ),
-            Kind::Spread { limit, actual } => write!(
-                f,
-                "group spread exceeded: its lines arrived over {}, at most {limit:.3} s allowed",
-                Seconds(*actual)
-            ),
-            Kind::Missing { expected } => {
-                write!(f, "missing line: expected {expected}, but the output ended")
-            }
-            Kind::Extra => f.write_str("extra line: no rule expects it"),
-            Kind::Exit { expected, actual } => {
-                write!(f, "wrong exit: expected exit code {expected}, got {actual}")
-            }
-            Kind::Cpu { max, actual } => write!(
-                f,
-                "cpu over budget: used {actual:.1}% of the wall time, at most {max}% allowed"
-            ),
-            Kind::CpuBelow { min, actual } => write!(
-                f,
-                "cpu under its minimum: used {actual:.1}% of the wall time, at least {min}% required"
-            ),
-            Kind::Timeout { limit } => write!(
-                f,
-                "timeout: killed after {:.2} s (output may be cut short)",
-                limit.as_secs_f64()
-            ),
-        }
+/// Checks a run against `transcript`: [`judge`], failures only (what the tests compare).
+#[cfg(test)]
+pub(crate) fn check(transcript: &Transcript, run: &Run, scale: f64) -> Result<(), Vec<Failure>> {
+    let failures = judge(transcript, run, scale).failures;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
     }
 }
 
-/// Checks a run against `transcript`.
+/// Judges a run against `transcript`.
 ///
-/// `cpu` is what the run used (`None`: not measured, the `cpu max` rule is skipped); a run
-/// breaks `cpu max` only when it used more than that share of its wall time *and* more than
+/// A run that was not measured (`cpu: None`) skips the CPU rules; a run breaks `cpu max`
+/// only when it used more than that share of its wall time *and* more than
 /// [`CPU_ALLOWANCE`]. `scale` (≥ 1) multiplies every window's upper bound, every group spread
-/// and the timeout; lower bounds are never scaled.
-pub(crate) fn check(
-    transcript: &Transcript,
-    lines: &[Stamped],
-    exit: &Exit,
-    cpu: Option<CpuUse>,
-    scale: f64,
-) -> Result<(), Vec<Failure>> {
+/// and the timeout; lower bounds are never scaled. A line that is not UTF-8 matches no
+/// pattern.
+pub(crate) fn judge(transcript: &Transcript, run: &Run, scale: f64) -> Judgement {
+    let lines = &run.lines[..];
     let mut m = Matcher {
         lines,
+        texts: lines
+            .iter()
+            .map(|l| std::str::from_utf8(&l.text).ok())
+            .collect(),
         scale,
         next: 0,
         origin: None,
         failures: Vec::new(),
+        placements: vec![None; lines.len()],
     };
     for item in &transcript.items {
         match item {
@@ -190,14 +91,22 @@ pub(crate) fn check(
         m.fail(None, Some(index), Kind::Extra);
     }
 
-    match exit {
+    if let Some(cap) = run.overflow {
+        m.fail(None, None, Kind::TooMuchOutput { cap });
+    }
+    if run.left_behind {
+        m.fail(None, None, Kind::LeftBehind { grace: DRAIN_GRACE });
+    }
+    match &run.exit {
         Exit::TimedOut => m.fail(
             transcript.timeout.line,
             None,
             Kind::Timeout {
-                limit: transcript.timeout.value.mul_f64(scale),
+                limit: scaled(transcript.timeout.value, scale),
             },
         ),
+        // Said by the failure above.
+        Exit::TooMuchOutput => {}
         Exit::Code(code) if *code == transcript.exit.value => {}
         actual => m.fail(
             transcript.exit.line,
@@ -208,6 +117,7 @@ pub(crate) fn check(
             },
         ),
     }
+    let cpu = run.cpu_use();
     if let (Some(max), Some(cpu)) = (transcript.cpu_max, cpu) {
         let actual = cpu.share() * 100.0;
         if actual > max.value && cpu.cpu > CPU_ALLOWANCE {
@@ -221,7 +131,6 @@ pub(crate) fn check(
             );
         }
     }
-
     if let (Some(min), Some(cpu)) = (transcript.cpu_min, cpu) {
         let actual = cpu.share() * 100.0;
         if actual < min.value {
@@ -236,21 +145,54 @@ pub(crate) fn check(
         }
     }
 
-    if m.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(m.failures)
+    if let (Some(max), Some(actual)) = (transcript.threads_max, run.usage.threads) {
+        if actual > max.value {
+            m.fail(
+                max.line,
+                None,
+                Kind::Threads {
+                    max: max.value,
+                    actual,
+                },
+            );
+        }
     }
+    if let (Some(max), Some(actual)) = (transcript.rss_max, run.usage.rss_peak) {
+        if actual > max.value {
+            m.fail(
+                max.line,
+                None,
+                Kind::Rss {
+                    max: max.value,
+                    actual,
+                },
+            );
+        }
+    }
+
+    Judgement {
+        failures: m.failures,
+        placements: m.placements,
+    }
+}
+
+/// `timeout` times `scale`, saturating (the transcript and option limits keep it far from
+/// saturation).
+pub(crate) fn scaled(timeout: Duration, scale: f64) -> Duration {
+    Duration::try_from_secs_f64(timeout.as_secs_f64() * scale).unwrap_or(Duration::MAX)
 }
 
 struct Matcher<'a> {
     lines: &'a [Stamped],
+    /// Each line's text, `None` if it is not UTF-8.
+    texts: Vec<Option<&'a str>>,
     scale: f64,
     /// Index of the next observed line to match.
     next: usize,
     /// Arrival time and transcript line of the current origin (`None`: the process start).
     origin: Option<(Duration, usize)>,
     failures: Vec<Failure>,
+    placements: Vec<Option<Placement>>,
 }
 
 impl Matcher<'_> {
@@ -283,8 +225,23 @@ impl Matcher<'_> {
         })
     }
 
-    fn takes(&self, expect: &Expect, index: usize) -> bool {
-        expect.pattern.matches(&self.lines[index].text) && self.window_miss(expect, index).is_none()
+    /// Records that line `index` was judged against `expect`.
+    fn place(&mut self, index: usize, expect: &Expect, group: Option<usize>) {
+        let origin = self.origin.map_or(0.0, |(at, _)| at.as_secs_f64());
+        let window = expect.window.map(|w| {
+            let w = w.scaled(self.scale);
+            (origin + w.lo, origin + w.hi)
+        });
+        self.placements[index] = Some(Placement {
+            rule: expect.line,
+            window,
+            group,
+        });
+    }
+
+    /// Whether line `index` has `expect`'s text.
+    fn text_matches(&self, expect: &Expect, index: usize) -> bool {
+        self.texts[index].is_some_and(|text| expect.pattern.matches(text))
     }
 
     /// A fixed expectation takes the next line, whatever it is.
@@ -300,14 +257,21 @@ impl Matcher<'_> {
             );
         };
         self.next += 1;
-        if !expect.pattern.matches(&observed.text) {
-            let kind = Kind::Text {
-                expected: expect.pattern.to_string(),
-                actual: observed.text.clone(),
-            };
-            self.fail(Some(expect.line), Some(index), kind);
-        } else if let Some(kind) = self.window_miss(expect, index) {
-            self.fail(Some(expect.line), Some(index), kind);
+        self.place(index, expect, None);
+        match self.texts[index] {
+            None => self.fail(Some(expect.line), Some(index), Kind::NotUtf8),
+            Some(text) if !expect.pattern.matches(text) => {
+                let kind = Kind::Text {
+                    expected: expect.pattern.to_string(),
+                    actual: clip(text),
+                };
+                self.fail(Some(expect.line), Some(index), kind);
+            }
+            Some(_) => {
+                if let Some(kind) = self.window_miss(expect, index) {
+                    self.fail(Some(expect.line), Some(index), kind);
+                }
+            }
         }
         if expect.origin {
             self.origin = Some((observed.at, expect.line));
@@ -320,123 +284,116 @@ impl Matcher<'_> {
         let first = self.next;
         let end = (first + members.len()).min(self.lines.len());
         self.next = end;
-        let indices: Vec<usize> = (first..end).collect();
 
-        // Bipartite matching by augmenting paths (Kuhn's algorithm): a greedy first fit
-        // fails when wildcard patterns overlap. `owner[j]` is the member holding line j.
-        let mut owner: Vec<Option<usize>> = vec![None; indices.len()];
-        for member in 0..members.len() {
-            let mut seen = vec![false; indices.len()];
-            self.augment(members, &indices, member, &mut seen, &mut owner);
+        let classes = Classes::new(members);
+        let owner = unordered::assign(&classes, &self.texts[first..end], |class, j| {
+            let expect = &members[classes.members(class)[0]];
+            self.text_matches(expect, first + j) && self.window_miss(expect, first + j).is_none()
+        });
+        // The members no line took, in order; per class, how many of its members are
+        // taken (lines go to a class's members in order, so those are its first ones).
+        let mut open: BTreeSet<usize> = (0..members.len()).collect();
+        let mut used = vec![0; classes.len()];
+        let mut class_of_member = vec![0; members.len()];
+        for class in 0..classes.len() {
+            for &member in classes.members(class) {
+                class_of_member[member] = class;
+            }
         }
-        let mut taken = vec![false; members.len()];
-        for &member in owner.iter().flatten() {
-            taken[member] = true;
+        for (j, &member) in owner.iter().enumerate() {
+            if let Some(member) = member {
+                open.remove(&member);
+                used[class_of_member[member]] += 1;
+                self.place(first + j, &members[member], Some(group.line));
+            }
         }
 
         // Each line no member holds is a failure. If an open member matches its text, the
-        // window is what failed: say so against that member's rule.
-        for (j, &index) in indices.iter().enumerate() {
-            if owner[j].is_some() {
+        // window is what failed: say so against the first such member's rule.
+        for (j, owner) in owner.iter().enumerate() {
+            if owner.is_some() {
                 continue;
             }
-            let text = &self.lines[index].text;
-            let timing = (0..members.len())
-                .filter(|&i| !taken[i] && members[i].pattern.matches(text))
-                .find_map(|i| Some((i, self.window_miss(&members[i], index)?)));
+            let index = first + j;
+            let Some(text) = self.texts[index] else {
+                self.placements[index] = Some(Placement {
+                    rule: group.line,
+                    window: None,
+                    group: Some(group.line),
+                });
+                self.fail(Some(group.line), Some(index), Kind::NotUtf8);
+                continue;
+            };
+            let timing = classes
+                .candidates(text)
+                .filter_map(|class| {
+                    let &member = classes.members(class).get(used[class])?;
+                    members[member]
+                        .pattern
+                        .matches(text)
+                        .then_some((member, class))
+                })
+                .min()
+                .and_then(|(member, class)| {
+                    Some((member, class, self.window_miss(&members[member], index)?))
+                });
             match timing {
-                Some((i, kind)) => {
-                    taken[i] = true;
-                    self.fail(Some(members[i].line), Some(index), kind);
+                Some((member, class, kind)) => {
+                    open.remove(&member);
+                    used[class] += 1;
+                    self.place(index, &members[member], Some(group.line));
+                    self.fail(Some(members[member].line), Some(index), kind);
                 }
                 None => {
-                    let open = (0..members.len())
-                        .filter(|&i| !taken[i])
-                        .map(|i| format!("{} (line {})", describe(&members[i]), members[i].line))
+                    self.placements[index] = Some(Placement {
+                        rule: group.line,
+                        window: None,
+                        group: Some(group.line),
+                    });
+                    let shown = open
+                        .iter()
+                        .take(OPEN_SHOWN)
+                        .map(|&i| format!("{} (line {})", describe(&members[i]), members[i].line))
                         .collect();
-                    self.fail(Some(group.line), Some(index), Kind::Group { open });
+                    let more = open.len().saturating_sub(OPEN_SHOWN);
+                    self.fail(
+                        Some(group.line),
+                        Some(index),
+                        Kind::Group { open: shown, more },
+                    );
                 }
             }
         }
         // The output ended inside the group: one missing line per absent line.
-        let absent = members.len() - indices.len();
-        let missing: Vec<&Expect> = (0..members.len())
-            .filter(|&i| !taken[i])
-            .map(|i| &members[i])
-            .take(absent)
-            .collect();
-        for expect in missing {
-            let expected = describe(expect);
-            self.fail(Some(expect.line), None, Kind::Missing { expected });
+        let absent = members.len() - (end - first);
+        for &member in open.iter().take(absent) {
+            let expected = describe(&members[member]);
+            self.fail(Some(members[member].line), None, Kind::Missing { expected });
         }
 
-        if let (Some(spread), Some(&a), Some(&b)) = (group.spread, indices.first(), indices.last())
-        {
-            let limit = spread * self.scale;
-            let actual = self.lines[b]
-                .at
-                .saturating_sub(self.lines[a].at)
-                .as_secs_f64();
-            if actual > limit {
-                self.fail(Some(group.line), None, Kind::Spread { limit, actual });
+        if let Some(spread) = group.spread {
+            if end > first {
+                let limit = spread * self.scale;
+                let actual = self.lines[end - 1]
+                    .at
+                    .saturating_sub(self.lines[first].at)
+                    .as_secs_f64();
+                if actual > limit {
+                    self.fail(Some(group.line), None, Kind::Spread { limit, actual });
+                }
             }
-        }
-    }
-
-    /// Tries to give `member` a line, moving other members along if that frees one.
-    fn augment(
-        &self,
-        members: &[Expect],
-        indices: &[usize],
-        member: usize,
-        seen: &mut [bool],
-        owner: &mut [Option<usize>],
-    ) -> bool {
-        for (j, &index) in indices.iter().enumerate() {
-            if seen[j] || !self.takes(&members[member], index) {
-                continue;
-            }
-            seen[j] = true;
-            let free = match owner[j] {
-                None => true,
-                Some(other) => self.augment(members, indices, other, seen, owner),
-            };
-            if free {
-                owner[j] = Some(member);
-                return true;
-            }
-        }
-        false
-    }
-}
-
-/// The pattern with its window, as written in a transcript.
-fn describe(expect: &Expect) -> String {
-    match expect.window {
-        Some(w) => format!("{} at {}..{}", expect.pattern, secs(w.lo), secs(w.hi)),
-        None => expect.pattern.to_string(),
-    }
-}
-
-/// Seconds for a message: milliseconds shown, or microseconds when that would read `0.000 s`.
-struct Seconds(f64);
-
-impl fmt::Display for Seconds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 >= 0.0005 {
-            write!(f, "{:.3} s", self.0)
-        } else {
-            write!(f, "{:.0} µs", self.0 * 1e6)
         }
     }
 }
 
-/// Seconds as a transcript would write them: `1.0`, `1.4`, `0.25`.
-fn secs(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.1}")
-    } else {
-        x.to_string()
+/// Most characters of an observed line that a message repeats.
+const CLIP: usize = 200;
+
+/// `text`, cut to [`CLIP`] characters.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(CLIP) {
+        Some((at, _)) => format!("{}… ({} more bytes)", &text[..at], text.len() - at),
+        None => text.to_owned(),
     }
 }
 

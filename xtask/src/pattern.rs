@@ -44,6 +44,19 @@ impl Pattern {
         })
     }
 
+    /// The pattern as written between the quotes, unescaped.
+    pub(crate) fn source(&self) -> &str {
+        &self.text
+    }
+
+    /// The one line this pattern matches, if it has no wildcard.
+    pub(crate) fn literal(&self) -> Option<&str> {
+        match &self.pieces[..] {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
     /// Whether `line` matches the pattern from its first character to its last.
     pub(crate) fn matches(&self, line: &str) -> bool {
         let (first, rest) = self.pieces.split_first().expect("never empty");
@@ -114,6 +127,14 @@ mod tests {
         // Prefix and suffix must not share characters.
         assert!(!p("ab{*}ba").matches("aba"));
         assert!(p("{*}: 9}").matches("{'Value': 3, 'Result': 9}"));
+    }
+
+    #[test]
+    fn only_a_pattern_without_wildcards_is_a_literal() {
+        assert_eq!(p("a {{b}").literal(), Some("a {b}"));
+        assert_eq!(p("").literal(), Some(""));
+        assert_eq!(p("a{*}").literal(), None);
+        assert_eq!(p("a{*}").source(), "a{*}");
     }
 
     #[test]

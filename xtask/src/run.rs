@@ -1,164 +1,206 @@
 //! Runs one demo: stamps each stdout line with its arrival time, enforces the timeout and
-//! measures the CPU time the demo used.
+//! the output limits, and measures the CPU time the demo used.
+//!
+//! The demo runs in a process group of its own, and the whole group is killed at the
+//! timeout, when the output goes past its limit, and after the demo exits (whatever it left
+//! behind). Output is read on threads of their own, so the timeout holds whatever and
+//! however much the demo prints.
 
-use std::io::{self, BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+mod output;
+
+use std::io;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[cfg(test)]
+use self::output::STDERR_KEEP;
+use self::output::{Event, Tail};
+pub(crate) use self::output::{MAX_BYTES, MAX_LINES};
 use crate::cpu;
-use crate::matcher::{CpuUse, Exit, Stamped};
+use crate::outcome::{Cap, Exit, Run, Stamped};
+use crate::usage::{self, Usage};
 
-/// How often the exit of the child is polled. Arrival times do not depend on it: the reader
-/// thread stamps lines as they come.
+/// How often the exit of the child is polled, and its threads and memory sampled. Arrival
+/// times do not depend on it: the reader thread stamps lines as they come.
 const POLL: Duration = Duration::from_millis(5);
 
-/// How long to wait for the pipes to close after the child is gone. A grandchild that
-/// inherited stdout could keep them open forever.
-const DRAIN_GRACE: Duration = Duration::from_secs(1);
+/// How long to wait for stdout to close after the demo exited. A process it left behind
+/// that inherited stdout keeps it open; after this it is killed with the rest of the group.
+pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(1);
 
-/// What one run produced.
-#[derive(Debug)]
-pub(crate) struct Run {
-    pub(crate) lines: Vec<Stamped>,
-    pub(crate) stderr: Vec<u8>,
-    pub(crate) exit: Exit,
-    /// From just before the spawn to the reaping of the child.
-    pub(crate) wall: Duration,
-    /// User plus system CPU time of the child; `None` where it cannot be measured.
-    pub(crate) cpu: Option<Duration>,
-}
-
-impl Run {
-    /// CPU time and wall time together.
-    pub(crate) fn cpu_use(&self) -> Option<CpuUse> {
-        let wall = self.wall;
-        self.cpu.map(|cpu| CpuUse { cpu, wall })
-    }
-}
-
-/// Runs `command` with no input, killing it at `timeout`.
+/// Runs `command` with no input, killing its process group at `timeout`.
+///
+/// Fails only if the demo cannot be started or waited for, or if `timeout` reaches past
+/// what the clock can represent.
 pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
     let cpu_before = cpu::children_cpu();
     let start = Instant::now();
+    let deadline = start.checked_add(timeout).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a timeout of {timeout:?} reaches past what the clock can represent"),
+        )
+    })?;
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut out = Collected::new(output::read_stdout(stdout, start));
+    let stderr = output::read_stderr(stderr);
+    let mut usage = Usage::default();
 
-    let (send, lines) = mpsc::channel();
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let at = start.elapsed();
-                    if buf.last() == Some(&b'\n') {
-                        buf.pop();
-                        if buf.last() == Some(&b'\r') {
-                            buf.pop();
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&buf).into_owned();
-                    if send.send(Stamped { at, text }).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    let (send_err, stderr_done) = mpsc::channel();
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        let _ = send_err.send(buf);
-    });
-
-    let deadline = start + timeout;
-    let mut observed = Vec::new();
     let (exit, wall) = loop {
-        while let Ok(line) = lines.try_recv() {
-            observed.push(line);
+        usage = usage.max(usage::sample(child.id()));
+        out.receive_for(POLL);
+        if out.overflow.is_some() {
+            kill_group(&mut child);
+            child.wait()?;
+            break (Exit::TooMuchOutput, start.elapsed());
         }
         if let Some(status) = child.try_wait()? {
-            let exit = match status.code() {
-                Some(code) => Exit::Code(code),
-                None => Exit::Other(status.to_string()),
-            };
-            break (exit, start.elapsed());
+            break (exit_of(status), start.elapsed());
         }
         if Instant::now() >= deadline {
-            // Kill can only fail if the child already exited; wait reaps it either way.
-            let _ = child.kill();
+            kill_group(&mut child);
             child.wait()?;
             break (Exit::TimedOut, start.elapsed());
         }
-        thread::sleep(POLL);
     };
     let cpu = match (cpu_before, cpu::children_cpu()) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
     };
 
+    // Whatever is still in the pipe, or still being written by what the demo left behind.
     let grace = Instant::now() + DRAIN_GRACE;
-    // Ends when the reader finishes (pipe closed) or the grace period is over.
-    while let Ok(line) = lines.recv_timeout(grace.saturating_duration_since(Instant::now())) {
-        observed.push(line);
+    while !out.ended && out.overflow.is_none() {
+        let left = grace.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        out.receive_for(left);
     }
-    let stderr = stderr_done
+    // Still open, or written past the limit, after the demo itself was gone.
+    let left_behind = !out.closed && matches!(exit, Exit::Code(_) | Exit::Other(_));
+    // The demo is reaped, but its group lives on while any member does.
+    kill_group(&mut child);
+    let Tail {
+        kept: stderr,
+        total: stderr_total,
+    } = stderr
         .recv_timeout(grace.saturating_duration_since(Instant::now()))
         .unwrap_or_default();
 
     Ok(Run {
-        lines: observed,
+        lines: out.lines,
         stderr,
+        stderr_total,
         exit,
         wall,
         cpu,
+        overflow: out.overflow,
+        left_behind,
+        unterminated: out.unterminated,
+        usage,
     })
 }
 
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
+/// What the stdout reader reported so far.
+struct Collected {
+    events: Receiver<Event>,
+    lines: Vec<Stamped>,
+    overflow: Option<Cap>,
+    unterminated: bool,
+    /// The reader is done: stdout closed, or a limit reached.
+    ended: bool,
+    /// Stdout was closed by every process that held it.
+    closed: bool,
+}
 
-    fn sh(script: &str, timeout: Duration) -> Run {
-        let mut command = Command::new("sh");
-        command.args(["-c", script]);
-        run(command, timeout).unwrap()
+impl Collected {
+    fn new(events: Receiver<Event>) -> Self {
+        Self {
+            events,
+            lines: Vec::new(),
+            overflow: None,
+            unterminated: false,
+            ended: false,
+            closed: false,
+        }
     }
 
-    #[test]
-    fn stamps_lines_as_they_arrive() {
-        let run = sh(
-            "echo one; sleep 0.3; printf 'two\\r\\nthree'; echo oops >&2; exit 3",
-            Duration::from_secs(10),
-        );
-        let texts: Vec<&str> = run.lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["one", "two", "three"]);
-        // Lower bounds only: a loaded machine may run the shell late, never early.
-        let gap = run.lines[1].at - run.lines[0].at;
-        assert!(gap >= Duration::from_millis(300), "{:?}", run.lines);
-        assert_eq!(run.exit, Exit::Code(3));
-        assert_eq!(run.stderr, b"oops\n");
-        assert!(run.wall >= Duration::from_millis(300));
-        assert_eq!(run.cpu.is_some(), cpu::SUPPORTED);
+    /// Takes what the reader sends within `wait` (sleeps `wait` once it is done), and
+    /// returns after the first event or `wait`. A demo that prints without pause thus never
+    /// keeps the caller from checking the clock.
+    fn receive_for(&mut self, wait: Duration) {
+        if self.ended {
+            thread::sleep(wait);
+            return;
+        }
+        match self.events.recv_timeout(wait) {
+            Ok(event) => self.take(event),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => self.ended = true,
+        }
+        // The reader's limits bound what can be queued.
+        while let Ok(event) = self.events.try_recv() {
+            self.take(event);
+        }
     }
 
-    #[test]
-    fn kills_the_child_at_the_timeout() {
-        // `exec` so that the shell itself sleeps and no grandchild keeps the pipes open.
-        let run = sh("echo before; exec sleep 30", Duration::from_millis(300));
-        assert_eq!(run.exit, Exit::TimedOut);
-        assert_eq!(run.lines.len(), 1);
-        assert!(run.wall >= Duration::from_millis(300));
-        assert!(run.wall < Duration::from_secs(10), "{:?}", run.wall);
+    fn take(&mut self, event: Event) {
+        match event {
+            Event::Lines(lines) => self.lines.extend(lines),
+            Event::Overflow(cap) => {
+                self.overflow = Some(cap);
+                self.ended = true;
+            }
+            Event::End { unterminated } => {
+                self.unterminated = unterminated;
+                self.ended = true;
+                self.closed = true;
+            }
+        }
     }
 }
+
+fn exit_of(status: ExitStatus) -> Exit {
+    match status.code() {
+        Some(code) => Exit::Code(code),
+        None => Exit::Other(status.to_string()),
+    }
+}
+
+/// Kills every process of the child's group with SIGKILL (the group was made with the
+/// child's id), or at least the child itself.
+///
+/// std has no `killpg`, and calling libc's would need `unsafe` here: the shell's `kill`
+/// with a negative id does the same, for one short process per run. After the child is
+/// reaped its id still names the group while a member lives, and Linux does not reuse an
+/// id that names a live group.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        let killed = Command::new("sh")
+            .args(["-c", "kill -s KILL -- \"-$1\" 2>/dev/null", "sh"])
+            .arg(child.id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        drop(killed);
+    }
+    // In case the shell could not run. std knows whether it reaped the child, so this never
+    // signals a reused id; it can only fail if the child already exited.
+    let _ = child.kill();
+}
+
+#[cfg(all(test, unix))]
+mod tests;

@@ -17,6 +17,10 @@ pub(crate) struct Transcript {
     /// Smallest CPU time required, in percent of the run's wall time: for a
     /// demo whose point is that it spins.
     pub(crate) cpu_min: Option<Directive<f64>>,
+    /// Most threads the demo's process may have at once.
+    pub(crate) threads_max: Option<Directive<usize>>,
+    /// Most memory the demo's process may hold (peak resident set), in bytes.
+    pub(crate) rss_max: Option<Directive<u64>>,
     /// The expectations, in order.
     pub(crate) items: Vec<Item>,
 }
@@ -107,8 +111,19 @@ impl std::error::Error for ParseError {}
 /// Default `timeout` when the header sets none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest `timeout` a transcript may set. A demo runs for seconds; a longer timeout is a
+/// typo, and this bound keeps every scaled deadline representable.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: char = '\u{feff}';
+
 /// Parses a transcript. The first problem found is returned.
+///
+/// A UTF-8 byte-order mark at the very start is skipped; anywhere else, outside quotes, it is
+/// an error that names it.
 pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
+    let source = source.strip_prefix(BOM).unwrap_or(source);
     let mut parser = Parser {
         transcript: Transcript {
             exit: Directive {
@@ -121,6 +136,8 @@ pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
             },
             cpu_max: None,
             cpu_min: None,
+            threads_max: None,
+            rss_max: None,
             items: Vec::new(),
         },
         group: None,
@@ -138,6 +155,20 @@ pub(crate) fn parse(source: &str) -> Result<Transcript, ParseError> {
             message: "this `unordered` group is never closed with `}`".into(),
         });
     }
+    let t = &parser.transcript;
+    if let (Some(min), Some(max)) = (t.cpu_min, t.cpu_max) {
+        if min.value > max.value {
+            let (min_line, max_line) = (min.line.unwrap_or(0), max.line.unwrap_or(0));
+            return Err(ParseError {
+                line: min_line.max(max_line),
+                message: format!(
+                    "`cpu min {}%` (line {min_line}) is above `cpu max {}%` (line {max_line}): \
+                     no run can pass",
+                    min.value, max.value
+                ),
+            });
+        }
+    }
     Ok(parser.transcript)
 }
 
@@ -152,7 +183,14 @@ enum Token {
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Token::Word(w) => write!(f, "`{w}`"),
+            // Escaped, so that an invisible character (a stray byte-order mark, a control
+            // character) shows in the message.
+            Token::Word(w) if w.contains(BOM) => write!(
+                f,
+                "`{}` (it holds a UTF-8 byte-order mark, U+FEFF)",
+                w.escape_debug()
+            ),
+            Token::Word(w) => write!(f, "`{}`", w.escape_debug()),
             Token::Str(s) => write!(f, "the string {s:?}"),
             Token::Open => f.write_str("`{`"),
             Token::Close => f.write_str("`}`"),
@@ -228,7 +266,9 @@ impl Parser {
             return Ok(());
         };
         match first {
-            Token::Word(w) if matches!(w.as_str(), "exit" | "timeout" | "cpu") => {
+            Token::Word(w)
+                if matches!(w.as_str(), "exit" | "timeout" | "cpu" | "threads" | "rss") =>
+            {
                 self.directive(line, &w, &mut tokens)?;
             }
             Token::Word(w) if w == "origin" => {
@@ -290,7 +330,8 @@ impl Parser {
             other => {
                 return Err(format!(
                     "unexpected {other}: a line holds a quoted expectation, `origin`, \
-                     `unordered`, `}}`, or a header directive (`exit`, `timeout`, `cpu max`, `cpu min`)"
+                     `unordered`, `}}`, or a header directive (`exit`, `timeout`, `cpu max`, `cpu min`, \
+                     `threads max`, `rss max`)"
                 ));
             }
         }
@@ -324,6 +365,22 @@ impl Parser {
                     );
                 }
             },
+            "threads" | "rss" => {
+                let example = if name == "threads" {
+                    "`threads max 1`"
+                } else {
+                    "`rss max 64MiB`"
+                };
+                match arg(tokens, &format!("`max`, as in {example}"))?.as_str() {
+                    "max" if name == "threads" => "threads max",
+                    "max" => "rss max",
+                    _ => {
+                        return Err(format!(
+                            "`{name}` must be followed by `max`, as in {example}"
+                        ));
+                    }
+                }
+            }
             other => other,
         };
         let t = &mut self.transcript;
@@ -331,6 +388,8 @@ impl Parser {
             "exit" => t.exit.line,
             "timeout" => t.timeout.line,
             "cpu max" => t.cpu_max.and_then(|d| d.line),
+            "threads max" => t.threads_max.and_then(|d| d.line),
+            "rss max" => t.rss_max.and_then(|d| d.line),
             _ => t.cpu_min.and_then(|d| d.line),
         };
         if let Some(earlier) = earlier {
@@ -341,8 +400,13 @@ impl Parser {
             "exit" => {
                 let code = arg(tokens, "an exit code, e.g. `exit 0`")?;
                 let value = code
-                    .parse()
+                    .parse::<i32>()
                     .map_err(|_| format!("`{code}` is not an exit code"))?;
+                if !(0..=255).contains(&value) {
+                    return Err(format!(
+                        "`exit {code}` can never pass: a process exits with a code from 0 to 255"
+                    ));
+                }
                 t.exit = Directive { value, line };
             }
             "timeout" => {
@@ -351,6 +415,24 @@ impl Parser {
                     value: duration(&d)?,
                     line,
                 };
+            }
+            "threads max" => {
+                let n = arg(tokens, "a number of threads, e.g. `threads max 1`")?;
+                let value = match n.parse::<usize>() {
+                    Ok(0) => {
+                        return Err("`threads max 0` can never pass: a process has a thread".into());
+                    }
+                    Ok(value) => value,
+                    Err(_) => return Err(format!("`{n}` is not a number of threads")),
+                };
+                t.threads_max = Some(Directive { value, line });
+            }
+            "rss max" => {
+                let size = arg(tokens, "a size, e.g. `rss max 64MiB`")?;
+                t.rss_max = Some(Directive {
+                    value: bytes(&size)?,
+                    line,
+                });
             }
             _ => {
                 let p = arg(tokens, "a percentage, e.g. `cpu max 20%`")?;
@@ -438,18 +520,49 @@ fn duration(s: &str) -> Result<Duration, String> {
     if secs <= 0.0 {
         return Err(format!("timeout `{s}` must be longer than zero"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    // `try_from` fails only for durations far beyond the maximum.
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if d.is_zero() => Err(format!("timeout `{s}` must be longer than zero")),
+        Ok(d) if d <= MAX_TIMEOUT => Ok(d),
+        _ => Err(format!(
+            "timeout `{s}` is too long: at most {}s (a day) is allowed",
+            MAX_TIMEOUT.as_secs()
+        )),
+    }
 }
 
-/// A plain non-negative decimal: digits with at most one `.`. (`f64::from_str` alone would
-/// also take `inf`, `NaN` and `1e3`.)
+/// `512KiB`, `64MiB` or `1GiB` (a whole number), in bytes; never zero.
+fn bytes(s: &str) -> Result<u64, String> {
+    let bad = || format!("`{s}` is not a size like `64MiB` (a whole number of KiB, MiB or GiB)");
+    let (number, shift) = [("KiB", 10), ("MiB", 20), ("GiB", 30)]
+        .into_iter()
+        .find_map(|(unit, shift)| Some((s.strip_suffix(unit)?, shift)))
+        .ok_or_else(bad)?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+    {
+        Some(0) => Err(format!(
+            "`rss max {s}` can never pass: a process holds some memory"
+        )),
+        Some(value) => Ok(value),
+        None => Err(format!("`{s}` is too large")),
+    }
+}
+
+/// A plain non-negative decimal: digits with at most one `.`, and finite. (`f64::from_str`
+/// alone would also take `inf`, `NaN` and `1e3`, and turns 400 digits into infinity.)
 fn decimal(s: &str) -> Option<f64> {
     let digits = s.chars().filter(char::is_ascii_digit).count();
     let dots = s.chars().filter(|&c| c == '.').count();
     if digits == 0 || dots > 1 || digits + dots != s.len() {
         return None;
     }
-    s.parse().ok()
+    s.parse().ok().filter(|x: &f64| x.is_finite())
 }
 
 #[cfg(test)]

@@ -3,16 +3,21 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::{env, fs};
 
 use crate::demos::{self, Entry};
-use crate::{DynError, build, cpu, matcher, report, run, transcript};
+use crate::timeline::Timeline;
+use crate::{DynError, build, cpu, matcher, report, run, svg, transcript, usage};
 
 /// Environment variable that sets the default `--time-scale`.
 const TIME_SCALE_VAR: &str = "XTASK_TIME_SCALE";
+
+/// Largest `--time-scale`: enough for any slow machine, and small enough that every scaled
+/// bound and deadline stays representable.
+pub(crate) const MAX_TIME_SCALE: f64 = 1000.0;
 
 /// Where the demos live, relative to the project root.
 const BIN_DIR: &str = "crates/demos/src/bin";
@@ -25,6 +30,12 @@ pub(crate) struct Options {
     pub(crate) repeat: u32,
     pub(crate) time_scale: f64,
     pub(crate) help: bool,
+    /// Draw each run's timeline after its verdict (a failure's is always drawn).
+    pub(crate) timeline: bool,
+    /// Write each run's timeline as `DIR/NAME.svg`.
+    pub(crate) svg: Option<PathBuf>,
+    /// List the demos and stop.
+    pub(crate) list: bool,
 }
 
 /// Parses `verify`'s arguments. `env_scale` is the value of `XTASK_TIME_SCALE`, if set;
@@ -38,6 +49,9 @@ pub(crate) fn parse_options(
         repeat: 1,
         time_scale: 1.0,
         help: false,
+        timeline: false,
+        svg: None,
+        list: false,
     };
     let mut scale = env_scale.map(|s| (s, TIME_SCALE_VAR.to_owned()));
     let mut args = args.into_iter();
@@ -56,6 +70,9 @@ pub(crate) fn parse_options(
         };
         match flag.as_str() {
             "-h" | "--help" => options.help = true,
+            "--timeline" => options.timeline = true,
+            "--list" => options.list = true,
+            "--svg" => options.svg = Some(value("a folder, e.g. `--svg docs/timelines`")?.into()),
             "--repeat" => {
                 let n = value("a number of runs, e.g. `--repeat 3`")?;
                 options.repeat = match n.parse() {
@@ -72,10 +89,11 @@ pub(crate) fn parse_options(
     }
     if let Some((s, source)) = scale {
         options.time_scale = match s.parse::<f64>() {
-            Ok(x) if x.is_finite() && x >= 1.0 => x,
+            // NaN fails both comparisons; infinity and 1e300 fail the second.
+            Ok(x) if (1.0..=MAX_TIME_SCALE).contains(&x) => x,
             _ => {
                 return Err(format!(
-                    "{source}: `{s}` is not a time scale (a number ≥ 1)"
+                    "{source}: `{s}` is not a time scale (a number from 1 to {MAX_TIME_SCALE})"
                 ));
             }
         };
@@ -91,13 +109,27 @@ pub(crate) fn verify(
 ) -> Result<ExitCode, DynError> {
     let options = parse_options(args, env::var(TIME_SCALE_VAR).ok())?;
     if options.help {
-        print!("{}", crate::HELP);
+        print!("{}", crate::help());
         return Ok(ExitCode::SUCCESS);
     }
     let bin_dir = root.join(BIN_DIR);
     let found = demos::discover(&bin_dir)
         .map_err(|e| format!("cannot list the demos in {}: {e}", bin_dir.display()))?;
     let selected = select(&found, &options.names)?;
+    let colour = std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none();
+    if options.list {
+        for (name, entry) in &selected {
+            let about = entry.source.as_deref().and_then(description);
+            println!(
+                "{name:<24} {}",
+                about.as_deref().unwrap_or("(no `//!` line)")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = &options.svg {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     let relative = |path: &Path| {
         path.strip_prefix(root)
             .unwrap_or(path)
@@ -132,6 +164,9 @@ pub(crate) fn verify(
     if !cpu::SUPPORTED {
         println!("note: cpu time is measured on Linux only; `cpu max` rules are skipped");
     }
+    if !usage::SUPPORTED {
+        println!("note: threads and memory are measured on Linux only; their rules are skipped");
+    }
     if options.time_scale != 1.0 {
         println!(
             "note: time scale {}: upper bounds, spreads and timeouts are multiplied by it",
@@ -139,84 +174,128 @@ pub(crate) fn verify(
         );
     }
 
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed) = (0, Vec::new());
     for round in 1..=options.repeat {
         for (name, entry) in &selected {
-            let label = if options.repeat > 1 {
-                format!("verify {name} [{round}/{}]", options.repeat)
+            let run_name = if options.repeat > 1 {
+                format!("{name} [{round}/{}]", options.repeat)
             } else {
-                format!("verify {name}")
+                name.to_string()
             };
-            print!("{label} ... ");
+            print!("verify {run_name} ... ");
             let _ = std::io::stdout().flush();
+            let failed_status = paint(colour, "1;31", "FAILED");
             let ok = match (
                 &entry.source,
                 &entry.transcript,
                 executables.get(name.as_str()),
             ) {
                 (None, Some(t), _) => {
-                    println!("FAILED (a transcript without a demo: {})", relative(t));
+                    println!(
+                        "{failed_status} (a transcript without a demo: {})",
+                        relative(t)
+                    );
                     false
                 }
                 (Some(s), None, _) => {
                     println!(
-                        "FAILED (no transcript for {}: expected {})",
+                        "{failed_status} (no transcript for {}: expected {})",
                         relative(s),
                         relative(&expected_transcript(s, name))
                     );
                     false
                 }
                 (_, _, None) => {
-                    println!("FAILED (cargo built no executable named `{name}`)");
+                    println!("{failed_status} (cargo built no executable named `{name}`)");
                     false
                 }
                 (Some(_), Some(t), Some(exe)) => check_one(
+                    name,
                     &transcripts[name.as_str()],
                     &relative(t),
                     exe,
-                    options.time_scale,
+                    &options,
+                    colour,
                 )?,
                 (None, None, _) => unreachable!("discovered names have a file"),
             };
             if ok {
                 passed += 1;
             } else {
-                failed += 1;
+                failed.push(run_name);
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 {
+    if failed.is_empty() {
+        println!("{passed} passed, 0 failed");
+    } else {
+        println!(
+            "{passed} passed, {} failed: {}",
+            failed.len(),
+            paint(colour, "1;31", &failed.join(", "))
+        );
+    }
+    Ok(if failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
 }
 
-/// Runs one demo once and prints its status (and report on failure).
+/// Runs one demo once and prints its status (and report and timeline on failure).
 fn check_one(
+    name: &str,
     transcript: &transcript::Transcript,
     transcript_path: &str,
     exe: &Path,
-    scale: f64,
+    options: &Options,
+    colour: bool,
 ) -> Result<bool, DynError> {
-    let timeout = transcript.timeout.value.mul_f64(scale);
+    let scale = options.time_scale;
+    let timeout = matcher::scaled(transcript.timeout.value, scale);
     let run = run::run(Command::new(exe), timeout)
         .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    match matcher::check(transcript, &run.lines, &run.exit, run.cpu_use(), scale) {
-        Ok(()) => {
-            println!("ok {}", report::stats(&run));
-            Ok(true)
-        }
-        Err(failures) => {
-            println!("FAILED {}", report::stats(&run));
-            print!(
-                "{}",
-                report::failure_report(transcript_path, &run, &failures)
-            );
-            Ok(false)
-        }
+    let judgement = matcher::judge(transcript, &run, scale);
+    let ok = judgement.failures.is_empty();
+    if ok {
+        println!("{} {}", paint(colour, "32", "ok"), report::stats(&run));
+    } else {
+        println!(
+            "{} {}",
+            paint(colour, "1;31", "FAILED"),
+            report::stats(&run)
+        );
+        print!(
+            "{}",
+            report::failure_report(transcript_path, &run, &judgement.failures)
+        );
     }
+    let timeline = Timeline::new(name, &run, &judgement);
+    if options.timeline || !ok {
+        print!("{}", timeline.text(colour));
+    }
+    if let Some(dir) = &options.svg {
+        let path = dir.join(format!("{name}.svg"));
+        fs::write(&path, svg::render(&timeline))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(ok)
+}
+
+/// `text` in an ANSI colour (`code`, e.g. `31` for red) if `colour`, else as it is.
+fn paint(colour: bool, code: &str, text: &str) -> String {
+    if colour {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The first `//!` line of a demo's source: its one-line description.
+fn description(source: &Path) -> Option<String> {
+    let text = fs::read_to_string(source).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("//!"))?;
+    Some(line.trim().to_owned())
 }
 
 /// The demos named on the command line, or all of them.
@@ -267,6 +346,30 @@ mod tests {
         assert_eq!(o.names, ["a", "b"]);
         assert_eq!((o.repeat, o.time_scale), (3, 2.5));
         assert!(parse(&["--help"], None).unwrap().help);
+        let o = parse(&["--timeline", "--svg", "out", "a", "--list"], None).unwrap();
+        assert!(o.timeline && o.list);
+        assert_eq!(o.svg, Some(PathBuf::from("out")));
+        assert_eq!(o.names, ["a"]);
+        assert!(parse(&["--svg"], None).unwrap_err().contains("a folder"));
+    }
+
+    #[test]
+    fn a_demo_is_described_by_its_first_doc_line() {
+        let dir = env::temp_dir().join(format!("xtask-describe-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let source = dir.join("demo.rs");
+        fs::write(
+            &source,
+            "//! Three calls, one second apart.\n//!\n//! More.\nfn main() {}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            description(&source).as_deref(),
+            Some("Three calls, one second apart.")
+        );
+        fs::write(&source, "fn main() {}\n").unwrap();
+        assert_eq!(description(&source), None);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -297,6 +400,20 @@ mod tests {
             parse(&["--fast"], None)
                 .unwrap_err()
                 .contains("unknown option")
+        );
+    }
+
+    #[test]
+    fn time_scales_that_cannot_work_are_rejected() {
+        // 1e300 was accepted, then overflowed a `Duration` in the runner.
+        for bad in ["1e300", "1001", "NaN", "-1", "-inf", "inf", "0", ""] {
+            let e = parse(&["--time-scale", bad], None).unwrap_err();
+            assert!(e.contains("from 1 to 1000"), "{bad}: {e}");
+            assert!(parse(&[], Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse(&["--time-scale", "1000"], None).unwrap().time_scale,
+            MAX_TIME_SCALE
         );
     }
 

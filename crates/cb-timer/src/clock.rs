@@ -102,6 +102,17 @@ impl ManualClock {
     /// Called from a callback of one of those schedulers, it does not wait
     /// for that scheduler (which is busy running the caller).
     ///
+    /// Several schedulers may share one clock (or each other's clocks) and
+    /// advance it from their callbacks: a callback's `advance` waits for the
+    /// other schedulers as usual, except one whose thread is itself blocked,
+    /// directly or through others, in an `advance` that waits for the
+    /// caller's scheduler. Waiting for that one could never end, so `advance`
+    /// moves on without it; it runs what became due once the caller's
+    /// callback returns and its own wait is over. So `advance` never
+    /// deadlocks on schedulers waiting for each other, but inside such a
+    /// circle it does not promise that the waiting scheduler has run its
+    /// callbacks by the time it returns.
+    ///
     /// The clock stops at the latest time an [`Instant`] can hold, so
     /// `advance(Duration::MAX)` means "to the end of time": every timer with
     /// a deadline runs, and only the ones that never fire stay pending.

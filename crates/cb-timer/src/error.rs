@@ -1,5 +1,6 @@
 //! The errors of this crate, one type per operation.
 
+use std::sync::{Mutex, PoisonError};
 use std::{error::Error, fmt, io};
 
 /// The operating system refused to start a thread.
@@ -72,7 +73,9 @@ pub enum JoinError {
     OwnThread,
     /// `join_timeout` gave up before the timer's thread finished.
     Timeout,
-    /// The callback panicked; the message is the panic's, when it had one.
+    /// The callback panicked, or the `Drop` of the callback or of a value it
+    /// captured did; the message is the panic's (`<non-string panic>` when
+    /// it had none).
     Panicked(String),
 }
 
@@ -91,12 +94,45 @@ impl Error for JoinError {}
 
 /// A [`SchedulerHandle`](crate::SchedulerHandle) could not schedule a timer
 /// because its scheduler has shut down. The callback comes back untouched.
-pub struct ScheduleError<F>(pub(crate) F);
+///
+/// It is `Send + Sync` for any callback (callbacks are `Send`, but need not
+/// be `Sync`), so `?` turns it into a `Box<dyn Error + Send + Sync>`.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::time::Duration;
+/// use cb_timer::Scheduler;
+///
+/// fn schedule(handle: &cb_timer::SchedulerHandle) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+///     let calls = Cell::new(0); // `Send`, not `Sync`
+///     handle.after(Duration::ZERO, move || calls.set(calls.get() + 1))?;
+///     Ok(())
+/// }
+///
+/// let scheduler = Scheduler::new()?;
+/// let handle = scheduler.handle();
+/// assert!(schedule(&handle).is_ok());
+/// drop(scheduler);
+/// let error = schedule(&handle).unwrap_err();
+/// assert_eq!(error.to_string(), "the scheduler has shut down");
+/// # Ok::<(), cb_timer::SpawnError>(())
+/// ```
+pub struct ScheduleError<F>(
+    // Behind a lock so that the error is `Sync` whatever the callback: it
+    // never lends out `&F`, only gives `F` back by value.
+    Mutex<F>,
+);
 
 impl<F> ScheduleError<F> {
+    pub(crate) fn new(callback: F) -> Self {
+        ScheduleError(Mutex::new(callback))
+    }
+
     /// The callback that was not scheduled.
     pub fn into_inner(self) -> F {
-        self.0
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

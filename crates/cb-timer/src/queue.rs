@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, btree_map};
 use std::mem;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::task::Task;
 
@@ -27,12 +28,41 @@ pub(crate) const NEVER: Tick = Tick::MAX;
 /// already freed) and is skipped when the bucket fires; once tombstones make
 /// up half the queue it is compacted, so the cost is amortized O(1) per
 /// cancel.
+///
+/// The counts are exact: each timer's [`Membership`] says whether it is in
+/// the queue and whether it was counted as a tombstone, so a timer cancelled
+/// after the worker took it out (into the batch it is firing) is not counted,
+/// and a tombstone that leaves with a batch takes its count along.
 #[derive(Default)]
 pub(crate) struct DeadlineQueue {
     buckets: BTreeMap<Tick, Bucket>,
     /// Entries in `buckets`, tombstones included.
     len: usize,
+    /// Entries in `buckets` whose membership is [`TOMBSTONE`].
     tombstones: usize,
+}
+
+/// Where a timer stands towards its scheduler's queue. Read and written only
+/// under the scheduler's lock (which orders it); an atomic only so that the
+/// timer, shared with its handles, stays `Sync`.
+#[derive(Debug, Default)]
+pub(crate) struct Membership(AtomicU8);
+
+/// Not in the queue: never pushed, or taken out to fire or be discarded.
+const OUT: u8 = 0;
+/// In the queue and counted as pending.
+const QUEUED: u8 = 1;
+/// In the queue, cancelled, and counted in `tombstones`.
+const TOMBSTONE: u8 = 2;
+
+impl Membership {
+    fn get(&self) -> u8 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, to: u8) {
+        self.0.store(to, Ordering::Relaxed);
+    }
 }
 
 /// One timer, or several with the same deadline. Most deadlines are held by
@@ -44,7 +74,17 @@ enum Bucket {
 
 impl DeadlineQueue {
     pub(crate) fn push(&mut self, deadline: Tick, task: Arc<dyn Task>) {
+        let header = task.header();
+        debug_assert_eq!(header.membership.get(), OUT, "timer queued twice");
         self.len += 1;
+        // Cancelled between re-arming and this push: it enters as the
+        // tombstone it is, since its `note_cancelled` found it out.
+        if header.state.is_pending() {
+            header.membership.set(QUEUED);
+        } else {
+            header.membership.set(TOMBSTONE);
+            self.tombstones += 1;
+        }
         match self.buckets.get_mut(&deadline) {
             None => {
                 self.buckets.insert(deadline, Bucket::One(task));
@@ -86,11 +126,18 @@ impl DeadlineQueue {
         self.taken(all)
     }
 
+    /// Marks the timers in `buckets` as out of the queue and uncounts them.
     fn taken(&mut self, buckets: BTreeMap<Tick, Bucket>) -> Due {
-        self.len -= buckets.values().map(Bucket::len).sum::<usize>();
-        // Tombstones leave with their buckets unseen; the count only decides
-        // when to compact, so an estimate capped by the length is enough.
-        self.tombstones = self.tombstones.min(self.len);
+        for bucket in buckets.values() {
+            for task in bucket.tasks() {
+                let membership = &task.header().membership;
+                if membership.get() == TOMBSTONE {
+                    self.tombstones -= 1;
+                }
+                membership.set(OUT);
+                self.len -= 1;
+            }
+        }
         Due {
             buckets: buckets.into_iter(),
             deadline: 0,
@@ -103,41 +150,60 @@ impl DeadlineQueue {
         self.len - self.tombstones
     }
 
-    /// Notes that a queued timer was cancelled; compacts when tombstones make
-    /// up half the queue. Returns the removed tombstones, to be dropped
-    /// outside the scheduler's lock.
-    pub(crate) fn note_cancelled(&mut self) -> Vec<Arc<dyn Task>> {
+    /// Notes that `task` was cancelled. If the queue holds it, it becomes a
+    /// tombstone, and once tombstones make up half the queue they are
+    /// removed. Returns the removed ones, to be dropped outside the
+    /// scheduler's lock.
+    pub(crate) fn note_cancelled(&mut self, task: &dyn Task) -> Vec<Arc<dyn Task>> {
+        let membership = &task.header().membership;
+        if membership.get() != QUEUED {
+            return Vec::new(); // out of the queue, or counted already
+        }
+        membership.set(TOMBSTONE);
         self.tombstones += 1;
         if self.tombstones < 64 || self.tombstones * 2 < self.len {
             return Vec::new();
         }
-        let mut removed = Vec::with_capacity(self.tombstones);
-        let buckets = mem::take(&mut self.buckets);
-        for (deadline, bucket) in buckets {
-            for task in bucket {
-                if task.header().state.is_pending() {
-                    self.push_kept(deadline, task);
-                } else {
-                    removed.push(task);
-                }
-            }
-        }
-        self.len -= removed.len();
-        self.tombstones = 0;
-        removed
+        self.compact()
     }
 
-    fn push_kept(&mut self, deadline: Tick, task: Arc<dyn Task>) {
-        self.len -= 1; // `push` counts it again
-        self.push(deadline, task);
+    /// Removes every tombstone.
+    fn compact(&mut self) -> Vec<Arc<dyn Task>> {
+        let mut removed = Vec::with_capacity(self.tombstones);
+        self.buckets.retain(|_, bucket| {
+            bucket.retain(|task| {
+                let membership = &task.header().membership;
+                if membership.get() != TOMBSTONE {
+                    return true;
+                }
+                membership.set(OUT);
+                removed.push(Arc::clone(task));
+                false
+            })
+        });
+        self.len -= removed.len();
+        self.tombstones -= removed.len();
+        debug_assert_eq!(self.tombstones, 0);
+        removed
     }
 }
 
 impl Bucket {
-    fn len(&self) -> usize {
+    fn tasks(&self) -> &[Arc<dyn Task>] {
         match self {
-            Bucket::One(_) => 1,
-            Bucket::Many(tasks) => tasks.len(),
+            Bucket::One(task) => std::slice::from_ref(task),
+            Bucket::Many(tasks) => tasks,
+        }
+    }
+
+    /// Keeps the timers `keep` says to; false if none is left.
+    fn retain(&mut self, mut keep: impl FnMut(&Arc<dyn Task>) -> bool) -> bool {
+        match self {
+            Bucket::One(task) => keep(task),
+            Bucket::Many(tasks) => {
+                tasks.retain(|task| keep(task));
+                !tasks.is_empty()
+            }
         }
     }
 }

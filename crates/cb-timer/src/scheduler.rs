@@ -6,18 +6,27 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::clock::{Clock, ManualClock};
+use crate::clock::Clock;
 use crate::error::{ScheduleError, SpawnError};
-use crate::handle::{TimerHandle, TimerId};
-use crate::panic::{PanicReport, payload_message, run_caught};
-use crate::queue::{DeadlineQueue, Due, NEVER, Tick};
+use crate::handle::TimerHandle;
+use crate::panic::{self as caught, PanicReport};
+use crate::queue::{DeadlineQueue, NEVER, Tick};
 use crate::task::{self, MissedTicks, Task};
+use crate::wait_graph;
 
 /// `sleeping_until` while the worker is awake and will look at the queue
 /// again without being told.
 const AWAKE: Tick = 0;
 
 type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
+
+mod builder;
+mod worker;
+
+pub use builder::Builder;
+
+/// Numbers schedulers, for the process-wide [`wait_graph`].
+static NEXT_SCHEDULER: AtomicU64 = AtomicU64::new(0);
 
 /// Runs any number of timers on one background thread.
 ///
@@ -42,6 +51,14 @@ type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
 ///   [`on_panic`](Builder::on_panic) hook) and the thread carries on with the
 ///   other timers. A repeating timer whose callback panicked does not run
 ///   again.
+/// - So is a panic in the `Drop` of a callback or of anything it captured,
+///   wherever the crate drops it: after a one-shot callback ran, when a
+///   repeating timer stops, in [`TimerHandle::cancel`], and when shutting
+///   down discards it. The drop is caught and reported like a callback panic
+///   (with the timer's id), and everything else goes on: the thread keeps
+///   running, the other timers are still discarded on shutdown. (A value
+///   that panics in `Drop` *while* its callback is already unwinding from a
+///   panic aborts the process, as any double panic in Rust does.)
 ///
 /// # Dropping
 ///
@@ -79,19 +96,49 @@ pub struct Scheduler {
 ///
 /// It does not keep the scheduler alive: once the scheduler is dropped,
 /// scheduling returns [`ScheduleError`] with the callback.
+///
+/// # Examples
+///
+/// A callback that schedules the next step through a handle:
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+/// use cb_timer::{ManualClock, Scheduler};
+///
+/// let clock = ManualClock::new();
+/// let scheduler = Scheduler::builder().clock(clock.clone()).build()?;
+/// let handle = scheduler.handle();
+/// let (tx, rx) = mpsc::channel();
+/// scheduler.after(Duration::from_secs(1), move || {
+///     tx.send("first").unwrap();
+///     // Inside a callback: schedule on the same scheduler.
+///     handle
+///         .after(Duration::from_secs(1), move || tx.send("second").unwrap())
+///         .expect("the scheduler is running");
+/// });
+/// clock.advance(Duration::from_secs(1));
+/// assert_eq!(rx.try_recv()?, "first");
+/// clock.advance(Duration::from_secs(1));
+/// assert_eq!(rx.try_recv()?, "second");
+///
+/// let handle = scheduler.handle();
+/// drop(scheduler);
+/// // Refused, and the callback comes back.
+/// let (tx, rx) = mpsc::channel();
+/// let error = handle.after(Duration::ZERO, move || tx.send("ran").unwrap()).unwrap_err();
+/// (error.into_inner())();
+/// assert_eq!(rx.try_recv()?, "ran");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct SchedulerHandle {
     shared: Weak<Shared>,
 }
 
-/// Configures a [`Scheduler`] before its thread starts.
-pub struct Builder {
-    name: String,
-    clock: Clock,
-    on_panic: Option<PanicHook>,
-}
-
 pub(crate) struct Shared {
+    /// Unique in the process, for the [`wait_graph`].
+    id: u64,
     name: String,
     clock: Clock,
     /// The clock reading that is tick 0; ticks are nanoseconds since then.
@@ -131,11 +178,7 @@ impl Scheduler {
 
     /// A [`Builder`] to name the thread, set a clock or a panic hook.
     pub fn builder() -> Builder {
-        Builder {
-            name: "cb-timer".into(),
-            clock: Clock::System,
-            on_panic: None,
-        }
+        Builder::new()
     }
 
     /// A handle that schedules on this scheduler without owning it.
@@ -189,9 +232,11 @@ impl Scheduler {
         self.shared.every(period, missed, callback)
     }
 
-    /// The number of timers waiting in the queue.
+    /// The number of timers waiting in the queue: armed, not cancelled, and
+    /// not running right now (a repeating timer counts again once its
+    /// callback returned).
     pub fn pending(&self) -> usize {
-        self.shared.lock().timers.pending()
+        self.shared.pending()
     }
 
     /// The current time on this scheduler's clock.
@@ -218,7 +263,7 @@ impl SchedulerHandle {
     {
         match self.live() {
             Some(shared) => Ok(shared.after(delay, callback)),
-            None => Err(ScheduleError(callback)),
+            None => Err(ScheduleError::new(callback)),
         }
     }
 
@@ -233,8 +278,24 @@ impl SchedulerHandle {
     {
         match self.live() {
             Some(shared) => Ok(shared.at(deadline, callback)),
-            None => Err(ScheduleError(callback)),
+            None => Err(ScheduleError::new(callback)),
         }
+    }
+
+    /// Like [`Scheduler::every`]: every `period`, skipping missed ticks.
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`], holding `callback`, if the scheduler has shut down.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    pub fn every<F>(&self, period: Duration, callback: F) -> Result<TimerHandle, ScheduleError<F>>
+    where
+        F: FnMut() + Send + 'static,
+    {
+        self.every_with(period, MissedTicks::default(), callback)
     }
 
     /// Like [`Scheduler::every_with`].
@@ -257,7 +318,7 @@ impl SchedulerHandle {
     {
         match self.live() {
             Some(shared) => Ok(shared.every(period, missed, callback)),
-            None => Err(ScheduleError(callback)),
+            None => Err(ScheduleError::new(callback)),
         }
     }
 
@@ -266,69 +327,11 @@ impl SchedulerHandle {
     pub fn now(&self) -> Option<Instant> {
         self.live().map(|s| s.clock.now())
     }
-}
 
-impl Builder {
-    /// Names the scheduler's thread (default `cb-timer`).
-    pub fn name(mut self, name: impl Into<String>) -> Builder {
-        self.name = name.into();
-        self
-    }
-
-    /// Runs the scheduler on a [`ManualClock`] instead of the system clock.
-    pub fn clock(mut self, clock: ManualClock) -> Builder {
-        self.clock = Clock::Manual(clock);
-        self
-    }
-
-    /// Calls `hook` on the scheduler's thread for every callback that
-    /// panics, after the `tracing` error event. A panic in the hook itself is
-    /// caught and only logged.
-    pub fn on_panic<H>(mut self, hook: H) -> Builder
-    where
-        H: Fn(PanicReport) + Send + Sync + 'static,
-    {
-        self.on_panic = Some(Box::new(hook));
-        self
-    }
-
-    /// Starts the scheduler's thread.
-    ///
-    /// # Errors
-    ///
-    /// [`SpawnError`] if the operating system refuses to start it.
-    pub fn build(self) -> Result<Scheduler, SpawnError> {
-        let shared = Arc::new(Shared {
-            epoch: self.clock.now(),
-            name: self.name,
-            clock: self.clock,
-            queue: Mutex::new(Queue {
-                timers: DeadlineQueue::default(),
-                sleeping_until: AWAKE,
-                settled: 0,
-            }),
-            wake: Condvar::new(),
-            progress: Condvar::new(),
-            waiters: AtomicUsize::new(0),
-            shutdown: AtomicBool::new(false),
-            next_id: AtomicU64::new(0),
-            worker: OnceLock::new(),
-            on_panic: self.on_panic,
-        });
-        let worker = Arc::clone(&shared);
-        let thread = thread::Builder::new()
-            .name(shared.name.clone())
-            .spawn(move || worker.run())
-            .map_err(SpawnError)?;
-        let _ = shared.worker.set(thread.thread().id());
-        if let Clock::Manual(clock) = &shared.clock {
-            clock.register(Arc::downgrade(&shared));
-        }
-        tracing::debug!(scheduler = %shared.name, "scheduler started");
-        Ok(Scheduler {
-            shared,
-            thread: Some(thread),
-        })
+    /// Like [`Scheduler::pending`], or `None` once the scheduler has shut
+    /// down.
+    pub fn pending(&self) -> Option<usize> {
+        self.live().map(|s| s.pending())
     }
 }
 
@@ -414,11 +417,25 @@ impl Shared {
         TimerHandle::new(task, Arc::downgrade(self))
     }
 
-    /// Tells the queue that one of its timers was cancelled, so that it
-    /// compacts once cancelled timers pile up.
-    pub(crate) fn note_cancelled(&self) {
-        let removed = self.lock().timers.note_cancelled();
-        drop(removed); // outside the lock: dropping may run user code
+    fn pending(&self) -> usize {
+        self.lock().timers.pending()
+    }
+
+    /// Tells the queue that `task` was cancelled, so that it stops counting
+    /// it and compacts once cancelled timers pile up.
+    pub(crate) fn note_cancelled(&self, task: &dyn Task) {
+        let removed = self.lock().timers.note_cancelled(task);
+        // Outside the lock. The tombstones' callbacks are gone already (or
+        // their cancellers, holding a handle, are about to drop them).
+        drop(removed);
+    }
+
+    /// Drops `task`'s callback without running it, reporting a panic in its
+    /// `Drop` like a callback's.
+    pub(crate) fn discard_callback(&self, task: &dyn Task) {
+        if let Err(payload) = task.discard_callback() {
+            self.report_panic(task.header().id, payload, caught::Phase::Drop);
+        }
     }
 
     /// Blocks until no callback of `task` is running. Returns at once on the
@@ -445,10 +462,20 @@ impl Shared {
 
     /// For [`ManualClock::advance`]: waits until the worker has run
     /// everything due at the clock's time of this call.
+    ///
+    /// Returns at once on this scheduler's own thread, and on the thread of a
+    /// scheduler that this one is blocked waiting for (see [`wait_graph`]).
     pub(crate) fn settle(&self) {
         if self.on_worker() {
             return;
         }
+        let Some(_waiting) = wait_graph::begin(self.id) else {
+            tracing::debug!(
+                scheduler = %self.name,
+                "not waiting for a scheduler that waits for this thread"
+            );
+            return;
+        };
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut queue = self.lock();
         let seen = queue.settled;
@@ -463,117 +490,10 @@ impl Shared {
         self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn notify_progress(&self) {
+    pub(super) fn notify_progress(&self) {
         if self.waiters.load(Ordering::SeqCst) > 0 {
             let _queue = self.lock();
             self.progress.notify_all();
-        }
-    }
-
-    /// The body of the scheduler's thread.
-    fn run(self: Arc<Self>) {
-        let mut queue = self.lock();
-        while !self.shutdown.load(Ordering::Acquire) {
-            let now = self.now_tick();
-            if let Some(due) = queue.timers.take_due(now) {
-                queue.sleeping_until = AWAKE;
-                drop(queue);
-                self.run_due(due, now);
-                queue = self.lock();
-                continue;
-            }
-
-            queue.settled += 1;
-            if self.clock.is_manual() {
-                self.progress.notify_all();
-            }
-            let next = queue.timers.first_deadline().unwrap_or(NEVER);
-            queue.sleeping_until = next;
-            queue = if next == NEVER || self.clock.is_manual() {
-                self.wake
-                    .wait(queue)
-                    .unwrap_or_else(PoisonError::into_inner)
-            } else {
-                let sleep = Duration::from_nanos(u64::try_from(next - now).unwrap_or(u64::MAX));
-                self.wake
-                    .wait_timeout(queue, sleep)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0
-            };
-            queue.sleeping_until = AWAKE;
-        }
-
-        let rest = queue.timers.take_all();
-        drop(queue);
-        self.discard(rest.map(|(_, task)| task));
-        self.notify_progress();
-        tracing::debug!(scheduler = %self.name, "scheduler stopped");
-    }
-
-    fn run_due(&self, mut due: Due, now: Tick) {
-        for (deadline, task) in due.by_ref() {
-            if self.shutdown.load(Ordering::Acquire) {
-                self.discard(std::iter::once(task));
-                break;
-            }
-            self.fire(task, deadline, now);
-        }
-        self.discard(due.map(|(_, task)| task));
-    }
-
-    fn discard(&self, tasks: impl Iterator<Item = Arc<dyn Task>>) {
-        for task in tasks {
-            if task.header().state.discard() {
-                task.discard_callback();
-            }
-        }
-    }
-
-    fn fire(&self, task: Arc<dyn Task>, deadline: Tick, now: Tick) {
-        let header = task.header();
-        if !header.state.try_start() {
-            return; // cancelled after it was taken from the queue
-        }
-        if tracing::enabled!(tracing::Level::TRACE) {
-            let late = self.now_tick().saturating_sub(deadline);
-            tracing::trace!(
-                timer = header.id,
-                late_us = u64::try_from(late / 1_000).unwrap_or(u64::MAX),
-                "timer fired"
-            );
-        }
-        match task.run() {
-            Err(payload) => {
-                self.report_panic(header.id, payload);
-                header.state.finish();
-                task.discard_callback();
-            }
-            Ok(()) => match task.repeat() {
-                None => header.state.finish(),
-                Some((period, missed)) => {
-                    let next = missed.next(deadline, now.max(self.now_tick()), period);
-                    if header.state.rearm() {
-                        self.lock().timers.push(next, Arc::clone(&task));
-                    } else {
-                        task.discard_callback(); // cancelled while it ran
-                    }
-                }
-            },
-        }
-        self.notify_progress();
-    }
-
-    fn report_panic(&self, id: u64, payload: Box<dyn std::any::Any + Send>) {
-        let message = payload_message(&*payload).unwrap_or("<non-string panic>");
-        tracing::error!(timer = id, panic = %message, "timer callback panicked");
-        if let Some(hook) = &self.on_panic {
-            let report = PanicReport {
-                timer: TimerId(id),
-                payload,
-            };
-            if run_caught(|| hook(report)).is_err() {
-                tracing::error!(timer = id, "the on_panic hook panicked");
-            }
         }
     }
 }
@@ -606,16 +526,6 @@ impl fmt::Debug for SchedulerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SchedulerHandle")
             .field("live", &self.live().is_some())
-            .finish()
-    }
-}
-
-impl fmt::Debug for Builder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("name", &self.name)
-            .field("manual_clock", &self.clock.is_manual())
-            .field("on_panic", &self.on_panic.is_some())
             .finish()
     }
 }

@@ -24,6 +24,24 @@ const CANCELLED: u8 = 3;
 const CANCEL_REQUESTED: u8 = 4;
 
 /// Where a timer is in its life.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use cb_timer::{ManualClock, Scheduler, TimerState};
+///
+/// let clock = ManualClock::new();
+/// let scheduler = Scheduler::builder().clock(clock.clone()).build()?;
+/// let ticker = scheduler.every(Duration::from_secs(1), || {});
+/// let once = scheduler.after(Duration::from_secs(1), || {});
+/// clock.advance(Duration::from_secs(1));
+/// assert_eq!(once.state(), TimerState::Fired);
+/// assert_eq!(ticker.state(), TimerState::Pending); // armed for the next tick
+/// ticker.cancel();
+/// assert_eq!(ticker.state(), TimerState::Cancelled);
+/// # Ok::<(), cb_timer::SpawnError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimerState {
     /// Armed and waiting for its deadline (or, for a [`Timer`](crate::Timer),
@@ -39,6 +57,26 @@ pub enum TimerState {
 }
 
 /// What [`cancel`](crate::TimerHandle::cancel) found and did.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use cb_timer::{CancelOutcome, ManualClock, Scheduler};
+///
+/// let clock = ManualClock::new();
+/// let scheduler = Scheduler::builder().clock(clock.clone()).build()?;
+/// let fired = scheduler.after(Duration::ZERO, || {});
+/// let waiting = scheduler.after(Duration::from_secs(5), || {});
+/// clock.advance(Duration::ZERO);
+///
+/// assert_eq!(fired.cancel(), CancelOutcome::AlreadyFired);
+/// let outcome = waiting.cancel();
+/// assert_eq!(outcome, CancelOutcome::Cancelled);
+/// assert!(outcome.stopped_it());
+/// assert_eq!(waiting.cancel(), CancelOutcome::AlreadyCancelled);
+/// # Ok::<(), cb_timer::SpawnError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CancelOutcome {
     /// The timer was pending and now never runs (again).

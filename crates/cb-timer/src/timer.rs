@@ -7,7 +7,7 @@ use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use crate::error::{JoinError, SpawnError, StartError};
-use crate::panic::{payload_message, run_caught};
+use crate::panic::{self as caught, Phase, drop_caught, payload_message, run_caught};
 use crate::state::{CancelOutcome, StateCell, TimerState};
 
 type Callback = Box<dyn FnOnce() + Send + 'static>;
@@ -23,6 +23,11 @@ type Callback = Box<dyn FnOnce() + Send + 'static>;
 ///
 /// Dropping a `Timer` does not cancel it: a started timer still fires, as in
 /// Python.
+///
+/// A panic in the callback, or in the `Drop` of the callback or a value it
+/// captured (after it ran, or when [`cancel`] drops it), is caught: it is
+/// logged, and [`join`](Timer::join) returns it as [`JoinError::Panicked`]. The timer's
+/// thread always ends and marks itself finished, so `join` returns.
 ///
 /// [`start`]: Timer::start
 /// [`cancel`]: Timer::cancel
@@ -62,7 +67,11 @@ struct Inner {
     callback: Option<Callback>,
     started: bool,
     finished: bool,
+    /// `cancel` took the callback and is dropping it; `join` waits for that
+    /// too, so that it sees a panic in the drop.
+    dropping: bool,
     thread: Option<ThreadId>,
+    /// The first panic caught: the callback's, or its `Drop`'s.
     panic: Option<String>,
 }
 
@@ -85,6 +94,7 @@ impl Timer {
                     callback: Some(Box::new(callback)),
                     started: false,
                     finished: false,
+                    dropping: false,
                     thread: None,
                     panic: None,
                 }),
@@ -130,6 +140,10 @@ impl Timer {
     /// Cancelling a timer that was not started yet means it will never run,
     /// even if started later. A waiting thread wakes up and ends at once.
     /// May be called from any thread, the callback's own included.
+    ///
+    /// A timer stopped here has its callback dropped before `cancel`
+    /// returns, on the caller's thread; a panic in that `Drop` does not
+    /// escape, [`join`](Timer::join) reports it.
     pub fn cancel(&self) -> CancelOutcome {
         let outcome = self.shared.state.cancel();
         if outcome.stopped_it() {
@@ -138,11 +152,19 @@ impl Timer {
             // cannot miss the notification.
             let mut inner = self.shared.lock();
             let callback = inner.callback.take();
+            inner.dropping = callback.is_some();
             self.shared.changed.notify_all();
             drop(inner);
             // The user's closure is dropped outside our lock: its `Drop` may
             // call back into this timer.
-            drop(callback);
+            let dropped = drop_caught(callback);
+            let panic = dropped.err().map(|p| self.shared.caught(p, Phase::Drop));
+            let mut inner = self.shared.lock();
+            inner.dropping = false;
+            if let Some(msg) = panic {
+                inner.panic.get_or_insert(msg);
+            }
+            self.shared.changed.notify_all();
         }
         outcome
     }
@@ -165,7 +187,7 @@ impl Timer {
     ///
     /// [`JoinError::NotStarted`], [`JoinError::OwnThread`] when called from
     /// the callback itself, and [`JoinError::Panicked`] if the callback
-    /// panicked.
+    /// panicked, or the `Drop` of the callback or of a value it captured.
     pub fn join(&self) -> Result<(), JoinError> {
         self.join_until(None)
     }
@@ -184,7 +206,7 @@ impl Timer {
         if inner.thread == Some(thread::current().id()) && !inner.finished {
             return Err(JoinError::OwnThread);
         }
-        while !inner.finished {
+        while !inner.finished || inner.dropping {
             inner = match deadline {
                 None => self.shared.wait(inner),
                 Some(deadline) => {
@@ -225,12 +247,36 @@ impl Shared {
 
     /// The body of the timer's thread.
     fn run(&self, deadline: Option<Instant>) {
+        let mut finished = MarkFinished {
+            shared: self,
+            panic: None,
+        };
+        let Some(callback) = self.wait_for_start(deadline) else {
+            return; // cancelled: `cancel` dropped the callback
+        };
+        if let Some(deadline) = deadline {
+            let late = deadline.elapsed();
+            tracing::trace!(
+                timer = self.id,
+                late_us = late.as_micros() as u64,
+                "timer thread fired"
+            );
+        }
+        if let Err(payload) = run_caught(callback) {
+            finished.panic = Some(self.caught(payload, Phase::Run));
+        }
+        self.state.finish();
+    }
+
+    /// Waits for the deadline, then starts the timer and takes its callback;
+    /// `None` if it was cancelled first.
+    fn wait_for_start(&self, deadline: Option<Instant>) -> Option<Callback> {
         let mut inner = self.lock();
         // Wait for the deadline on the condition variable rather than
         // sleeping, so `cancel` ends the thread at once.
         loop {
             if self.state.get() != TimerState::Pending {
-                break;
+                return None;
             }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             match left {
@@ -239,33 +285,44 @@ impl Shared {
                 None => inner = self.wait(inner),
             }
         }
-        let callback = inner.callback.take();
-        drop(inner);
-
-        let mut panic = None;
-        if let Some(callback) = callback.filter(|_| self.state.try_start()) {
-            if let Some(deadline) = deadline {
-                let late = deadline.elapsed();
-                tracing::trace!(
-                    timer = self.id,
-                    late_us = late.as_micros() as u64,
-                    "timer thread fired"
-                );
-            }
-            if let Err(payload) = run_caught(callback) {
-                let msg = payload_message(&*payload)
-                    .unwrap_or("<non-string panic>")
-                    .to_owned();
-                tracing::error!(timer = self.id, panic = %msg, "timer callback panicked");
-                panic = Some(msg);
-            }
-            self.state.finish();
+        // Start and take under the lock: a `cancel` that wins the start then
+        // finds the callback still here and drops it itself, so this thread
+        // never holds a callback it may not run.
+        if !self.state.try_start() {
+            return None;
         }
+        inner.callback.take()
+    }
 
-        let mut inner = self.lock();
+    /// Logs a caught panic and gives its message; drops the payload.
+    fn caught(&self, payload: Box<dyn std::any::Any + Send>, phase: Phase) -> String {
+        caught::log_panic(self.id, &*payload, phase);
+        let msg = payload_message(&*payload)
+            .unwrap_or("<non-string panic>")
+            .to_owned();
+        caught::drop_payload(payload);
+        msg
+    }
+}
+
+/// Marks the timer's thread finished when it ends, however it ends.
+struct MarkFinished<'a> {
+    shared: &'a Shared,
+    panic: Option<String>,
+}
+
+impl Drop for MarkFinished<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.shared.lock();
         inner.finished = true;
-        inner.panic = panic;
-        self.changed.notify_all();
+        let panic = self
+            .panic
+            .take()
+            .or_else(|| thread::panicking().then(|| "the timer's thread panicked".to_owned()));
+        if let Some(msg) = panic {
+            inner.panic.get_or_insert(msg);
+        }
+        self.shared.changed.notify_all();
     }
 }
 

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cb_timer::{ManualClock, MissedTicks, Scheduler, TimerState};
-use helpers::{PATIENCE, Recorder, manual, secs};
+use helpers::{PATIENCE, Recorder, manual, secs, without_hanging};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -167,4 +167,97 @@ fn advancing_by_duration_max_runs_every_timer_with_a_deadline() {
     scheduler.after(Duration::ZERO, fired.recording(4));
     clock.advance(Duration::ZERO);
     assert_eq!(fired.values(), [1, 2, 4]);
+}
+
+/// Two schedulers on one clock whose callbacks both advance it: each waits
+/// for the other, except where the other is already waiting for it.
+#[test]
+fn two_schedulers_on_one_clock_may_each_advance_it_from_a_callback() {
+    let clock = ManualClock::new();
+    let recorder = Recorder::new();
+    let schedulers: Vec<Scheduler> = (0..2)
+        .map(|_| Scheduler::builder().clock(clock.clone()).build().unwrap())
+        .collect();
+    for (name, scheduler) in ["first", "second"].into_iter().zip(&schedulers) {
+        let (clock, recorder) = (clock.clone(), recorder.clone());
+        scheduler.after(secs(1), move || {
+            clock.advance(secs(1));
+            recorder.record(name);
+        });
+    }
+    let later = Recorder::new();
+    for scheduler in &schedulers {
+        scheduler.after(secs(3), later.recording(()));
+    }
+    without_hanging(PATIENCE, {
+        let clock = clock.clone();
+        move || clock.advance(secs(1))
+    });
+    let mut got = recorder.values();
+    got.sort();
+    assert_eq!(got, ["first", "second"], "both callbacks returned");
+    // Two nested advances moved the clock to 3 s; both schedulers ran that.
+    assert_eq!(later.len(), 2);
+}
+
+/// Three schedulers on three clocks, each callback advancing the next one's
+/// clock: the circle closes through two waits, and the third does not wait.
+#[test]
+fn schedulers_advancing_each_others_clocks_in_a_circle_do_not_deadlock() {
+    let clocks: Vec<ManualClock> = (0..3).map(|_| ManualClock::new()).collect();
+    let schedulers: Vec<Scheduler> = clocks
+        .iter()
+        .map(|clock| Scheduler::builder().clock(clock.clone()).build().unwrap())
+        .collect();
+    let recorder = Recorder::new();
+    for (i, scheduler) in schedulers.iter().enumerate() {
+        let (next, recorder) = (clocks[(i + 1) % 3].clone(), recorder.clone());
+        scheduler.after(secs(1), move || {
+            next.advance(secs(1));
+            recorder.record(i);
+        });
+    }
+    without_hanging(PATIENCE, {
+        let clock = clocks[0].clone();
+        move || clock.advance(secs(1))
+    });
+    // The third callback could not wait for the first (blocked waiting for
+    // it), so it returned first; the others returned after their waits.
+    assert_eq!(recorder.values(), [2, 1, 0]);
+}
+
+/// Many rounds of schedulers on one clock advancing it from their callbacks
+/// while two test threads advance it too: nothing deadlocks, every callback
+/// returns.
+#[test]
+fn schedulers_and_threads_advancing_one_clock_at_once_never_deadlock() {
+    without_hanging(PATIENCE * 4, || {
+        for _ in 0..50 {
+            let clock = ManualClock::new();
+            let returned = Recorder::new();
+            let schedulers: Vec<Scheduler> = (0..3)
+                .map(|_| Scheduler::builder().clock(clock.clone()).build().unwrap())
+                .collect();
+            for scheduler in &schedulers {
+                for step in 1..=3 {
+                    let (clock, returned) = (clock.clone(), returned.clone());
+                    scheduler.after(secs(step), move || {
+                        clock.advance(secs(1));
+                        returned.record(());
+                    });
+                }
+            }
+            let advancers: Vec<_> = (0..2)
+                .map(|_| {
+                    let clock = clock.clone();
+                    thread::spawn(move || clock.advance(secs(1)))
+                })
+                .collect();
+            for advancer in advancers {
+                advancer.join().unwrap();
+            }
+            clock.advance(secs(10));
+            assert_eq!(returned.len(), 9);
+        }
+    });
 }

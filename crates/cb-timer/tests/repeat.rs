@@ -3,10 +3,12 @@
 
 mod helpers;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cb_timer::{ManualClock, MissedTicks, Scheduler, TimerHandle, TimerState};
-use helpers::{Recorder, manual, ms, secs};
+use cb_timer::{CancelOutcome, ManualClock, MissedTicks, Scheduler, TimerHandle, TimerState};
+use helpers::{PATIENCE, Recorder, manual, ms, secs, without_hanging};
 
 /// A repeating timer that records the clock's time (since `start`) of each
 /// tick.
@@ -78,6 +80,44 @@ fn burst_runs_every_missed_tick() {
 }
 
 #[test]
+fn burst_after_a_year_long_jump_runs_at_most_the_limit_then_keeps_the_grid() {
+    without_hanging(PATIENCE, || {
+        let (clock, scheduler) = manual();
+        let start = clock.now();
+        let runs = Arc::new(AtomicU64::new(0));
+        let last = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let handle = scheduler.every_with(ms(1), MissedTicks::Burst, {
+            let (runs, last, clock) = (runs.clone(), last.clone(), clock.clone());
+            move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                *last.lock().unwrap() = clock.now() - start;
+            }
+        });
+        let year = secs(365 * 24 * 3600);
+        clock.advance(year);
+        // The late tick due at 1 ms, then the latest BURST_LIMIT missed ones.
+        assert_eq!(runs.load(Ordering::SeqCst), 1 + MissedTicks::BURST_LIMIT);
+        assert_eq!(handle.state(), TimerState::Pending);
+        // Back on the grid: the next tick is due one period after the year.
+        clock.advance(ms(1) - NS);
+        assert_eq!(runs.load(Ordering::SeqCst), 1 + MissedTicks::BURST_LIMIT);
+        clock.advance(NS);
+        assert_eq!(runs.load(Ordering::SeqCst), 2 + MissedTicks::BURST_LIMIT);
+        assert_eq!(*last.lock().unwrap(), year + ms(1));
+    });
+}
+
+#[test]
+fn burst_runs_exactly_the_limit_of_missed_ticks_without_dropping_any() {
+    let (clock, scheduler) = manual();
+    let (_handle, ticks) = ticking(&clock, &scheduler, Some(MissedTicks::Burst));
+    let limit = u32::try_from(MissedTicks::BURST_LIMIT).unwrap();
+    // Due at 1 s, then `limit` more whole seconds missed.
+    clock.advance(secs(1) * (limit + 1));
+    assert_eq!(ticks.len(), 1 + limit as usize);
+}
+
+#[test]
 fn skip_runs_once_and_keeps_the_grid() {
     let (clock, scheduler) = manual();
     let (_handle, ticks) = ticking(&clock, &scheduler, Some(MissedTicks::Skip));
@@ -137,6 +177,60 @@ fn on_time_every_policy_keeps_the_grid() {
             clock.advance(secs(1));
         }
         assert_eq!(ticks.values(), [secs(1), secs(2), secs(3)], "{policy:?}");
+    }
+}
+
+#[test]
+fn a_scheduler_handle_schedules_every_like_the_scheduler() {
+    let (clock, scheduler) = manual();
+    let start = clock.now();
+    let recorder = Recorder::new();
+    let handle = scheduler
+        .handle()
+        .every(secs(1), {
+            let (recorder, clock) = (recorder.clone(), clock.clone());
+            move || recorder.record(clock.now() - start)
+        })
+        .expect("the scheduler is running");
+    clock.advance(ms(3500)); // missed ticks are skipped, as with `every`
+    clock.advance(ms(500));
+    assert_eq!(recorder.values(), [ms(3500), secs(4)]);
+    assert_eq!(handle.state(), TimerState::Pending);
+}
+
+#[test]
+fn a_scheduler_handle_gives_back_a_repeating_callback_after_shutdown() {
+    let (_clock, scheduler) = manual();
+    let handle = scheduler.handle();
+    drop(scheduler);
+    let mut count = 0;
+    let error = handle
+        .every(secs(1), move || {
+            count += 1;
+            assert!(count <= 2);
+        })
+        .expect_err("the scheduler has shut down");
+    let mut callback = error.into_inner();
+    callback();
+    callback();
+    assert_eq!(handle.pending(), None);
+}
+
+#[test]
+fn the_default_schedulers_every_with_runs_with_the_chosen_policy() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = cb_timer::every_with(ms(2), MissedTicks::Delay, move || {
+        let _ = tx.send(Instant::now());
+    });
+    let ticks: Vec<Instant> = rx.iter().take(3).collect();
+    let outcome = handle.cancel_and_wait();
+    assert!(
+        matches!(outcome, CancelOutcome::Cancelled | CancelOutcome::Running),
+        "{outcome:?}"
+    );
+    assert_eq!(handle.state(), TimerState::Cancelled);
+    for pair in ticks.windows(2) {
+        assert!(pair[1] - pair[0] >= ms(2), "never early");
     }
 }
 

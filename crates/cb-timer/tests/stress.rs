@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cb_timer::{CancelOutcome, Scheduler, TimerHandle, TimerState};
-use helpers::{PATIENCE, XorShift, ms, wait_until};
+use helpers::{PATIENCE, XorShift, ms, secs, wait_until};
 
 #[test]
 fn every_timer_runs_exactly_once_or_is_cancelled() {
@@ -203,4 +203,66 @@ fn dropping_a_scheduler_while_others_schedule_on_it_loses_no_timer() {
             timers.len()
         );
     }
+}
+
+/// Threads cancel timers while the scheduler fires batches in which
+/// callbacks cancel others: once everything due has run, `pending()` is the
+/// number of handles still pending, exactly (no underflow, no drift).
+#[test]
+fn pending_stays_exact_while_threads_and_callbacks_cancel_concurrently() {
+    const THREADS: u64 = 4;
+    const PER_THREAD: usize = 1500;
+    let scheduler = Scheduler::new().unwrap();
+    // (handle, whether it is due within milliseconds)
+    let all: Vec<(TimerHandle, bool)> = thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let scheduler = &scheduler;
+                s.spawn(move || {
+                    let mut rng = XorShift::new(100 + t);
+                    let mut mine: Vec<(TimerHandle, bool)> = Vec::new();
+                    for _ in 0..PER_THREAD {
+                        let soon = Duration::from_micros(rng.below(2000));
+                        let timer = match rng.below(3) {
+                            // Stays queued unless cancelled.
+                            0 => (scheduler.after(secs(3600), || {}), false),
+                            // Cancels an earlier timer of this thread when it runs.
+                            1 if !mine.is_empty() => {
+                                let victim = mine[rng.below(mine.len() as u64) as usize].0.clone();
+                                (
+                                    scheduler.after(soon, move || {
+                                        victim.cancel();
+                                    }),
+                                    true,
+                                )
+                            }
+                            _ => (scheduler.after(soon, || {}), true),
+                        };
+                        mine.push(timer);
+                        if rng.below(3) == 0 {
+                            mine[rng.below(mine.len() as u64) as usize].0.cancel();
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let settled = |(h, _): &(TimerHandle, bool)| {
+        matches!(h.state(), TimerState::Fired | TimerState::Cancelled)
+    };
+    assert!(
+        wait_until(PATIENCE, || all.iter().filter(|t| t.1).all(settled)),
+        "the timers due within milliseconds ran or were cancelled"
+    );
+    let pending_handles = all
+        .iter()
+        .filter(|(h, _)| h.state() == TimerState::Pending)
+        .count();
+    assert!(pending_handles > 0);
+    assert_eq!(scheduler.pending(), pending_handles);
 }

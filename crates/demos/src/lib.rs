@@ -6,9 +6,10 @@
 //! and [`futures::async_network_request`] returns a future of it. Waiting helpers go with them:
 //! [`join_all`] for timer threads, [`wait_all`] for futures, and [`block_on`], the smallest
 //! executor, for `.await`. [`tasks::async_network_request`] is the same request as an
-//! `async fn` on a `poll-loop` loop, and [`thread_count`] and [`peak_memory`] let the demos
-//! built on it show what they cost: one thread. The event-loop demos share example 3a's timers
-//! ([`run_tutorial_loop`]), so the busy loop and the parked one run the same program, and
+//! `async fn` on a `poll-loop` loop, and [`tasks::gather`] awaits its tasks; what the demos
+//! built on it cost (one thread) is measured from outside, by `cargo xtask verify`. The
+//! event-loop demos share example 3a's timers ([`run_tutorial_loop`]), so the busy loop and
+//! the parked one run the same program, and
 //! [`report_stats`], which prints the loop's counters on stderr when `DEMO_STATS` asks.
 //!
 //! Tracing is off unless `RUST_LOG` asks for it, and then goes to stderr only; see
@@ -28,13 +29,11 @@ mod block_on;
 mod callbacks;
 pub mod futures;
 mod polling;
-mod process;
 pub mod tasks;
 
 pub use block_on::block_on;
 pub use callbacks::{Response, async_network_request};
 pub use polling::{STATS_ENV, report_stats, run_tutorial_loop};
-pub use process::{ProcError, peak_memory, thread_count};
 
 /// How long every simulated wait or request takes: one second, as in the tutorial.
 pub const DELAY: Duration = Duration::from_secs(1);

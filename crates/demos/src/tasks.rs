@@ -27,22 +27,15 @@ pub async fn async_network_request(number: i32) -> Response {
     response
 }
 
-/// Awaits every task, in order, and counts the process's threads halfway through their wait of
-/// [`DELAY`], when all of them are in flight: a thread per waiting request would show in that
-/// count. Returns the tasks' outputs and the count.
+/// Awaits every task, in order, and returns their outputs: asyncio's `gather`.
 ///
 /// # Errors
 ///
-/// If a task failed (it panicked, say), or the threads cannot be counted (see
-/// [`thread_count`](crate::thread_count)).
-pub async fn join_counting_threads<T: Clone>(
-    tasks: Vec<JoinHandle<T>>,
-) -> Result<(Vec<T>, usize), Box<dyn Error>> {
-    sleep(DELAY / 2).await;
-    let threads = crate::thread_count()?;
+/// If a task failed (it panicked, say).
+pub async fn gather<T: Clone>(tasks: Vec<JoinHandle<T>>) -> Result<Vec<T>, Box<dyn Error>> {
     let mut outputs = Vec::with_capacity(tasks.len());
     for task in tasks {
         outputs.push(task.await?);
     }
-    Ok((outputs, threads))
+    Ok(outputs)
 }

@@ -133,6 +133,24 @@ impl<T> fmt::Debug for Channel<T> {
 /// `Send` and `Sync` when `T: Send`; clones send into the same channel.
 /// Dropping a sender wakes the loop too, so that it sees the channel
 /// disconnect when the last one goes.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use std::thread;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let last = Rc::new(Cell::new(""));
+/// let sink = last.clone();
+/// let (tx, _source) = lp.channel(move |word| sink.set(word));
+/// thread::spawn(move || tx.send("woken").unwrap()); // wakes the sleeping loop
+/// lp.run_until_idle()?; // until the sender is gone and the channel drained
+/// assert_eq!(last.get(), "woken");
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 pub struct Sender<T> {
     /// `None` only inside `drop`, which must let go of it before waking
     /// the loop (see there).

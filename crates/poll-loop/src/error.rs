@@ -3,7 +3,9 @@
 use std::error::Error;
 use std::fmt;
 
-use simple_future::ResultError;
+use std::sync::{Mutex, PoisonError};
+
+use simple_future::{Panicked, ResultError};
 
 /// Why a loop could not run ([`run_forever`](crate::LoopHandle::run_forever),
 /// [`run_until_idle`](crate::LoopHandle::run_until_idle)).
@@ -125,13 +127,44 @@ impl fmt::Display for CloseError {
 impl Error for CloseError {}
 
 /// [`call_soon_threadsafe`](crate::ThreadsafeHandle::call_soon_threadsafe)
-/// found the loop closed. The callback comes back untouched.
-pub struct ScheduleError<F>(pub(crate) F);
+/// or [`ThreadsafeHandle::spawn`](crate::ThreadsafeHandle::spawn) found the
+/// loop closed. The callback or future comes back untouched.
+///
+/// It is `Send` and `Sync` whenever `F` is `Send`, as both of those calls
+/// require, even if `F` is not `Sync` (most futures are not): it keeps `F`
+/// behind a `Mutex`, which nothing but [`into_inner`](ScheduleError::into_inner)
+/// ever locks. So `?` turns it into a `Box<dyn Error + Send + Sync>` (or an
+/// `anyhow::Error`), dropping the future:
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::error::Error;
+/// use poll_loop::{EventLoop, ThreadsafeHandle};
+///
+/// fn start(remote: &ThreadsafeHandle) -> Result<(), Box<dyn Error + Send + Sync>> {
+///     let not_sync = Cell::new(1); // the future is Send, not Sync
+///     remote.spawn(async move { not_sync.get() })?;
+///     Ok(())
+/// }
+///
+/// let lp = EventLoop::new();
+/// let remote = lp.threadsafe();
+/// assert!(start(&remote).is_ok());
+/// lp.close()?;
+/// let error = start(&remote).unwrap_err();
+/// assert_eq!(error.to_string(), "the event loop is closed");
+/// # Ok::<(), Box<dyn Error>>(())
+/// ```
+pub struct ScheduleError<F>(Mutex<F>);
 
 impl<F> ScheduleError<F> {
-    /// The callback that was not scheduled.
+    pub(crate) fn new(rejected: F) -> ScheduleError<F> {
+        ScheduleError(Mutex::new(rejected))
+    }
+
+    /// The callback or future that was not scheduled.
     pub fn into_inner(self) -> F {
-        self.0
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -148,6 +181,54 @@ impl<F> fmt::Display for ScheduleError<F> {
 }
 
 impl<F> Error for ScheduleError<F> {}
+
+/// Why awaiting a [`JoinHandle`](crate::JoinHandle) gave no output.
+///
+/// `Send + Sync + 'static`, so `?` turns it into a
+/// `Box<dyn Error + Send + Sync>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The task was cancelled before it finished. asyncio raises
+    /// `CancelledError`.
+    Cancelled,
+    /// The task panicked; this is its panic.
+    Panicked(Panicked),
+    /// The task was dropped unfinished: its loop was closed.
+    Abandoned,
+    /// The output was moved out already, by a by-value `.await` of another
+    /// handle of the same task.
+    Taken,
+    /// The output was handed to the many-reader [`Observer`](simple_future::Observer)
+    /// view (by a read through it, such as `result()`), where it stays: read
+    /// it there, or await `&handle` for a clone.
+    Shared,
+    /// A task awaited its own handle, which would never finish. asyncio
+    /// raises `RuntimeError("Task cannot await on itself")`.
+    AwaitedItself,
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Cancelled => f.write_str("the task was cancelled"),
+            // Transparent: the panic describes itself.
+            JoinError::Panicked(panicked) => fmt::Display::fmt(panicked, f),
+            JoinError::Abandoned => {
+                f.write_str("the task was dropped unfinished: its event loop was closed")
+            }
+            JoinError::Taken => f.write_str(
+                "the task's output was moved out already, by an `.await` of another of its handles",
+            ),
+            JoinError::Shared => f.write_str(
+                "the task's output went to its shared Observer view: read it there, or await `&handle`",
+            ),
+            JoinError::AwaitedItself => f.write_str("a task cannot await its own JoinHandle"),
+        }
+    }
+}
+
+impl Error for JoinError {}
 
 /// Why [`block_on`](crate::LoopHandle::block_on) gave no output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

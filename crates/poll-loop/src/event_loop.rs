@@ -35,6 +35,21 @@ pub(crate) type Handler = dyn Fn(&LoopHandle, ExceptionContext);
 /// closes when the run returns.)
 ///
 /// See the [crate documentation](crate) for the rules it follows.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let handle = lp.handle(); // for the callback to capture
+/// lp.call_later(Duration::from_millis(10), move || handle.stop());
+/// lp.run_forever()?; // until the timer stops it
+/// lp.close()?; // (dropping `lp` would close it too)
+/// assert!(lp.is_closed());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct EventLoop {
     handle: LoopHandle,
 }
@@ -48,6 +63,32 @@ pub struct EventLoop {
 /// Scheduling on a [closed](LoopHandle::close) loop panics (asyncio raises
 /// `RuntimeError` there); a callback cannot observe that, since callbacks of
 /// a closed loop never run.
+///
+/// # Examples
+///
+/// A callback that reschedules itself through the handle it captured:
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use poll_loop::{EventLoop, LoopHandle};
+///
+/// fn countdown(lp: LoopHandle, left: Rc<Cell<u32>>) {
+///     left.set(left.get() - 1);
+///     if left.get() > 0 {
+///         lp.clone().call_soon(move || countdown(lp, left));
+///     }
+/// }
+///
+/// let lp = EventLoop::new();
+/// let left = Rc::new(Cell::new(3));
+/// let (handle, l) = (lp.handle(), left.clone());
+/// lp.call_soon(move || countdown(handle, l));
+/// lp.run_until_idle()?;
+/// assert_eq!(left.get(), 0);
+/// assert_eq!(lp.stats().iterations, 3, "one iteration per step");
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone)]
 pub struct LoopHandle {
     pub(crate) inner: Rc<Inner>,
@@ -144,9 +185,12 @@ impl Drop for EventLoop {
 impl LoopHandle {
     /// Schedules `callback` to run in the next iteration of the loop.
     ///
-    /// Callbacks run in the order they were scheduled (FIFO). One scheduled
-    /// from a running callback waits for the next iteration, so a callback
-    /// that keeps rescheduling itself cannot starve timers and sources.
+    /// Callbacks run in the order they were scheduled (FIFO), in one queue
+    /// with [`call_soon_threadsafe`](ThreadsafeHandle::call_soon_threadsafe)'s:
+    /// a thread-safe call that happened before this one runs before it. One
+    /// scheduled from a running callback waits for the next iteration, so a
+    /// callback that keeps rescheduling itself cannot starve timers and
+    /// sources.
     ///
     /// # Panics
     ///
@@ -167,7 +211,11 @@ impl LoopHandle {
     // (benches/event_loop).
     #[inline]
     fn push_soon(&self, callback: Callback) -> Handle {
-        let seq = self.live().state.borrow_mut().queues.push_ready(callback);
+        let inner = self.live();
+        let mut state = inner.state.borrow_mut();
+        inner.remote.flush_into(&mut state.queues);
+        let seq = state.queues.push_ready(callback);
+        drop(state);
         Handle::new(seq, Rc::downgrade(&self.inner))
     }
 
@@ -281,6 +329,16 @@ impl LoopHandle {
     /// running or scheduling on the loop is an error from now on. Closing a
     /// closed loop does nothing.
     ///
+    /// A dropped value whose `Drop` panics does not stop the close: every
+    /// other value is still dropped and the loop is marked closed, then each
+    /// such panic goes to the [exception handler](LoopHandle::set_exception_handler)
+    /// (with [`what`](crate::ExceptionContext::what) `"drop on close"`), as a
+    /// callback's panic would.
+    ///
+    /// Work already running on the [`run_in_executor`](LoopHandle::run_in_executor)
+    /// pool is waited for (work not started is cancelled), so that no thread
+    /// of the loop outlives it: `close` can block that long.
+    ///
     /// # Errors
     ///
     /// [`CloseError`](crate::CloseError) if the loop is running: stop it,
@@ -293,8 +351,10 @@ impl LoopHandle {
             return Ok(());
         }
         // Dropping a callback may run user code (a captured value's `Drop`)
-        // that schedules more; drop outside the borrow until nothing is left,
-        // then refuse new work.
+        // that schedules more, or panics. Drop outside the borrow, one value
+        // at a time with panics caught, until nothing is left; then refuse
+        // new work, and only then report the panics.
+        let mut panics = Vec::new();
         loop {
             let fds = crate::io::take_all(&self.inner);
             let (queues, sources, tasks) = {
@@ -312,14 +372,25 @@ impl LoopHandle {
                     state.tasks.take_all(),
                 )
             };
-            drop(queues);
-            drop(sources);
-            drop(tasks);
-            drop(fds);
+            for callback in queues.into_callbacks() {
+                let location = callback.location();
+                drop_caught(callback, location, &mut panics);
+            }
+            for (source, location) in sources {
+                drop_caught(source, location, &mut panics);
+            }
+            for (task, location) in tasks {
+                drop_caught(task, location, &mut panics);
+            }
+            for (slot, location) in fds {
+                drop_caught(slot, location, &mut panics);
+            }
         }
         self.inner.closed.set(true);
-        drop(self.inner.remote.close());
-        drop(self.inner.handler.take());
+        for callback in self.inner.remote.close() {
+            let location = callback.location();
+            drop_caught(callback, location, &mut panics);
+        }
         // The default pool's queued work is cancelled; work already
         // running is waited for, so that no thread outlives the loop.
         if let Some(pool) = self.inner.executor.take() {
@@ -327,6 +398,12 @@ impl LoopHandle {
                 wait: true,
                 cancel_futures: true,
             });
+        }
+        for (payload, location) in panics {
+            self.report_panic(payload, location, "drop on close");
+        }
+        if let Err(payload) = crate::exception::run_caught(|| drop(self.inner.handler.take())) {
+            crate::exception::report_to_default(payload, Location::caller(), "drop on close");
         }
         tracing::debug!("event loop closed");
         Ok(())
@@ -352,6 +429,17 @@ impl LoopHandle {
     pub(crate) fn live(&self) -> &Inner {
         assert!(!self.inner.closed.get(), "{CLOSED}");
         &self.inner
+    }
+}
+
+/// Drops `value`, catching a panic of its `Drop` into `panics`.
+fn drop_caught<V>(
+    value: V,
+    location: &'static Location<'static>,
+    panics: &mut Vec<(Box<dyn std::any::Any + Send>, &'static Location<'static>)>,
+) {
+    if let Err(payload) = crate::exception::run_caught(move || drop(value)) {
+        panics.push((payload, location));
     }
 }
 

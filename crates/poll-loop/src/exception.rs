@@ -15,6 +15,25 @@ use crate::queue::Callback;
 ///
 /// asyncio hands its handler a context dict with the message, the
 /// exception and the handle; this is the same, typed.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let reports = Rc::new(RefCell::new(Vec::new()));
+/// let sink = reports.clone();
+/// lp.set_exception_handler(move |_lp, context| sink.borrow_mut().push(context.to_string()));
+/// lp.call_soon(|| panic!("boom")); // this line is named in the report
+/// lp.run_until_idle()?;
+/// let reports = reports.borrow();
+/// assert!(reports[0].starts_with("callback scheduled at "), "{}", reports[0]);
+/// assert!(reports[0].ends_with("panicked: boom"), "{}", reports[0]);
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 pub struct ExceptionContext {
     pub(crate) payload: Box<dyn Any + Send>,
     pub(crate) location: &'static Location<'static>,
@@ -33,8 +52,9 @@ impl ExceptionContext {
         self.location
     }
 
-    /// What panicked: `"callback"`, `"source dispatch"` or
-    /// `"source readiness"`.
+    /// What panicked: `"callback"`, `"task"`, `"source dispatch"`,
+    /// `"source readiness"`, or `"drop on close"` (the `Drop` of a value
+    /// that [`close`](crate::LoopHandle::close) dropped).
     pub fn what(&self) -> &'static str {
         self.what
     }
@@ -95,7 +115,8 @@ impl LoopHandle {
     /// Calls `handler` on the loop's thread for every callback, dispatch or
     /// readiness check that panics, instead of the default (a `tracing`
     /// error event). The loop carries on either way. A panic in the handler
-    /// itself is caught and logged.
+    /// itself is caught and reported as an ERROR event that gives both
+    /// messages, the handler's and the original one.
     pub fn set_exception_handler<H>(&self, handler: H)
     where
         H: Fn(&LoopHandle, ExceptionContext) + 'static,
@@ -164,12 +185,42 @@ impl LoopHandle {
         match handler {
             None => default_exception_handler(&context),
             Some(handler) => {
-                if run_caught(|| handler(self, context)).is_err() {
-                    tracing::error!(%location, "the exception handler panicked");
+                // Kept before the handler takes the context: if it panics,
+                // the report names both panics.
+                let original = context.to_string();
+                if let Err(payload) = run_caught(|| handler(self, context)) {
+                    let handler_panic = payload_message(&*payload).unwrap_or("<non-string panic>");
+                    tracing::error!(
+                        %location,
+                        what,
+                        original = %original,
+                        handler_panic,
+                        "the exception handler panicked ({handler_panic}) while handling: {original}"
+                    );
+                    drop_quietly(payload);
                 }
             }
         }
     }
+}
+
+/// Drops a panic payload, catching a panic of its own `Drop`.
+fn drop_quietly(payload: Box<dyn Any + Send>) {
+    let _ = run_caught(move || drop(payload));
+}
+
+/// Reports a panic with the default handler, for when the loop's own
+/// handler cannot be used.
+pub(crate) fn report_to_default(
+    payload: Box<dyn Any + Send>,
+    location: &'static Location<'static>,
+    what: &'static str,
+) {
+    default_exception_handler(&ExceptionContext {
+        payload,
+        location,
+        what,
+    });
 }
 
 /// What the loop does with a panic when no handler is set: a `tracing`

@@ -62,6 +62,12 @@ impl LoopHandle {
     /// one); the value is borrowed from it, as with
     /// [`Observer::result`].
     ///
+    /// As asyncio's, it returns after the iteration in which the future
+    /// completed is finished, so that what that iteration queued (the
+    /// callbacks scheduled by the completing callback, or by the future's
+    /// done-callbacks) has run too; what those queue in turn waits for the
+    /// next run.
+    ///
     /// # Errors
     ///
     /// - [`RunUntilCompleteError::Run`] if the loop cannot run;
@@ -103,7 +109,7 @@ impl LoopHandle {
             // one extra look, nothing more.
             let waker = self.threadsafe();
             future.add_done_callback(move |_| waker.wake());
-            if let Exit::Stopped = self.run(&Until::Done(&|| future.done()))? {
+            if let Exit::Stopped = self.run(&Until::Complete(&|| future.done()))? {
                 return Err(RunUntilCompleteError::Stopped);
             }
         }

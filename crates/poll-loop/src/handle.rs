@@ -12,6 +12,25 @@ use crate::queue::TimerId;
 ///
 /// Clones refer to the same callback. Dropping a handle does not cancel the
 /// callback. Handles do not keep the loop alive.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let ran = Rc::new(Cell::new(false));
+/// let r = ran.clone();
+/// let handle = lp.call_soon(move || r.set(true));
+/// assert!(handle.is_pending());
+/// assert!(handle.cancel());
+/// assert!(!handle.cancel(), "cancelled already");
+/// lp.run_until_idle()?;
+/// assert!(!ran.get());
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     seq: u64,
@@ -52,6 +71,26 @@ impl fmt::Debug for Handle {
 ///
 /// Clones refer to the same timer. Dropping a handle does not cancel the
 /// timer. Handles do not keep the loop alive.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// let start = Instant::now();
+/// let never = lp.call_later(Duration::from_secs(60), || unreachable!());
+/// assert!(never.when().unwrap() >= start + Duration::from_secs(60));
+/// let h = lp.handle();
+/// lp.call_later(Duration::from_millis(10), move || {
+///     assert!(never.cancel()); // before it ran: it never will
+///     h.stop();
+/// });
+/// lp.run_until_idle()?; // returns once the cancel left nothing to wait for
+/// assert!(start.elapsed() < Duration::from_secs(60));
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone)]
 pub struct TimerHandle {
     id: TimerId,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::event_loop::{Inner, LoopHandle};
 use crate::exception::run_caught;
-use crate::reactor::{Direction, Due, Entry, Handler, Reactor};
+use crate::reactor::{Direction, Due, Handler, Reactor, Slot};
 use crate::source::{PostAction, Readiness, Source};
 
 /// A loop's reactor, made when it watches its first file descriptor.
@@ -238,7 +238,7 @@ pub(crate) fn wait(inner: &Inner, timeout: Option<Duration>) -> bool {
 
 /// Unregisters every descriptor, for closing the loop: what they had is
 /// returned, to be dropped by the caller.
-pub(crate) fn take_all(inner: &Inner) -> Vec<Entry> {
+pub(crate) fn take_all(inner: &Inner) -> Vec<(Slot, &'static Location<'static>)> {
     inner
         .io
         .get()

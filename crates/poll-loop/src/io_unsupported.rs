@@ -1,6 +1,7 @@
 //! Where the loop cannot watch file descriptors (not Linux): it always
 //! parks, and `add_reader`, `poll_loop::net` and the rest do not exist.
 
+use std::panic::Location;
 use std::time::Duration;
 
 use crate::event_loop::Inner;
@@ -15,6 +16,6 @@ pub(crate) fn wait(inner: &Inner, timeout: Option<Duration>) -> bool {
 }
 
 /// Nothing is registered.
-pub(crate) fn take_all(_inner: &Inner) -> Vec<()> {
+pub(crate) fn take_all(_inner: &Inner) -> Vec<((), &'static Location<'static>)> {
     Vec::new()
 }

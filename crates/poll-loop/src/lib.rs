@@ -36,14 +36,22 @@ mod wake;
 
 pub use channel::{Channel, SendError, Sender};
 pub use error::RunUntilCompleteError;
-pub use error::{BlockOnError, CloseError, RunError, ScheduleError};
+pub use error::{BlockOnError, CloseError, JoinError, RunError, ScheduleError};
 pub use event_loop::{EventLoop, LoopHandle};
 pub use exception::ExceptionContext;
 pub use handle::{Handle, TimerHandle};
-pub use join::JoinHandle;
+pub use join::{JoinClone, JoinHandle};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
 pub use stats::Stats;
+pub use task::spawn;
 pub use threadsafe::ThreadsafeHandle;
 pub use time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
 pub use timer::{RepeatingTimer, Timer};
+
+// The public dependencies whose types this crate's API takes or returns, so
+// that a user needs no dependency of their own to name them.
+pub use crossbeam_channel;
+pub use crossbeam_channel::Receiver;
+pub use simple_future;
+pub use simple_future::{Exception, Observer, Panicked, ResultError, State};

@@ -475,6 +475,16 @@ impl Queues {
         self.is_idle() && self.never.is_empty()
     }
 
+    /// Every callback still held, ready ones first, for closing (to be
+    /// dropped one at a time).
+    pub(crate) fn into_callbacks(self) -> impl Iterator<Item = Callback> {
+        let timers = self.slots.into_iter().filter_map(|slot| match slot.entry {
+            Entry::Live(callback) => Some(callback),
+            Entry::Free { .. } => None,
+        });
+        self.ready.into_iter().flatten().chain(timers)
+    }
+
     /// Takes everything, for closing.
     pub(crate) fn take_all(&mut self) -> Queues {
         let taken = mem::take(self);

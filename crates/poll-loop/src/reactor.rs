@@ -538,25 +538,26 @@ impl Reactor {
         entry
     }
 
-    /// Unregisters everything, for closing the loop: returns the entries,
-    /// to be dropped by the caller outside the table.
-    pub(crate) fn take_all(&self) -> Vec<Entry> {
+    /// Unregisters everything, for closing the loop: returns what was
+    /// registered, with where, to be dropped by the caller outside the
+    /// table.
+    pub(crate) fn take_all(&self) -> Vec<(Slot, &'static Location<'static>)> {
         let mut table = self.table.borrow_mut();
         let epoll = self.epoll.borrow();
-        let entries: Vec<_> = table
-            .entries
-            .drain()
-            .map(|(fd, entry)| {
-                if entry.kernel != 0 {
-                    let _ = epoll.delete(fd);
-                }
-                entry
-            })
-            .collect();
+        let mut slots = Vec::new();
+        for (fd, entry) in table.entries.drain() {
+            if entry.kernel != 0 {
+                let _ = epoll.delete(fd);
+            }
+            for slot in [entry.reader, entry.writer].into_iter().flatten() {
+                let location = slot.location;
+                slots.push((slot, location));
+            }
+        }
         let mut ready = self.ready.borrow_mut();
         ready.len = 0;
         ready.next = 0;
-        entries
+        slots
     }
 }
 

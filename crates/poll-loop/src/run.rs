@@ -79,7 +79,12 @@ impl Drop for RunGuard<'_> {
 pub(crate) enum Until<'a> {
     Stopped,
     Idle,
+    /// As soon as `done` says so (`block_on`).
     Done(&'a dyn Fn() -> bool),
+    /// Once `done` says so and the iteration that made it so is finished:
+    /// what was queued in it runs too (`run_until_complete`, as asyncio's,
+    /// which stops through a done-callback that runs in the next batch).
+    Complete(&'a dyn Fn() -> bool),
 }
 
 impl Until<'_> {
@@ -87,7 +92,7 @@ impl Until<'_> {
         match self {
             Until::Stopped => false,
             Until::Idle => inner.is_idle(),
-            Until::Done(done) => done(),
+            Until::Done(done) | Until::Complete(done) => done(),
         }
     }
 }
@@ -159,6 +164,9 @@ impl LoopHandle {
                 }
             }
             if until.reached(&self.inner) {
+                if let Until::Complete(_) = until {
+                    self.finish_iteration();
+                }
                 return Ok(Exit::Reached);
             }
             if self.run_once() {
@@ -168,6 +176,18 @@ impl LoopHandle {
                     Exit::Stopped
                 });
             }
+        }
+    }
+
+    /// Runs what the last iteration queued (callbacks, and what other
+    /// threads sent), as one more iteration that does not wait: nothing, if
+    /// nothing was queued.
+    fn finish_iteration(&self) {
+        let queued = self.inner.state.borrow().queues.ready_len() > 0
+            || self.inner.remote.wake.is_notified();
+        if queued {
+            // A stop asked for in it is consumed: the run ends anyway.
+            self.run_once();
         }
     }
 
@@ -253,8 +273,12 @@ impl LoopHandle {
             span.record("ready", ntodo + ndue + polled.ready.len());
         }
         self.run_batch(ntodo, ndue);
+        // A callback, timer or earlier dispatch of this batch may have made
+        // a ready source unready: if any ran, ask again (CPython issue 25593).
+        let mut recheck = ntodo + ndue > 0;
         for id in polled.ready {
-            self.dispatch_source(id);
+            self.dispatch_source(id, recheck);
+            recheck = true;
         }
 
         inner.remote.take_stop()
@@ -465,13 +489,31 @@ impl LoopHandle {
         polled
     }
 
-    /// Dispatches one ready source, if it is still registered.
-    fn dispatch_source(&self, id: u64) {
+    /// Dispatches one ready source, if it is still registered and, when
+    /// `recheck`, still ready.
+    fn dispatch_source(&self, id: u64, recheck: bool) {
         let inner = &*self.inner;
         let taken = inner.state.borrow_mut().sources.take(id);
         let Some((mut source, location)) = taken else {
             return; // removed since it was polled
         };
+        if recheck {
+            match run_caught(|| source.readiness(Instant::now())) {
+                Ok(Readiness::Ready) => {}
+                Ok(_) => {
+                    // Cleared since it was polled: not this iteration.
+                    let removed = inner.state.borrow_mut().sources.put_back(id, source);
+                    drop(removed);
+                    return;
+                }
+                Err(payload) => {
+                    inner.remove_source(id);
+                    drop(source);
+                    self.report_panic(payload, location, "source readiness");
+                    return;
+                }
+            }
+        }
         let start = self.get_debug().then(Instant::now);
         let action = match run_caught(|| source.dispatch(self)) {
             Ok(action) => action,

@@ -33,7 +33,11 @@ use crate::threadsafe::ThreadsafeHandle;
 /// - [`readiness`](Source::readiness) is called at least once per loop
 ///   iteration and must not block; it should be cheap.
 /// - [`dispatch`](Source::dispatch) is called only after `readiness`
-///   returned [`Ready`](Readiness::Ready) in the same iteration.
+///   returned [`Ready`](Readiness::Ready) in the same iteration. If a
+///   callback, timer or other source's dispatch ran in between (which may
+///   have consumed what made it ready), `readiness` is asked again just
+///   before the dispatch, and a source no longer ready is skipped until a
+///   later iteration (CPython issue 25593).
 /// - A source that becomes ready because of another thread must make that
 ///   thread call [`ThreadsafeHandle::wake`] (it receives a handle in
 ///   [`register`](Source::register)); otherwise a sleeping loop notices only
@@ -125,6 +129,27 @@ pub enum PostAction {
 ///
 /// Dropping the handle does not remove the source. Clones refer to the same
 /// source.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use poll_loop::{EventLoop, PostAction, RepeatingTimer};
+///
+/// let lp = EventLoop::new();
+/// let ticker = lp.insert_source(RepeatingTimer::new(Duration::from_millis(5), || {
+///     PostAction::Continue // would tick forever
+/// }));
+/// let h = lp.handle();
+/// let t = ticker.clone();
+/// lp.call_later(Duration::from_millis(20), move || {
+///     assert!(t.remove());
+///     h.stop();
+/// });
+/// lp.run_until_idle()?; // the source's removal lets it return
+/// assert!(!ticker.is_registered());
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone)]
 pub struct SourceHandle {
     id: u64,
@@ -258,7 +283,10 @@ impl Sources {
     }
 
     /// Takes every source, for closing.
-    pub(crate) fn take_all(&mut self) -> Vec<Box<dyn Source>> {
-        self.slots.drain(..).filter_map(|s| s.source).collect()
+    pub(crate) fn take_all(&mut self) -> Vec<(Box<dyn Source>, &'static Location<'static>)> {
+        self.slots
+            .drain(..)
+            .filter_map(|s| Some((s.source?, s.location)))
+            .collect()
     }
 }

@@ -13,6 +13,23 @@ use std::time::Duration;
 /// of iterations and one long sleep.
 ///
 /// `Display` prints them on one line, for a glance in a demo's stderr.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use poll_loop::EventLoop;
+///
+/// let lp = EventLoop::new();
+/// lp.call_soon(|| {});
+/// lp.call_later(Duration::from_millis(10), || {});
+/// lp.run_until_idle()?;
+/// let stats = lp.stats();
+/// assert_eq!(stats.callbacks, 2);
+/// assert!(stats.sleeps >= 1, "it slept until the timer, rather than spin");
+/// eprintln!("{stats}"); // iterations=… wakeups=… callbacks=2 …
+/// # Ok::<(), poll_loop::RunError>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Stats {

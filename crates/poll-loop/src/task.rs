@@ -11,6 +11,7 @@
 
 mod state;
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future as StdFuture, poll_fn};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
@@ -19,13 +20,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use simple_future::{Future, Panicked};
+use simple_future::Panicked;
 
 use self::state::TaskState;
 use crate::error::ScheduleError;
 use crate::event_loop::LoopHandle;
 use crate::exception::run_caught;
-use crate::join::JoinHandle;
+use crate::join::{JoinHandle, Output};
 use crate::queue::Call;
 use crate::run::trace_enabled;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
@@ -65,6 +66,12 @@ impl Header {
     fn slot(&self) -> usize {
         self.slot.load(Ordering::Relaxed)
     }
+
+    /// True on the thread of the task's loop: the one thread that polls
+    /// the task, so that blocking it until the task is done never ends.
+    pub(crate) fn on_loop_thread(&self) -> bool {
+        std::thread::current().id() == self.remote.thread
+    }
 }
 
 impl Wake for Header {
@@ -89,6 +96,7 @@ fn schedule(header: Arc<Header>) {
     if let Some(lp) = LoopHandle::current() {
         if Arc::ptr_eq(&lp.inner.remote, &header.remote) {
             if let Ok(mut state) = lp.inner.state.try_borrow_mut() {
+                lp.inner.remote.flush_into(&mut state.queues);
                 state.queues.push_ready(Box::new(TaskPoll(header)));
                 return;
             }
@@ -200,7 +208,7 @@ impl Tasks {
 
     /// Takes every task, for closing: they are finished as far as their
     /// wakers know, and their futures are for the caller to drop.
-    pub(crate) fn take_all(&mut self) -> Vec<LocalTask> {
+    pub(crate) fn take_all(&mut self) -> Vec<(LocalTask, &'static Location<'static>)> {
         let slots = std::mem::take(&mut self.slots);
         self.free = None;
         self.live = 0;
@@ -209,7 +217,7 @@ impl Tasks {
             .filter_map(|entry| match entry {
                 Entry::Live(slot) => {
                     slot.header.state.finish();
-                    slot.future
+                    Some((slot.future?, slot.header.location))
                 }
                 Entry::Free(_) => None,
             })
@@ -219,36 +227,62 @@ impl Tasks {
 
 /// Wraps a spawned future: polls it with panics caught, watches for the
 /// join handle's cancellation, and publishes the outcome.
-async fn task_body<F: StdFuture>(future: F, join: Future<F::Output>) {
-    {
-        let outcome = {
-            let mut future = pin!(future);
-            poll_fn(|cx| {
-                // `JoinHandle::cancel` wakes the task to get here.
-                if join.cancelled() {
-                    return Poll::Ready(None);
-                }
-                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                    Ok(Poll::Ready(value)) => Poll::Ready(Some(Ok(value))),
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Err(payload) => Poll::Ready(Some(Err(payload))),
-                }
-            })
-            .await
-            // The future is dropped here, before its outcome is published.
-        };
-        match outcome {
-            None => tracing::debug!("task cancelled"),
-            // Refused only if the handle was cancelled meanwhile (by the
-            // task itself, or by a done-callback of another future).
-            Some(Ok(value)) => drop(join.set_result(value)),
-            Some(Err(payload)) => {
-                let panicked = Panicked::from_payload(&*payload);
-                tracing::debug!(panic = panicked.message(), "task panicked");
-                drop(join.set_exception(Box::new(panicked)));
+async fn task_body<F: StdFuture>(future: F, output: Arc<Output<F::Output>>) {
+    // Dropped unfinished (its loop closed), the task leaves its handles
+    // abandoned; finished, this does nothing.
+    let output = Abandon(output);
+    let outcome = {
+        let mut future = pin!(future);
+        poll_fn(|cx| {
+            // `JoinHandle::cancel` wakes the task to get here.
+            if output.0.cancel_requested() {
+                return Poll::Ready(None);
             }
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Ready(value)) => Poll::Ready(Some(Ok(value))),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(payload) => Poll::Ready(Some(Err(payload))),
+            }
+        })
+        .await
+        // The future is dropped here, before its outcome is published.
+    };
+    match outcome {
+        None => {
+            // Cancelled through a handle, or through the view (then this
+            // records it).
+            output.0.cancel();
+            tracing::debug!("task cancelled");
+        }
+        // Refused (dropped) if the handle was cancelled meanwhile (by the
+        // task itself, or by a done-callback of another future).
+        Some(Ok(value)) => output.0.finish(Ok(value)),
+        Some(Err(payload)) => {
+            let panicked = Panicked::from_payload(&*payload);
+            tracing::debug!(panic = panicked.message(), "task panicked");
+            output.0.finish(Err(panicked));
         }
     }
+}
+
+/// Abandons a task's output if the task is dropped unfinished.
+struct Abandon<T>(Arc<Output<T>>);
+
+impl<T> Drop for Abandon<T> {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
+
+thread_local! {
+    /// The header of the task being polled on this thread, as an address.
+    static POLLING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// True while `header`'s task is being polled on this thread: it is the
+/// one asking.
+pub(crate) fn is_polling(header: &Arc<Header>) -> bool {
+    POLLING.with(Cell::get) == Arc::as_ptr(header) as usize
 }
 
 impl LoopHandle {
@@ -291,23 +325,25 @@ impl LoopHandle {
         F: StdFuture + 'static,
     {
         let inner = self.live();
-        let join = Future::new();
-        let header = Header::new(&inner.remote, Location::caller());
-        let handle = JoinHandle::new(join.observer(), Arc::clone(&header));
-        self.spawn_into(future, join, header);
+        let location = Location::caller();
+        let output = Arc::new(Output::new(location));
+        let header = Header::new(&inner.remote, location);
+        let handle = JoinHandle::new(Arc::clone(&output), Arc::clone(&header));
+        self.spawn_into(future, output, header);
         handle
     }
 
-    fn spawn_into<F>(&self, future: F, join: Future<F::Output>, header: Arc<Header>)
+    fn spawn_into<F>(&self, future: F, output: Arc<Output<F::Output>>, header: Arc<Header>)
     where
         F: StdFuture + 'static,
     {
-        let task: LocalTask = Box::pin(task_body(future, join));
+        let task: LocalTask = Box::pin(task_body(future, output));
         let mut state = self.live().state.borrow_mut();
         state.tasks.insert(&header, task);
         if trace_enabled() {
             tracing::trace!(task = header.id, location = %header.location, "task spawned");
         }
+        self.inner.remote.flush_into(&mut state.queues);
         state.queues.push_ready(Box::new(TaskPoll(header)));
     }
 
@@ -324,7 +360,9 @@ impl LoopHandle {
         let waker = Waker::from(Arc::clone(&header));
         // The task's own wrapper catches its panics; this only guards the
         // loop's bookkeeping should publishing the outcome panic.
+        let outer = POLLING.with(|polling| polling.replace(Arc::as_ptr(&header) as usize));
         let poll = run_caught(|| future.as_mut().poll(&mut Context::from_waker(&waker)));
+        POLLING.with(|polling| polling.set(outer));
         match poll {
             Ok(Poll::Pending) => {
                 let mut state = self.inner.state.borrow_mut();
@@ -351,10 +389,50 @@ impl LoopHandle {
     }
 }
 
+/// Runs `future` as a task on the event loop running on this thread, and
+/// returns its [`JoinHandle`] at once: asyncio's `create_task`, tokio's
+/// `spawn`. The same as [`LoopHandle::current`]`().spawn(future)`.
+///
+/// # Panics
+///
+/// If no event loop is running on this thread (call it from a task or
+/// callback, or use [`LoopHandle::spawn`]).
+///
+/// # Examples
+///
+/// ```
+/// use poll_loop::{EventLoop, spawn};
+///
+/// async fn double(n: u32) -> u32 {
+///     n * 2
+/// }
+///
+/// let lp = EventLoop::new();
+/// let sum = lp.block_on(async {
+///     let (a, b) = (spawn(double(1)), spawn(double(20)));
+///     Ok::<_, poll_loop::JoinError>(a.await? + b.await?)
+/// })??;
+/// assert_eq!(sum, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: StdFuture + 'static,
+{
+    match LoopHandle::current() {
+        Some(lp) => lp.spawn(future),
+        None => panic!(
+            "poll-loop: spawn() called with no event loop running on this thread \
+             (call it from a task or callback, or use LoopHandle::spawn)"
+        ),
+    }
+}
+
 /// A future sent from another thread, to be spawned on the loop.
 struct SpawnCall<F: StdFuture> {
     future: F,
-    join: Future<F::Output>,
+    output: Arc<Output<F::Output>>,
     header: Arc<Header>,
 }
 
@@ -367,11 +445,11 @@ impl<F: StdFuture + 'static> Call for SpawnCall<F> {
         *running = Some(self.header.location);
         let SpawnCall {
             future,
-            join,
+            output,
             header,
         } = *self;
         if let Some(lp) = LoopHandle::current() {
-            lp.spawn_into(future, join, header);
+            lp.spawn_into(future, output, header);
         }
     }
 }
@@ -409,17 +487,18 @@ impl ThreadsafeHandle {
         F: StdFuture + Send + 'static,
         F::Output: Send + Sync + 'static,
     {
-        let join = Future::new();
-        let header = Header::new(&self.remote, Location::caller());
-        let handle = JoinHandle::new(join.observer(), Arc::clone(&header));
+        let location = Location::caller();
+        let output = Arc::new(Output::new(location));
+        let header = Header::new(&self.remote, location);
+        let handle = JoinHandle::new(Arc::clone(&output), Arc::clone(&header));
         let call = Box::new(SpawnCall {
             future,
-            join,
+            output,
             header,
         });
         match self.remote.inject(call) {
             Ok(()) => Ok(handle),
-            Err(call) => Err(ScheduleError(call.future)),
+            Err(call) => Err(ScheduleError::new(call.future)),
         }
     }
 }

@@ -6,9 +6,10 @@ use std::mem;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
 
 use crate::error::ScheduleError;
-use crate::queue::{Call, send_callback};
+use crate::queue::{Call, Queues, send_callback};
 use crate::wake::WakeState;
 
 /// A callback sent from another thread, with where it was scheduled.
@@ -21,6 +22,12 @@ pub(crate) struct Remote {
     /// Set by `stop` from any thread; the loop takes it at the end of an
     /// iteration.
     stop: AtomicBool,
+    /// True while the queue holds callbacks: written under the lock, read
+    /// with one relaxed load by every `call_soon`, which drains the queue
+    /// first when it is set (see `flush_into`).
+    queued: AtomicBool,
+    /// The loop's thread: the only one that can run it.
+    pub(crate) thread: ThreadId,
 }
 
 struct Queue {
@@ -44,6 +51,8 @@ impl Remote {
                 closed: false,
             }),
             stop: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
+            thread: std::thread::current().id(),
         })
     }
 
@@ -58,10 +67,27 @@ impl Remote {
     /// keeps its buffer, so that senders do not allocate one each time.
     pub(crate) fn drain_into(&self, mut push: impl FnMut(Injected)) {
         let mut queue = self.lock();
+        self.queued.store(false, Ordering::Relaxed);
         if let Some(first) = queue.first.take() {
             push(first);
         }
         queue.callbacks.drain(..).for_each(&mut push);
+    }
+
+    /// Moves the callbacks sent so far to the end of `queues`' ready queue,
+    /// if there are any: called before the loop's thread queues a callback
+    /// of its own, so that both kinds share one FIFO, as asyncio's
+    /// `call_soon` and `call_soon_threadsafe` do. A thread-safe call that
+    /// happened before this one (made on the loop's thread, or on another
+    /// synchronised with it) then runs first; the flag's relaxed load sees
+    /// its store by coherence, and the lock then acquires the callback.
+    #[inline]
+    pub(crate) fn flush_into(&self, queues: &mut Queues) {
+        if self.queued.load(Ordering::Relaxed) {
+            self.drain_into(|injected| {
+                queues.push_ready(injected);
+            });
+        }
     }
 
     /// Refuses new callbacks from now on and returns the queued ones, to be
@@ -69,6 +95,7 @@ impl Remote {
     pub(crate) fn close(&self) -> VecDeque<Injected> {
         let mut queue = self.lock();
         queue.closed = true;
+        self.queued.store(false, Ordering::Relaxed);
         let mut all = mem::take(&mut queue.callbacks);
         if let Some(first) = queue.first.take() {
             all.push_front(first);
@@ -89,6 +116,7 @@ impl Remote {
             } else {
                 queue.callbacks.push_back(callback);
             }
+            self.queued.store(true, Ordering::Relaxed);
         }
         self.wake.notify();
         Ok(())
@@ -176,7 +204,7 @@ impl ThreadsafeHandle {
         let callback = send_callback(callback, Location::caller());
         self.remote
             .inject(callback)
-            .map_err(|callback| ScheduleError((*callback).into_inner()))
+            .map_err(|callback| ScheduleError::new((*callback).into_inner()))
     }
 
     /// Asks the loop to stop after the iteration it is in (or, if it is not

@@ -4,6 +4,7 @@
 use std::error::Error;
 use std::fmt;
 use std::future::{Future as StdFuture, IntoFuture, poll_fn};
+use std::mem;
 use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -24,6 +25,12 @@ const NO_LOOP: &str = "poll-loop: a sleep was polled outside a running event loo
 /// other work. `Duration::MAX` (or any delay past what an [`Instant`] can
 /// hold) never ends.
 ///
+/// Like `asyncio.sleep`, it always suspends the task at least once, even
+/// for `Duration::ZERO` (or a delay already over when it is first polled):
+/// `sleep(Duration::ZERO).await` is asyncio's `await asyncio.sleep(0)`,
+/// which lets the callbacks and tasks already queued run first (as
+/// [`yield_now`] does). [`sleep_until`] a passed deadline does not wait.
+///
 /// # Panics
 ///
 /// When polled outside a running [`EventLoop`](crate::EventLoop) (in
@@ -43,7 +50,9 @@ const NO_LOOP: &str = "poll-loop: a sleep was polled outside a running event loo
 /// ```
 #[track_caller]
 pub fn sleep(delay: Duration) -> Sleep {
-    Sleep::new(Instant::now().checked_add(delay), Location::caller())
+    let mut sleep = Sleep::new(Instant::now().checked_add(delay), Location::caller());
+    sleep.yield_first = true;
+    sleep
 }
 
 /// Waits until `deadline`: the `async` version of
@@ -67,6 +76,9 @@ pub struct Sleep {
     /// `None`: never.
     deadline: Option<Instant>,
     armed: Option<Armed>,
+    /// Whether the first poll yields even if the deadline has passed
+    /// (`sleep`, as asyncio's; not `sleep_until`).
+    yield_first: bool,
     /// Where the sleep was made: its timer is traced as scheduled there.
     location: &'static Location<'static>,
 }
@@ -85,6 +97,7 @@ impl Sleep {
         Sleep {
             deadline,
             armed: None,
+            yield_first: false,
             location,
         }
     }
@@ -133,6 +146,11 @@ impl StdFuture for Sleep {
         let Some(deadline) = this.deadline else {
             return Poll::Pending; // never: no timer to set
         };
+        if mem::take(&mut this.yield_first) && Instant::now() >= deadline {
+            // `asyncio.sleep(0)`: one trip through the ready queue.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         if Instant::now() >= deadline {
             this.disarm();
             return Poll::Ready(());
@@ -193,6 +211,12 @@ impl Error for Elapsed {}
 /// On timeout `future` is dropped (which cancels whatever it waited for
 /// that cancels on drop, as a [`Sleep`] does). The future is polled before
 /// the deadline is checked, so one that is ready at the deadline wins.
+///
+/// Dropping a [`JoinHandle`](crate::JoinHandle) detaches its task rather
+/// than cancel it, so a timeout over a handle leaves the task running,
+/// where asyncio's `wait_for` cancels it: keep a clone and
+/// [`cancel`](crate::JoinHandle::cancel) it on timeout, as
+/// [shown there](crate::JoinHandle#detaching-and-cancelling-on-timeout).
 ///
 /// # Panics
 ///

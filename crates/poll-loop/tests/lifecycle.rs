@@ -111,7 +111,7 @@ fn run_until_complete_on_a_done_future_returns_without_running() {
 #[test]
 fn run_until_complete_reports_a_failed_future() {
     let lp = EventLoop::new();
-    let future: Future<u8, String> = Future::new();
+    let future: Future<u8, String> = Future::with_exception_type();
     let producer = future.clone();
     lp.call_soon(move || {
         producer.set_exception("bad".to_string()).unwrap();

@@ -1,6 +1,6 @@
-//! `.await` on a future, in any executor.
+//! `.await` on a future, in any executor: [`Observer`] and [`Future`] are
+//! `std::future::Future`s themselves.
 
-use std::fmt;
 use std::future::IntoFuture;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,44 +8,31 @@ use std::task::{Context, Poll};
 use crate::error::ResultError;
 use crate::future::Future;
 use crate::observer::{Observer, outcome_result};
+use crate::shared::Shared;
 
-/// What `.await` on a [`Future`] or an [`Observer`] runs: resolves to a
-/// clone of the value, or the error [`result`](Observer::result) would give.
+/// What `.await` on a [`Future`] or an [`Observer`] runs, kept as a name
+/// for code written when it was a type of its own: an [`Observer`], which
+/// is a [`std::future::Future`] itself.
+pub type Wait<T, E = crate::Exception> = Observer<T, E>;
+
+/// Resolves to a clone of the value, or the error
+/// [`result`](Observer::result) would give.
 ///
 /// It needs no particular runtime: completion wakes the task through its
 /// [`Waker`](std::task::Waker), from whichever thread completes the future.
 /// Awaiting does not stop other threads from blocking on, or attaching
-/// callbacks to, the same future.
-///
-/// Awaiting a `Future` by value turns it into an [`Observer`] first, so an
-/// awaiting task does not keep the future completable; dropping a `Wait`
-/// unregisters its waker.
-#[must_use = "futures do nothing unless awaited"]
-pub struct Wait<T, E = crate::Exception> {
-    observer: Observer<T, E>,
-    /// Where this task's waker is registered, once it is.
-    key: Option<u64>,
-}
-
-impl<T, E> Wait<T, E> {
-    fn new(observer: Observer<T, E>) -> Wait<T, E> {
-        Wait {
-            observer,
-            key: None,
-        }
-    }
-}
-
-impl<T: Clone, E> std::future::Future for Wait<T, E> {
+/// callbacks to, the same future. Polling again with another waker replaces
+/// the one registered; dropping a handle that waits unregisters its waker.
+/// A handle that is ready can be polled again and gives the same answer.
+impl<T: Clone, E> std::future::Future for Observer<T, E> {
     type Output = Result<T, ResultError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if this.observer.shared().poll_ready(&mut this.key, cx.waker()) {
+        let (shared, key) = self.get_mut().shared_and_waker_key();
+        if shared.poll_ready(key, cx.waker()) {
             // Completion took every waker, ours included.
-            this.key = None;
-            let outcome = this.observer.shared().outcome();
-            let outcome = outcome.expect("a ready future has an outcome");
+            *key = None;
+            let outcome = shared.outcome().expect("a ready future has an outcome");
             Poll::Ready(outcome_result(outcome).cloned())
         } else {
             Poll::Pending
@@ -53,54 +40,42 @@ impl<T: Clone, E> std::future::Future for Wait<T, E> {
     }
 }
 
-impl<T, E> Drop for Wait<T, E> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.observer.shared().remove_waker(key);
-        }
-    }
-}
-
-impl<T, E> fmt::Debug for Wait<T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait")
-            .field("future", &self.observer)
-            .finish()
-    }
-}
-
-impl<T: Clone, E> IntoFuture for Future<T, E> {
+/// Like [`Observer`]'s; but polling a `Future` handle (awaiting it by value)
+/// first gives up its part in keeping the future completable, as
+/// [`into_observer`](Future::into_observer) does, so an awaiting task does
+/// not wait for itself: if it held the last `Future` handle, the future is
+/// [`Abandoned`](crate::State::Abandoned) and the `.await` says so. Await a
+/// reference, `(&future).await`, to keep the handle able to complete.
+impl<T: Clone, E> std::future::Future for Future<T, E> {
     type Output = Result<T, ResultError<E>>;
-    type IntoFuture = Wait<T, E>;
 
-    fn into_future(self) -> Wait<T, E> {
-        Wait::new(self.into_observer())
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.completer {
+            this.completer = false;
+            Shared::remove_completer(&this.observer);
+        }
+        Pin::new(&mut this.observer).poll(cx)
     }
 }
 
+/// `(&future).await` waits through a new [`Observer`], and leaves the
+/// future completable through this handle.
 impl<T: Clone, E> IntoFuture for &Future<T, E> {
     type Output = Result<T, ResultError<E>>;
-    type IntoFuture = Wait<T, E>;
+    type IntoFuture = Observer<T, E>;
 
-    fn into_future(self) -> Wait<T, E> {
-        Wait::new(self.observer())
+    fn into_future(self) -> Observer<T, E> {
+        self.observer()
     }
 }
 
-impl<T: Clone, E> IntoFuture for Observer<T, E> {
-    type Output = Result<T, ResultError<E>>;
-    type IntoFuture = Wait<T, E>;
-
-    fn into_future(self) -> Wait<T, E> {
-        Wait::new(self)
-    }
-}
-
+/// `(&observer).await` waits through a clone.
 impl<T: Clone, E> IntoFuture for &Observer<T, E> {
     type Output = Result<T, ResultError<E>>;
-    type IntoFuture = Wait<T, E>;
+    type IntoFuture = Observer<T, E>;
 
-    fn into_future(self) -> Wait<T, E> {
-        Wait::new(self.clone())
+    fn into_future(self) -> Observer<T, E> {
+        self.clone()
     }
 }

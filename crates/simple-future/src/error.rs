@@ -9,18 +9,34 @@ use crate::state::State;
 
 /// A future could not take this completion: it was already done (or, for
 /// [`set_running_or_notify_cancel`](crate::Future::set_running_or_notify_cancel),
-/// already running). The rejected value comes back.
+/// already running, or already told it was cancelled). The rejected value
+/// comes back.
 ///
-/// Python raises `InvalidStateError` here.
+/// Python raises `InvalidStateError` here, and its message is the same:
+/// the state's name, then the future's repr as it was then.
+///
+/// ```
+/// use simple_future::{Future, State};
+///
+/// let future = Future::new();
+/// future.set_result(1_i32).unwrap();
+/// let refused = future.set_result(2).unwrap_err();
+/// assert_eq!(refused.state(), State::Finished);
+/// assert_eq!(refused.to_string(), format!("FINISHED: {future}"));
+/// assert!(refused.to_string().ends_with("state=finished returned i32>"));
+/// assert_eq!(refused.into_inner(), 2);
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct InvalidState<V> {
     value: V,
     state: State,
+    /// The future's repr when it refused.
+    repr: String,
 }
 
 impl<V> InvalidState<V> {
-    pub(crate) fn new(value: V, state: State) -> InvalidState<V> {
-        InvalidState { value, state }
+    pub(crate) fn new(value: V, state: State, repr: String) -> InvalidState<V> {
+        InvalidState { value, state, repr }
     }
 
     /// The state the future was in.
@@ -42,9 +58,11 @@ impl<V> fmt::Debug for InvalidState<V> {
     }
 }
 
+/// `FINISHED: <Future at 0x… state=finished returned i32>`, as Python's
+/// `InvalidStateError`.
 impl<V> fmt::Display for InvalidState<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the future is already {}", self.state)
+        write!(f, "{}: {}", self.state.name().to_uppercase(), self.repr)
     }
 }
 
@@ -56,6 +74,21 @@ impl<V> Error for InvalidState<V> {}
 /// [`TryResultError`] and [`ResultTimeoutError`], by the other two ways of
 /// waiting. The `exception` methods return the same errors except
 /// `Exception`, which they return as their value.
+///
+/// ```
+/// use simple_future::{Future, ResultError};
+///
+/// let cancelled: Future<u8> = Future::new();
+/// cancelled.cancel();
+/// assert!(matches!(cancelled.result(), Err(ResultError::Cancelled)));
+///
+/// let raised: Future<u8, &str> = Future::with_exception_type();
+/// raised.set_exception("bad input").unwrap();
+/// match raised.result() {
+///     Err(ResultError::Exception(e)) => assert_eq!(*e, "bad input"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 pub enum ResultError<E> {
     /// The future was cancelled. Python raises `CancelledError`.
     Cancelled,

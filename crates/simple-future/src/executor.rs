@@ -1,43 +1,39 @@
 //! `ThreadPoolExecutor`: Python's thread pool, handing out futures.
 //!
-//! The queue is one unbounded crossbeam channel. The pool keeps a `Sender`
-//! behind a `RwLock` (submitters share the read lock; shutdown takes the
-//! sender out under the write lock, so nothing is queued after it) and a
-//! `Receiver` of its own, which keeps sends infallible and lets shutdown
-//! drain the queue to cancel it. Workers run until the channel is closed and
-//! empty, and count themselves out in `Lifecycle`, which `shutdown(wait)`
-//! waits on. No user code (closures, their drops, done-callbacks, tracing)
-//! runs under either lock.
+//! The queue is one unbounded crossbeam channel, in the `Pool` the handle,
+//! its workers and its `map` iterators share (`pool.rs`). The pool keeps the
+//! `Sender` behind a `RwLock` (submitters share the read lock; shutdown
+//! takes the sender out under the write lock, so nothing is queued after
+//! it) and a `Receiver` of its own, which keeps sends infallible and lets
+//! shutdown drain the queue to cancel it. Workers start as work arrives and
+//! run until the channel is closed and empty, and count themselves out in
+//! `Lifecycle`, which `shutdown(wait)` waits on. No user code (closures,
+//! their drops, done-callbacks, tracing) runs under any lock.
 
 mod builder;
 mod error;
 mod map;
+mod pool;
 mod shutdown;
 mod worker;
 
-use std::collections::VecDeque;
 use std::fmt;
-// `std`, not `crate::sync`: the pool runs real threads, which loom does not
-// model.
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, TryLockError};
-use std::thread::{JoinHandle, ThreadId};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
-
 pub use self::builder::ThreadPoolBuilder;
-pub use self::error::{BuildError, SubmitError};
+pub use self::error::{Broken, BuildError, SubmitError};
 pub use self::map::MapResults;
-use self::map::Slot;
+use self::pool::{Pool, Refused};
 pub use self::shutdown::ShutdownOptions;
-use self::worker::{BoxedJob, Lifecycle, WorkItem};
+use self::worker::WorkItem;
 use crate::Exception;
 use crate::future::Future;
 use crate::panic::Panicked;
 
-/// A fixed set of worker threads that run closures and hand out a
-/// [`Future`] for each: Python's `concurrent.futures.ThreadPoolExecutor`.
+/// Worker threads that run closures and hand out a [`Future`] for each:
+/// Python's `concurrent.futures.ThreadPoolExecutor`.
 ///
 /// [`submit`](ThreadPoolExecutor::submit) queues a closure and returns its
 /// future at once; a worker later runs it and completes the future with its
@@ -65,6 +61,15 @@ use crate::panic::Panicked;
 ///
 /// # Guarantees
 ///
+/// - **Workers start as work arrives.** The first starts when the pool is
+///   built; after that a submission starts a new worker only when no worker
+///   is idle, up to the pool's [`workers`](ThreadPoolExecutor::workers)
+///   (Python's `max_workers`), and idle workers are reused: a pool of five
+///   that runs three quick tasks one after another has one thread, three
+///   tasks at once have three. A worker counts as idle again once its
+///   closure has returned. Workers live until the pool shuts down;
+///   [`worker_count`](ThreadPoolExecutor::worker_count) says how many have
+///   started.
 /// - **In order, at most once.** Work starts in the order it was submitted
 ///   (with several workers it may finish in any order), and each closure
 ///   runs at most once. Work whose future was
@@ -86,15 +91,21 @@ use crate::panic::Panicked;
 ///
 /// # Differences from Python
 ///
-/// - All the workers start when the pool is built (Python starts them as
-///   work arrives), so the failure to start one is an error of
-///   [`build`](ThreadPoolBuilder::build), not of `submit`.
+/// - The first worker starts when the pool is built (Python starts it with
+///   the first task), so that a pool that cannot start a thread at all is an
+///   error of [`build`](ThreadPoolBuilder::build). A later worker that the
+///   operating system refuses is reported as a `tracing` error event, and
+///   the workers already running take the work (Python raises from
+///   `submit`).
 /// - Dropping the pool waits, as `with ThreadPoolExecutor() as pool:` does;
 ///   there is no garbage collector to shut it down later.
 /// - Shutting down from one of the pool's own workers never waits (Python
 ///   fails trying to join the calling thread); see
 ///   [`shutdown_with`](ThreadPoolExecutor::shutdown_with).
-/// - No `initializer`: start each closure with whatever it needs.
+/// - [`map`](ThreadPoolExecutor::map) takes one iterable (zip several);
+///   `chunksize` (which Python ignores for threads) does not exist, and the
+///   buffered form is a method of its own,
+///   [`map_buffered`](ThreadPoolExecutor::map_buffered).
 ///
 /// # Deadlocks
 ///
@@ -104,25 +115,19 @@ use crate::panic::Panicked;
 /// `shutdown(true)`) waits for every queued closure, so a closure that
 /// never returns makes it wait forever.
 pub struct ThreadPoolExecutor {
-    /// `None` once shut down. Submitters share the read lock.
-    queue: RwLock<Option<Sender<BoxedJob>>>,
-    /// The pool's own end of the queue: keeps sends infallible, and lets
-    /// shutdown take queued work out to cancel it.
-    backlog: Receiver<BoxedJob>,
-    lifecycle: Arc<Lifecycle>,
-    /// Taken by the first shutdown that waits, which joins them.
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    worker_ids: Vec<ThreadId>,
-    next_task: AtomicU64,
+    pool: Arc<Pool>,
 }
 
 impl ThreadPoolExecutor {
-    /// A pool of `workers` threads, with the default thread names.
+    /// A pool of at most `workers` threads, with the default thread names.
+    /// Nothing is allocated per worker before it starts, so any number
+    /// works, `usize::MAX` too.
     ///
     /// # Errors
     ///
     /// [`BuildError::NoWorkers`] for zero workers,
-    /// [`BuildError::Spawn`] if the operating system refuses a thread.
+    /// [`BuildError::Spawn`] if the operating system refuses the first
+    /// thread.
     pub fn new(workers: usize) -> Result<ThreadPoolExecutor, BuildError> {
         ThreadPoolExecutor::builder().workers(workers).build()
     }
@@ -145,9 +150,33 @@ impl ThreadPoolExecutor {
         ThreadPoolBuilder::default()
     }
 
-    /// How many worker threads the pool started with.
+    /// The most worker threads the pool runs (Python's `max_workers`).
     pub fn workers(&self) -> usize {
-        self.worker_ids.len()
+        self.pool.max_workers
+    }
+
+    /// How many worker threads have started so far: they start as work
+    /// arrives and no worker is idle, up to [`workers`](Self::workers).
+    ///
+    /// ```
+    /// use simple_future::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(5)?;
+    /// for n in 0..3 {
+    ///     pool.submit(move || n * 2)?.result()?;
+    /// }
+    /// assert_eq!(pool.worker_count(), 1); // one idle worker, reused
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn worker_count(&self) -> usize {
+        self.pool.started()
+    }
+
+    /// True once a worker's
+    /// [`initializer`](ThreadPoolBuilder::initializer) panicked: the pool
+    /// takes no more work (see [`Broken`]).
+    pub fn is_broken(&self) -> bool {
+        self.pool.broken().is_some()
     }
 
     /// Queues `f` to run on a worker and returns its future at once.
@@ -167,7 +196,8 @@ impl ThreadPoolExecutor {
     ///
     /// # Errors
     ///
-    /// [`SubmitError`], with `f` back, if the pool has shut down.
+    /// [`SubmitError`], with `f` back, if the pool has shut down or is
+    /// [broken](SubmitError::broken).
     ///
     /// # Examples
     ///
@@ -193,12 +223,15 @@ impl ThreadPoolExecutor {
 
     /// Like [`submit`](ThreadPoolExecutor::submit), for a closure that can
     /// fail: `Ok` completes the future with its value, `Err` with its error
-    /// as the exception. A panic becomes `E::from(Panicked)`, so `E` may be
-    /// [`Exception`] or your own error type with a `From<Panicked>`.
+    /// as the exception. A panic becomes `E::from(Panicked)`, and work that
+    /// a [broken](Broken) pool will not run fails with `E::from(Broken)`,
+    /// so `E` may be [`Exception`] or your own error type with those two
+    /// `From`s.
     ///
     /// # Errors
     ///
-    /// [`SubmitError`], with `f` back, if the pool has shut down.
+    /// [`SubmitError`], with `f` back, if the pool has shut down or is
+    /// broken.
     ///
     /// # Examples
     ///
@@ -217,7 +250,7 @@ impl ThreadPoolExecutor {
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
         T: Send + Sync + 'static,
-        E: From<Panicked> + Send + Sync + 'static,
+        E: From<Panicked> + From<Broken> + Send + Sync + 'static,
     {
         self.submit_as(f, |f| f)
     }
@@ -226,17 +259,21 @@ impl ThreadPoolExecutor {
     /// input order: Python's `Executor.map(fn, iterable, timeout=...)`.
     ///
     /// Every item is submitted before `map` returns (the iterator is read to
-    /// the end first, on this thread); the [`MapResults`] iterator then
+    /// the end first, on this thread), and every call runs even if nobody
+    /// reads its result: `pool.map(f, items, None)?;` for the side effects
+    /// runs them all (Python's bpo-11777). The [`MapResults`] iterator then
     /// waits for each result in turn. `timeout` counts from this call and
-    /// bounds the whole iteration; the first error (an exception, a panic
-    /// as [`Panicked`], a cancellation or the timeout) ends it and cancels
-    /// the work not yet started, as does dropping the iterator early. Zip
-    /// the inputs to map over several iterables.
+    /// bounds the whole iteration; once the iteration has started, the
+    /// first error (an exception, a panic as [`Panicked`], a cancellation or
+    /// the timeout) ends it and cancels the work not yet started, as does
+    /// dropping the iterator after its first `next`. Zip the inputs to map
+    /// over several iterables. For an endless or huge input, see
+    /// [`map_buffered`](ThreadPoolExecutor::map_buffered).
     ///
     /// # Errors
     ///
-    /// [`SubmitError`], with `f` back, if the pool has shut down; then
-    /// nothing was submitted and the items are dropped.
+    /// [`SubmitError`], with `f` back, if the pool has shut down or is
+    /// broken; then nothing was submitted and the items are dropped.
     ///
     /// # Examples
     ///
@@ -269,34 +306,114 @@ impl ThreadPoolExecutor {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
-        // The caller's iterator is user code: run it before taking the lock.
+        let deadline = deadline_after(timeout);
+        // The caller's iterator is user code: run it before taking a lock.
         let items: Vec<I::Item> = iterable.into_iter().collect();
-        let queue = self.read_queue();
-        let Some(sender) = queue.as_ref() else {
-            drop(queue);
-            return Err(SubmitError(f));
-        };
-        let f = Arc::new(f);
-        let mut futures = Vec::with_capacity(items.len());
-        let mut first = None;
-        for item in items {
-            let f = Arc::clone(&f);
-            let (id, future) = self.enqueue(sender, move || Ok::<_, Exception>(Slot::new(f(item))));
-            first.get_or_insert(id);
-            futures.push(future);
+        if let Some(refused) = self.refusal() {
+            return Err(refused.into_error(f));
         }
-        drop(queue);
-        // Outside the lock: if every task already ran, this drops `f`.
-        drop(f);
-        tracing::trace!(pool = %self.lifecycle.name, tasks = futures.len(), first_task = first, "map submitted");
-        let pending: VecDeque<_> = futures.into_iter().map(Future::into_observer).collect();
-        Ok(MapResults::new(pending, deadline))
+        let f = Arc::new(f);
+        let mut pending = std::collections::VecDeque::with_capacity(items.len());
+        let mut refused = false;
+        for item in items {
+            match map::submit_one(&self.pool, &f, item) {
+                Some(observer) => pending.push_back(observer),
+                // Shut down meanwhile: the rest would be refused too.
+                None => {
+                    refused = true;
+                    break;
+                }
+            }
+        }
+        tracing::trace!(pool = %self.pool.name, tasks = pending.len(), "map submitted");
+        let mut results = MapResults::new(pending, deadline, None);
+        if refused {
+            results.refused();
+        }
+        Ok(results)
     }
 
-    fn read_queue(&self) -> RwLockReadGuard<'_, Option<Sender<BoxedJob>>> {
-        // No user code runs under this lock; its data is whole after a panic.
-        self.queue.read().unwrap_or_else(PoisonError::into_inner)
+    /// Like [`map`](ThreadPoolExecutor::map), but reads the input lazily and
+    /// keeps at most about `buffer_size` calls in flight: Python 3.14's
+    /// `map(..., buffersize=n)`.
+    ///
+    /// `map_buffered` submits the first `buffer_size` items; each
+    /// [`next`](Iterator::next) of the results then takes one more item from
+    /// the input and submits it before it waits for the oldest result. So
+    /// it works over an endless iterator, and results come as they are
+    /// ready. The input's `next` runs on the thread reading the results.
+    /// Items not yet taken are never submitted, so dropping the results
+    /// leaves them unrun; if the pool shuts down meanwhile, the iteration
+    /// ends with one [`Cancelled`](crate::ResultError::Cancelled) error
+    /// where the next item would have been.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`], with `f` back, if the pool has shut down or is
+    /// broken; then nothing was read from the input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use simple_future::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2)?;
+    /// let four = NonZeroUsize::new(4).unwrap();
+    /// // An endless input: only what is read is run.
+    /// let evens: Vec<u64> = pool
+    ///     .map_buffered(|n: u64| n * 2, 0.., four, None)?
+    ///     .take(5)
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(evens, [0, 2, 4, 6, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map_buffered<F, I, T>(
+        &self,
+        f: F,
+        iterable: I,
+        buffer_size: NonZeroUsize,
+        timeout: Option<Duration>,
+    ) -> Result<MapResults<T>, SubmitError<F>>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        let deadline = deadline_after(timeout);
+        if let Some(refused) = self.refusal() {
+            return Err(refused.into_error(f));
+        }
+        let f = Arc::new(f);
+        let mut items = iterable.into_iter();
+        let mut pending = std::collections::VecDeque::with_capacity(buffer_size.get());
+        let mut refused = false;
+        for item in items.by_ref().take(buffer_size.get()) {
+            match map::submit_one(&self.pool, &f, item) {
+                Some(observer) => pending.push_back(observer),
+                None => {
+                    refused = true;
+                    break;
+                }
+            }
+        }
+        let refill = (!refused).then(|| map::Refill::new(Arc::downgrade(&self.pool), f, items));
+        tracing::trace!(pool = %self.pool.name, tasks = pending.len(), buffer_size, "buffered map submitted");
+        let mut results = MapResults::new(pending, deadline, refill);
+        if refused {
+            results.refused();
+        }
+        Ok(results)
+    }
+
+    /// Why the pool would refuse work now, if it would.
+    fn refusal(&self) -> Option<Refused> {
+        match self.pool.broken() {
+            Some(broken) => Some(Refused::Broken(broken.clone())),
+            None => (self.pool.is_shut_down() == Some(true)).then_some(Refused::ShutDown),
+        }
     }
 
     /// The common part of the `submit`s: `wrap` turns the caller's closure
@@ -309,50 +426,50 @@ impl ThreadPoolExecutor {
     where
         G: FnOnce() -> Result<T, E> + Send + 'static,
         T: Send + Sync + 'static,
-        E: From<Panicked> + Send + Sync + 'static,
+        E: From<Panicked> + From<Broken> + Send + Sync + 'static,
     {
-        let queue = self.read_queue();
-        let Some(sender) = queue.as_ref() else {
-            drop(queue);
-            return Err(SubmitError(f));
-        };
-        let (id, future) = self.enqueue(sender, wrap(f));
-        drop(queue);
-        tracing::trace!(pool = %self.lifecycle.name, task = id, "task submitted");
-        Ok(future)
-    }
-
-    /// Queues `work` with a new future; called under the read lock.
-    fn enqueue<G, T, E>(&self, sender: &Sender<BoxedJob>, work: G) -> (u64, Future<T, E>)
-    where
-        G: FnOnce() -> Result<T, E> + Send + 'static,
-        T: Send + Sync + 'static,
-        E: From<Panicked> + Send + Sync + 'static,
-    {
-        let id = self.next_task.fetch_add(1, Ordering::Relaxed);
-        let future = Future::new();
-        let job = Box::new(WorkItem {
-            id,
-            future: future.clone(),
-            work,
+        // `f` is moved into the job only once the pool takes it.
+        let mut f = Some(f);
+        let submitted = self.pool.submit(|id| {
+            let future = Future::with_exception_type();
+            let work = wrap(f.take().expect("taken once"));
+            let job = Box::new(WorkItem {
+                id,
+                future: future.clone(),
+                work,
+            });
+            (job as worker::BoxedJob, future)
         });
-        sender
-            .send(job)
-            .expect("the pool's own receiver keeps the queue open");
-        (id, future)
+        match submitted {
+            Ok((id, future)) => {
+                tracing::trace!(pool = %self.pool.name, task = id, "task submitted");
+                Ok(future)
+            }
+            Err(refused) => Err(refused.into_error(f.take().expect("not submitted"))),
+        }
+    }
+}
+
+/// `None` (no limit) for no timeout or one past the end of time.
+fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|timeout| Instant::now().checked_add(timeout))
+}
+
+impl Refused {
+    fn into_error<F>(self, f: F) -> SubmitError<F> {
+        match self {
+            Refused::ShutDown => SubmitError::shut_down(f),
+            Refused::Broken(broken) => SubmitError::broken_pool(f, broken),
+        }
     }
 }
 
 impl fmt::Debug for ThreadPoolExecutor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shut_down = match self.queue.try_read() {
-            Ok(queue) => Some(queue.is_none()),
-            Err(TryLockError::Poisoned(queue)) => Some(queue.into_inner().is_none()),
-            Err(TryLockError::WouldBlock) => None,
-        };
+        let shut_down = self.pool.is_shut_down();
         let mut out = f.debug_struct("ThreadPoolExecutor");
-        out.field("name", &self.lifecycle.name)
-            .field("workers", &self.worker_ids.len());
+        out.field("name", &self.pool.name)
+            .field("workers", &self.pool.max_workers);
         match shut_down {
             Some(shut_down) => out.field("shut_down", &shut_down),
             None => out.field("shut_down", &format_args!("<locked>")),

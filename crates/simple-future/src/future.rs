@@ -28,15 +28,103 @@ use crate::sync::Arc;
 ///
 /// `E` is the exception type; the default, [`Exception`](crate::Exception),
 /// holds any error.
+///
+/// A `Future` is also a [`std::future::Future`] (as is an [`Observer`]), so
+/// it can be `.await`ed or handed to any combinator that takes one; see the
+/// notes on its `std::future::Future` impl.
+///
+/// # Examples
+///
+/// ```
+/// use std::thread;
+/// use simple_future::{Future, ResultError};
+///
+/// let future = Future::new();
+/// let producer = future.clone();
+/// let worker = thread::spawn(move || producer.set_result(6 * 7).unwrap());
+/// assert_eq!(future.result().ok(), Some(&42)); // blocks until it is set
+/// worker.join().unwrap();
+///
+/// // Set once: a second completion is refused and hands its value back.
+/// assert_eq!(future.set_result(0).unwrap_err().into_inner(), 0);
+///
+/// // An exception instead of a value.
+/// let failed: Future<u8> = Future::new();
+/// failed.set_exception("no route to host".into()).unwrap();
+/// assert!(matches!(failed.result(), Err(ResultError::Exception(_))));
+/// ```
 pub struct Future<T, E = crate::Exception> {
-    observer: Observer<T, E>,
+    pub(crate) observer: Observer<T, E>,
+    /// False once this handle gave up its part in keeping the future
+    /// completable (it was polled: see its `std::future::Future` impl).
+    pub(crate) completer: bool,
+}
+
+impl<T: 'static> Future<T> {
+    /// A new, pending future with the default exception type,
+    /// [`Exception`](crate::Exception).
+    ///
+    /// Defined for the default exception type only, as `HashMap::new` is
+    /// for the default hasher, so that `let future = Future::new();`
+    /// needs no annotation of `E`. For another exception type use
+    /// [`with_exception_type`](Future::with_exception_type) (or
+    /// [`Default`]).
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let future = Future::new();
+    /// future.set_result(5_u8).unwrap();
+    /// assert_eq!(future.result().ok(), Some(&5));
+    /// ```
+    pub fn new() -> Future<T> {
+        Future::with_exception_type()
+    }
+}
+
+impl<T: 'static, E: 'static> Future<T, E> {
+    /// A new, pending future whose exceptions are `E`.
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let future = Future::<u8, std::num::ParseIntError>::with_exception_type();
+    /// future.set_exception("x".parse::<u8>().unwrap_err()).unwrap();
+    /// assert!(future.exception().unwrap().is_some());
+    /// ```
+    pub fn with_exception_type() -> Future<T, E> {
+        Future::with_hook(crate::shared::hook::<T, E>)
+    }
 }
 
 impl<T, E> Future<T, E> {
-    /// A new, pending future.
-    pub fn new() -> Future<T, E> {
+    /// A new, pending future whose value or exception may borrow: `T` and
+    /// `E` need not be `'static`.
+    ///
+    /// Two things differ from a future made by [`new`](Future::new), both
+    /// because what it holds may not outlive the call that completes it:
+    /// when it is completed inside a done-callback running on the same
+    /// thread, its own callbacks run at once, nested, instead of after that
+    /// callback returns (see the crate's guarantees), so a long chain of such
+    /// completions grows the stack; and its repr names the static exception
+    /// type (for a boxed error, `Box<dyn Error + Send + Sync>`).
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let text = String::from("borrowed");
+    /// let future: Future<&str> = Future::borrowing();
+    /// future.set_result(&text).unwrap();
+    /// assert_eq!(future.result().ok(), Some(&"borrowed"));
+    /// ```
+    pub fn borrowing() -> Future<T, E> {
+        Future::with_hook(crate::shared::borrowing_hook::<T, E>)
+    }
+
+    fn with_hook(hook: crate::shared::HookFn<T, E>) -> Future<T, E> {
         Future {
-            observer: Observer::from_shared(Arc::new(Shared::new())),
+            observer: Observer::from_shared(Arc::new(Shared::new(hook))),
+            completer: true,
         }
     }
 
@@ -48,7 +136,7 @@ impl<T, E> Future<T, E> {
     pub fn set_result(&self, value: T) -> Result<(), InvalidState<T>> {
         self.complete(Outcome::Returned(value))
             .map_err(|(outcome, state)| match outcome {
-                Outcome::Returned(value) => InvalidState::new(value, state),
+                Outcome::Returned(value) => InvalidState::new(value, state, self.to_string()),
                 _ => unreachable!("a refused outcome comes back unchanged"),
             })
     }
@@ -59,7 +147,7 @@ impl<T, E> Future<T, E> {
         self.complete(Outcome::Raised(std::sync::Arc::new(error)))
             .map_err(|(outcome, state)| match outcome {
                 Outcome::Raised(error) => match std::sync::Arc::try_unwrap(error) {
-                    Ok(error) => InvalidState::new(error, state),
+                    Ok(error) => InvalidState::new(error, state, self.to_string()),
                     Err(_) => unreachable!("a refused exception was never shared"),
                 },
                 _ => unreachable!("a refused outcome comes back unchanged"),
@@ -71,14 +159,24 @@ impl<T, E> Future<T, E> {
     /// no longer be cancelled. Returns `false` if it was cancelled: skip the
     /// work (its waiters already know).
     ///
-    /// Fails if the future is already running or done, as in Python. One
-    /// difference: asking again about a cancelled future answers `false`
-    /// again, where Python raises on the second call.
+    /// Fails if the future is already running or done, and when asked a
+    /// second time about a cancelled future (it was notified already), as
+    /// Python raises `RuntimeError` then.
+    ///
+    /// ```
+    /// use simple_future::{Future, State};
+    ///
+    /// let future: Future<u8> = Future::new();
+    /// future.cancel();
+    /// assert_eq!(future.set_running_or_notify_cancel().ok(), Some(false));
+    /// let again = future.set_running_or_notify_cancel().unwrap_err();
+    /// assert_eq!(again.state(), State::Cancelled);
+    /// ```
     pub fn set_running_or_notify_cancel(&self) -> Result<bool, InvalidState<()>> {
         self.observer
             .shared()
             .set_running()
-            .map_err(|state| InvalidState::new((), state))
+            .map_err(|state| InvalidState::new((), state, self.to_string()))
     }
 
     /// A handle that reads this future but does not keep it completable.
@@ -121,23 +219,29 @@ impl<T, E> AsRef<Observer<T, E>> for Observer<T, E> {
     }
 }
 
-impl<T, E> Default for Future<T, E> {
+/// [`Future::with_exception_type`].
+impl<T: 'static, E: 'static> Default for Future<T, E> {
     fn default() -> Self {
-        Future::new()
+        Future::with_exception_type()
     }
 }
 
+/// Another handle able to complete the same future (also when this one was
+/// polled and gave that up).
 impl<T, E> Clone for Future<T, E> {
     fn clone(&self) -> Self {
         self.observer.shared().add_completer();
         Future {
             observer: self.observer.clone(),
+            completer: true,
         }
     }
 }
 
 impl<T, E> Drop for Future<T, E> {
     fn drop(&mut self) {
-        Shared::remove_completer(&self.observer);
+        if self.completer {
+            Shared::remove_completer(&self.observer);
+        }
     }
 }

@@ -32,7 +32,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 #[test]
 fn complete_races_add_done_callback() {
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let runs = Arc::new(AtomicUsize::new(0));
 
         let producer = future.clone();
@@ -54,7 +54,7 @@ fn complete_races_add_done_callback() {
 #[test]
 fn complete_races_a_blocking_wait() {
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let observer = future.observer();
         let waiter = thread::spawn(move || *observer.result().unwrap());
         future.set_result(3).unwrap();
@@ -66,7 +66,7 @@ fn complete_races_a_blocking_wait() {
 #[test]
 fn cancel_races_set_running() {
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let consumer = future.observer();
         let canceller = thread::spawn(move || consumer.cancel());
         let started = future.set_running_or_notify_cancel().unwrap();
@@ -87,7 +87,7 @@ fn cancel_races_set_running() {
 #[test]
 fn complete_races_abandonment() {
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let observer = future.observer();
         let producer = future.clone();
         let completer = thread::spawn(move || {
@@ -107,7 +107,7 @@ fn complete_races_abandonment() {
 #[test]
 fn last_drop_abandons_a_waiter() {
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let observer = future.observer();
         let other = future.clone();
         let waiter = thread::spawn(move || observer.result().map(|v| *v));
@@ -123,7 +123,7 @@ fn last_drop_abandons_a_waiter() {
 #[test]
 fn set_result_races_set_result_and_cancel() {
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let other = future.clone();
         let observer = future.observer();
         let second = thread::spawn(move || other.set_result(2).map_err(|e| e.into_inner()));
@@ -161,7 +161,7 @@ fn complete_races_an_await() {
     use std::task::{Context, Poll};
 
     model(|| {
-        let future: Future<u32, ()> = Future::new();
+        let future: Future<u32, ()> = Future::with_exception_type();
         let producer = future.clone();
         let completer = thread::spawn(move || producer.set_result(9).unwrap());
 
@@ -178,6 +178,35 @@ fn complete_races_an_await() {
                 assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(9)));
             }
         }
+    });
+}
+
+/// An `Observer` polled once and dropped while another thread completes
+/// the future: its waker is either taken by the completion or removed by
+/// the drop, never left behind.
+#[test]
+fn dropping_a_waiting_observer_races_completion() {
+    use std::future::Future as _;
+    use std::pin::Pin;
+    use std::task::Context;
+
+    model(|| {
+        let future: Future<u32, ()> = Future::with_exception_type();
+        let producer = future.clone();
+        let completer = thread::spawn(move || producer.set_result(1).unwrap());
+
+        let woken = Arc::new(AtomicUsize::new(0));
+        let waker = counting_waker(Arc::clone(&woken));
+        let mut observer = future.observer();
+        let _ = Pin::new(&mut observer).poll(&mut Context::from_waker(&waker));
+        drop(observer);
+        completer.join().unwrap();
+        drop(waker);
+        assert_eq!(
+            Arc::strong_count(&woken),
+            1,
+            "a waker clone was left behind"
+        );
     });
 }
 

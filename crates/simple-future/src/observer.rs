@@ -22,18 +22,55 @@ use crate::sync::Arc;
 /// `Observer` gets [`ResultError::Abandoned`] instead of waiting forever. So
 /// give producers a `Future` and consumers an `Observer`.
 ///
-/// Clones watch the same future.
+/// Clones watch the same future. An `Observer` is a
+/// [`std::future::Future`]: `.await` it, or pass it to anything that takes a
+/// std future; it resolves to a clone of the value.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use simple_future::{Future, Observer, ResultError, State};
+///
+/// let future: Future<String> = Future::new();
+/// let observer: Observer<String> = future.observer();
+///
+/// let (tx, rx) = mpsc::channel();
+/// observer.add_done_callback(move |done| {
+///     tx.send(done.result().map(String::len).ok()).unwrap();
+/// });
+/// assert_eq!(observer.state(), State::Pending);
+///
+/// future.set_result("ready".to_string()).unwrap();
+/// assert_eq!(rx.recv().unwrap(), Some(5));
+/// assert_eq!(observer.result().map(String::as_str).ok(), Some("ready"));
+///
+/// // Once the producer's handles are gone, waiting cannot hang.
+/// let orphan: Observer<u8> = Future::new().into_observer();
+/// assert!(matches!(orphan.result(), Err(ResultError::Abandoned)));
+/// ```
 pub struct Observer<T, E = crate::Exception> {
     shared: Arc<Shared<T, E>>,
+    /// Where this handle's waker is registered, once it has been polled
+    /// and is still waiting; unregistered when the handle is dropped.
+    pub(crate) waker_key: Option<u64>,
 }
 
 impl<T, E> Observer<T, E> {
     pub(crate) fn from_shared(shared: Arc<Shared<T, E>>) -> Observer<T, E> {
-        Observer { shared }
+        Observer {
+            shared,
+            waker_key: None,
+        }
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared<T, E>> {
         &self.shared
+    }
+
+    /// The state and this handle's waker registration, borrowed together.
+    pub(crate) fn shared_and_waker_key(&mut self) -> (&Shared<T, E>, &mut Option<u64>) {
+        (&self.shared, &mut self.waker_key)
     }
 
     /// The future's current state.
@@ -185,10 +222,20 @@ fn outcome_exception<T, E>(
     }
 }
 
+/// A clone watches the same future; it has not been polled.
 impl<T, E> Clone for Observer<T, E> {
     fn clone(&self) -> Self {
-        Observer {
-            shared: Arc::clone(&self.shared),
+        Observer::from_shared(Arc::clone(&self.shared))
+    }
+}
+
+/// Unregisters the waker of a handle dropped while it waits, so that an
+/// `.await` given up (a `select` that took another branch, a timeout) leaves
+/// nothing behind on a long-lived future.
+impl<T, E> Drop for Observer<T, E> {
+    fn drop(&mut self) {
+        if let Some(key) = self.waker_key {
+            self.shared.remove_waker(key);
         }
     }
 }

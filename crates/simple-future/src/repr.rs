@@ -1,7 +1,7 @@
 //! How a future prints: `Display` mirrors Python's repr, address and all;
 //! `Debug` is the same without the address, so it is deterministic.
 
-use std::any::type_name;
+use std::any::{Any, type_name};
 use std::fmt;
 
 use crate::future::Future;
@@ -18,9 +18,16 @@ impl<T, E> Observer<T, E> {
         write!(f, "state={state}")?;
         match shared.outcome().filter(|_| state.is_done()) {
             Some(Outcome::Returned(_)) => write!(f, " returned {}", short_type_name::<T>()),
-            Some(Outcome::Raised(_)) => write!(f, " raised {}", short_type_name::<E>()),
+            Some(Outcome::Raised(error)) => write!(f, " raised {}", self.exception_name(error)),
             _ => Ok(()),
         }
+    }
+
+    /// The exception's type: its own, for a boxed error.
+    fn exception_name(&self, error: &E) -> String {
+        self.shared()
+            .exception_name(error)
+            .unwrap_or_else(short_type_name::<E>)
     }
 }
 
@@ -54,8 +61,8 @@ impl<T, E> Observer<T, E> {
             Some(Outcome::Returned(_)) => {
                 out.field("returned", &format_args!("{}", short_type_name::<T>()))
             }
-            Some(Outcome::Raised(_)) => {
-                out.field("raised", &format_args!("{}", short_type_name::<E>()))
+            Some(Outcome::Raised(error)) => {
+                out.field("raised", &format_args!("{}", self.exception_name(error)))
             }
             _ => &mut out,
         };
@@ -76,6 +83,41 @@ impl<T, E> fmt::Debug for Future<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.debug_as("Future", f)
     }
+}
+
+/// The concrete type's name of a boxed error (`E` is
+/// [`Exception`](crate::Exception)), found at run time: `None` for any other
+/// `E`, whose static name is the answer.
+///
+/// A `dyn Error` does not know its type's name, so this asks it in two
+/// ways: a downcast to this crate's exceptions and to `std::io::Error`, and
+/// otherwise the head of its `Debug` text, which a derived `Debug` starts
+/// with the type's name (`TimeoutError`, `ParseIntError { kind: … }`). An
+/// error whose `Debug` does not start with a name (the string errors of
+/// `"text".into()` print as a quoted string) keeps the static name.
+pub(crate) fn dynamic_type_name<E: 'static>(error: &E) -> Option<String> {
+    let error: &(dyn std::error::Error + 'static) =
+        &**(error as &dyn Any).downcast_ref::<crate::Exception>()?;
+    if error.is::<crate::Panicked>() {
+        return Some("Panicked".to_owned());
+    }
+    if error.is::<crate::Broken>() {
+        return Some("Broken".to_owned());
+    }
+    if error.is::<std::io::Error>() {
+        return Some("io::Error".to_owned());
+    }
+    debug_head(&format!("{error:?}"))
+}
+
+/// The type name a derived `Debug` text starts with, without its path.
+fn debug_head(debug: &str) -> Option<String> {
+    let end = debug
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .unwrap_or(debug.len());
+    let name = last_path_segment(&debug[..end]);
+    let starts_like_a_type = name.starts_with(|c: char| c.is_uppercase());
+    starts_like_a_type.then(|| name.to_owned())
 }
 
 /// A type's name without module paths or a leading reference:
@@ -118,7 +160,21 @@ fn strip_reference(name: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::shorten;
+    use super::{debug_head, shorten};
+
+    #[test]
+    fn takes_the_type_name_from_the_head_of_a_debug_text() {
+        assert_eq!(debug_head("TimeoutError").as_deref(), Some("TimeoutError"));
+        assert_eq!(
+            debug_head("ParseIntError { kind: InvalidDigit }").as_deref(),
+            Some("ParseIntError")
+        );
+        assert_eq!(debug_head("Wrapped(3)").as_deref(), Some("Wrapped"));
+        assert_eq!(debug_head("my::errors::Late").as_deref(), Some("Late"));
+        assert_eq!(debug_head("\"plain text\""), None);
+        assert_eq!(debug_head("lowercase"), None);
+        assert_eq!(debug_head(""), None);
+    }
 
     #[test]
     fn shortens_type_names() {

@@ -26,8 +26,13 @@
 //! itself).
 //!
 //! The lists of listeners live in a box made by the first listener, so a
-//! future nobody waits on neither builds nor drops them. Callbacks and wakers are taken out under the lock and run after
-//! it, so user code never runs while the lock is held.
+//! future nobody waits on neither builds nor drops them. Callbacks and
+//! wakers are taken out under the lock and run after it, so user code never
+//! runs while the lock is held. A completion made while this thread already
+//! runs callbacks hands its own to the thread's queue (`deferred.rs`), so
+//! chains of completions do not grow the stack. A listener that gives up
+//! (a `wait` that returns, a dropped `.await`) is removed by its key, so a
+//! long-lived future does not collect them.
 //!
 //! The slot is an `UnsafeCell` rather than a `OnceCell` or a mutex because
 //! the benchmark (`cargo bench -p benches --bench futures`) measured
@@ -41,6 +46,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
 
+use crate::deferred;
 use crate::observer::Observer;
 use crate::panic::payload_message;
 use crate::state::State;
@@ -56,6 +62,9 @@ const COMPLETING: u8 = 0b01_0000;
 /// While `COMPLETING`: the future was running, so readers still see
 /// `Running` until the write is published.
 const WAS_RUNNING: u8 = 0b10_0000;
+/// Once cancelled: `set_running_or_notify_cancel` has said so (Python's
+/// `CANCELLED_AND_NOTIFIED`); asking again is an error.
+const NOTIFIED: u8 = 0b100_0000;
 
 /// How a future ended. Stored once; never changes after.
 pub(crate) enum Outcome<T, E> {
@@ -79,6 +88,45 @@ impl<T, E> Outcome<T, E> {
 /// A done-callback, as stored until the future is done.
 pub(crate) type Callback<T, E> = Box<dyn FnOnce(&Observer<T, E>) + Send>;
 
+/// What a future can only do where `T` and `E` are known to be `'static`,
+/// which its constructors require: one function pointer, made there, serves
+/// code that is generic without that bound (`Drop`, `Display`).
+pub(crate) enum Hook<'a, T, E> {
+    /// Queue the callbacks behind those running on this thread.
+    Defer(Observer<T, E>, Vec<Callback<T, E>>),
+    /// Name the exception's own type, if it is a boxed error (`None` keeps
+    /// the static type's name).
+    ExceptionName(&'a E, &'a mut Option<String>),
+}
+
+pub(crate) type HookFn<T, E> = fn(Hook<'_, T, E>);
+
+/// The hook of a future whose `T` and `E` are `'static`.
+pub(crate) fn hook<T: 'static, E: 'static>(hook: Hook<'_, T, E>) {
+    match hook {
+        Hook::Defer(observer, callbacks) => deferred::defer(Box::new(move || {
+            for callback in callbacks {
+                run_callback(callback, &observer);
+            }
+        })),
+        Hook::ExceptionName(error, name) => *name = crate::repr::dynamic_type_name(error),
+    }
+}
+
+/// The hook of a future whose values may borrow: its callbacks cannot wait
+/// in the thread's queue, which may outlive what they borrow, so they run
+/// at once; and a borrowed error has no run-time type to name.
+pub(crate) fn borrowing_hook<T, E>(hook: Hook<'_, T, E>) {
+    match hook {
+        Hook::Defer(observer, callbacks) => {
+            for callback in callbacks {
+                run_callback(callback, &observer);
+            }
+        }
+        Hook::ExceptionName(..) => {}
+    }
+}
+
 pub(crate) struct Shared<T, E> {
     /// A [`State`] and the `LISTENERS` / `COMPLETING` flags.
     state: AtomicU8,
@@ -92,6 +140,7 @@ pub(crate) struct Shared<T, E> {
     waiting: Mutex<Option<Box<Waiting<T, E>>>>,
     /// Threads blocked in `result()` and friends wait here.
     ready: Condvar,
+    hook: HookFn<T, E>,
 }
 
 // SAFETY: `Shared` is `!Sync` only because of the slot's `UnsafeCell`. The
@@ -103,8 +152,10 @@ pub(crate) struct Shared<T, E> {
 unsafe impl<T: Send + Sync, E: Send + Sync> Sync for Shared<T, E> {}
 
 struct Waiting<T, E> {
-    callbacks: Vec<Callback<T, E>>,
-    /// Async tasks waiting, each under the key its `Wait` holds.
+    /// Done-callbacks in the order added, each under a key that can remove
+    /// it again.
+    callbacks: Vec<(u64, Callback<T, E>)>,
+    /// Async tasks waiting, each under the key its handle holds.
     wakers: Vec<(u64, Waker)>,
     next_key: u64,
     /// Threads blocked on `ready`; zero means completing wakes nobody.
@@ -151,14 +202,23 @@ fn visible_state(bits: u8) -> State {
 
 impl<T, E> Shared<T, E> {
     /// A pending future with one completer (the `Future` being created).
-    pub(crate) fn new() -> Shared<T, E> {
+    pub(crate) fn new(hook: HookFn<T, E>) -> Shared<T, E> {
         Shared {
             state: AtomicU8::new(State::Pending.to_u8()),
             slot: UnsafeCell::new(None),
             completers: AtomicUsize::new(1),
             waiting: Mutex::new(None),
             ready: Condvar::new(),
+            hook,
         }
+    }
+
+    /// The exception's own type name, for a boxed error whose type is only
+    /// known at run time.
+    pub(crate) fn exception_name(&self, error: &E) -> Option<String> {
+        let mut name = None;
+        (self.hook)(Hook::ExceptionName(error, &mut name));
+        name
     }
 
     pub(crate) fn state(&self) -> State {
@@ -289,18 +349,35 @@ impl<T, E> Shared<T, E> {
             if wake_threads {
                 this.ready.notify_all();
             }
-            for callback in callbacks {
-                run_callback(callback, observer);
-            }
-            for (_, waker) in wakers {
-                wake(waker, this.address());
+            match deferred::enter() {
+                Some(scope) => {
+                    for (_, callback) in callbacks {
+                        run_callback(callback, observer);
+                    }
+                    for (_, waker) in wakers {
+                        wake(waker, this.address());
+                    }
+                    // Runs the callbacks of completions they made.
+                    drop(scope);
+                }
+                None => {
+                    // Inside a callback on this thread: ours run after it.
+                    if !callbacks.is_empty() {
+                        let callbacks = callbacks.into_iter().map(|(_, c)| c).collect();
+                        (this.hook)(Hook::Defer(observer.clone(), callbacks));
+                    }
+                    for (_, waker) in wakers {
+                        wake(waker, this.address());
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    /// Pending → Running. `Ok(false)` if it was cancelled; the other states
-    /// are the caller's mistake and come back as `Err`.
+    /// Pending → Running. `Ok(false)` the first time it finds the future
+    /// cancelled; the other states, and asking a cancelled future again, are
+    /// the caller's mistake and come back as `Err`.
     pub(crate) fn set_running(&self) -> Result<bool, State> {
         let mut bits = self.state.load(Ordering::Acquire);
         loop {
@@ -312,6 +389,13 @@ impl<T, E> Shared<T, E> {
             if let Some(refusal) = refusal {
                 if bits & COMPLETING != 0 {
                     self.wait(None);
+                }
+                if refusal == Ok(false) {
+                    // Final now: only this flag ever changes again.
+                    let before = self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
+                    if before & NOTIFIED != 0 {
+                        return Err(State::Cancelled);
+                    }
                 }
                 return refusal;
             }
@@ -338,16 +422,40 @@ impl<T, E> Shared<T, E> {
     }
 
     /// Runs `callback` when the future is done: now, on this thread, if it
-    /// already is; otherwise on the thread that completes it.
-    pub(crate) fn add_callback(observer: &Observer<T, E>, callback: Callback<T, E>) {
+    /// already is (then `None`); otherwise on the thread that completes it,
+    /// and the key returned can [remove](Shared::remove_callback) it until
+    /// then.
+    pub(crate) fn add_callback(observer: &Observer<T, E>, callback: Callback<T, E>) -> Option<u64> {
         let this = observer.shared();
         let mut guard = this.lock();
         if this.listen(&guard) {
-            lists(&mut guard).callbacks.push(callback);
+            let waiting = lists(&mut guard);
+            let key = waiting.next_key;
+            waiting.next_key += 1;
+            waiting.callbacks.push((key, callback));
+            Some(key)
         } else {
             drop(guard);
+            // At once, even inside another callback; but what it completes
+            // waits its turn like any completion made by a callback.
+            let scope = deferred::enter();
             run_callback(callback, observer);
+            drop(scope);
+            None
         }
+    }
+
+    /// Forgets the callback under `key` if it has not run (or started).
+    pub(crate) fn remove_callback(&self, key: u64) {
+        let mut guard = self.lock();
+        let removed = guard.as_mut().and_then(|waiting| {
+            let index = waiting.callbacks.iter().position(|(id, _)| *id == key)?;
+            // `remove`, not `swap_remove`: the others keep their order.
+            Some(waiting.callbacks.remove(index))
+        });
+        drop(guard);
+        // The closure's captures are dropped outside the lock.
+        drop(removed);
     }
 
     /// Blocks until the future is done, or until `deadline`. True if done.
@@ -415,15 +523,13 @@ impl<T, E> Shared<T, E> {
         false
     }
 
-    /// Forgets the waker under `key` (a `Wait` dropped before completion).
+    /// Forgets the waker under `key` (a handle dropped before completion).
     pub(crate) fn remove_waker(&self, key: u64) {
         let mut guard = self.lock();
-        let waiting = lists(&mut guard);
-        let removed = waiting
-            .wakers
-            .iter()
-            .position(|(id, _)| *id == key)
-            .map(|i| waiting.wakers.swap_remove(i));
+        let removed = guard.as_mut().and_then(|waiting| {
+            let index = waiting.wakers.iter().position(|(id, _)| *id == key)?;
+            Some(waiting.wakers.swap_remove(index))
+        });
         drop(guard);
         drop(removed);
     }

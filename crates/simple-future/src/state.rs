@@ -13,6 +13,18 @@ use std::fmt;
 ///
 /// `Cancelled`, `Finished` and `Abandoned` are final: the future is
 /// [`done`](crate::Observer::done) and never changes again.
+///
+/// ```
+/// use simple_future::{Future, State};
+///
+/// let future: Future<u8> = Future::new();
+/// assert_eq!(future.state(), State::Pending);
+/// future.set_running_or_notify_cancel().unwrap();
+/// assert_eq!(future.state(), State::Running);
+/// future.set_result(1).unwrap();
+/// assert!(future.state().is_done());
+/// assert_eq!(future.state().name(), "finished");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum State {
     /// Nothing has happened yet; the future can still be cancelled.

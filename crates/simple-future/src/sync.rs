@@ -1,6 +1,7 @@
 //! The concurrency seam: the future's shared state takes its lock, condition
-//! variable, reference count, atomics and the slot's cell from here, so that
-//! `loom` can replace them under `--cfg loom`.
+//! variable, reference count, atomics, the slot's cell and its thread-local
+//! queue of deferred callbacks from here, so that `loom` can replace them
+//! under `--cfg loom`.
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
@@ -8,11 +9,15 @@ pub(crate) use loom::cell::UnsafeCell;
 pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+#[cfg(loom)]
+pub(crate) use loom::thread_local;
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::thread_local;
 
 /// `std`'s `UnsafeCell` with loom's closure-based API, so one piece of code
 /// serves both.

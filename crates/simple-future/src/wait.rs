@@ -3,10 +3,11 @@
 //!
 //! Both register one done-callback on every future that is not done yet;
 //! the callbacks push the future's index to one shared `Notifier`, which the
-//! waiting thread blocks on. A callback holds only a `Weak` to the notifier
-//! and an index, because it stays registered on a future that never
-//! completes: once the waiter is gone the callback is a no-op, and all it
-//! keeps alive is its own box and the notifier's (emptied) allocation.
+//! waiting thread blocks on. When the wait ends (it returns, times out, or
+//! the iterator is dropped) the callbacks that have not run are removed
+//! again, so polling a long-lived future in a loop costs no memory. A
+//! callback holds only a `Weak` to the notifier and an index, so one that
+//! runs while it is being removed does nothing.
 
 use std::collections::{HashSet, VecDeque};
 use std::error::Error;
@@ -18,7 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::observer::Observer;
-use crate::shared::Outcome;
+use crate::shared::{Outcome, Shared};
 
 /// When [`wait`] returns, besides the timeout. Python's `FIRST_COMPLETED`,
 /// `FIRST_EXCEPTION` and `ALL_COMPLETED`.
@@ -64,11 +65,11 @@ pub struct DoneAndNotDone<T, E = crate::Exception> {
 /// takes a set; here duplicates are found with
 /// [`same_future`](Observer::same_future)).
 ///
-/// If the condition already holds, `wait` returns at once without
-/// registering anything. Otherwise it adds a done-callback to every future
-/// that is not done. Those callbacks stay registered on a future that never
-/// completes, but they are tiny (a weak pointer and an index) and do
-/// nothing once `wait` has returned.
+/// If the condition already holds, or the timeout is zero, `wait` returns
+/// at once without registering anything. Otherwise it adds a done-callback
+/// to every future that is not done, and removes those that have not run
+/// before it returns: calling `wait` again and again on a future that stays
+/// pending leaves nothing behind.
 ///
 /// # Examples
 ///
@@ -116,8 +117,8 @@ where
             not_done.push(index);
         }
     }
-    if !progress.satisfied() {
-        let notifier = Notifier::watch(&futures, not_done);
+    if !progress.satisfied() && !passed(deadline) {
+        let (notifier, registered) = Notifier::watch(&futures, not_done);
         while !progress.satisfied() {
             match notifier.pop(deadline) {
                 Some(index) => {
@@ -127,6 +128,7 @@ where
                 None => break,
             }
         }
+        unregister(&futures, registered);
     }
     let (done, not_done) = futures.into_iter().partition(Observer::done);
     DoneAndNotDone { done, not_done }
@@ -182,10 +184,9 @@ fn failed<T, E>(future: &Observer<T, E>) -> bool {
 /// done. Read each with [`result`](Observer::result) or
 /// [`try_result`](Observer::try_result), which will not block.
 ///
-/// Like [`wait`], this adds a tiny done-callback (a weak pointer and an
-/// index) to every future that is not done yet; it stays registered on a
-/// future that never completes and does nothing once the iterator is
-/// dropped.
+/// Like [`wait`], this adds a done-callback to every future that is not
+/// done yet, and removes those that have not run when the iterator ends
+/// (its timeout) or is dropped.
 ///
 /// # Examples
 ///
@@ -238,12 +239,18 @@ where
     let (done, not_done): (Vec<usize>, Vec<usize>) =
         (0..futures.len()).partition(|&index| futures[index].done());
     let waiting = not_done.len();
-    let notifier = (waiting > 0).then(|| Notifier::watch(&futures, not_done));
+    let (notifier, registered) = if waiting > 0 {
+        let (notifier, registered) = Notifier::watch(&futures, not_done);
+        (Some(notifier), registered)
+    } else {
+        (None, Vec::new())
+    };
     AsCompleted {
         total: futures.len(),
         futures: futures.into_iter().map(Some).collect(),
         done_first: done.into_iter(),
         notifier,
+        registered,
         waiting,
         deadline,
         finished: false,
@@ -260,6 +267,8 @@ pub struct AsCompleted<T, E = crate::Exception> {
     done_first: std::vec::IntoIter<usize>,
     /// Where the callbacks of the others report; `None` if there were none.
     notifier: Option<Arc<Notifier>>,
+    /// The callbacks added, to remove those that have not run at the end.
+    registered: Vec<Registered>,
     /// Futures not done at the start and not yielded yet.
     waiting: usize,
     deadline: Option<Instant>,
@@ -271,6 +280,22 @@ impl<T, E> AsCompleted<T, E> {
         self.futures[index]
             .take()
             .expect("each future is reported once")
+    }
+
+    /// Removes the callbacks of the futures not yielded yet.
+    fn unregister(&mut self) {
+        let registered = std::mem::take(&mut self.registered);
+        for (index, key) in registered {
+            if let Some(future) = &self.futures[index] {
+                future.shared().remove_callback(key);
+            }
+        }
+    }
+}
+
+impl<T, E> Drop for AsCompleted<T, E> {
+    fn drop(&mut self) {
+        self.unregister();
     }
 }
 
@@ -299,6 +324,7 @@ impl<T, E> Iterator for AsCompleted<T, E> {
             None => {
                 self.finished = true;
                 self.notifier = None;
+                self.unregister();
                 let not_done = self.futures.drain(..).flatten().collect();
                 Some(Err(AsCompletedTimeout {
                     not_done,
@@ -432,6 +458,22 @@ fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
     timeout.and_then(|timeout| Instant::now().checked_add(timeout))
 }
 
+/// True if `deadline` has come: a zero timeout only looks.
+fn passed(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| deadline <= Instant::now())
+}
+
+/// A callback added to the future at this position, under this key.
+type Registered = (usize, u64);
+
+/// Removes the callbacks that have not run (removing one that ran is a
+/// no-op).
+fn unregister<T, E>(futures: &[Observer<T, E>], registered: Vec<Registered>) {
+    for (index, key) in registered {
+        futures[index].shared().remove_callback(key);
+    }
+}
+
 /// Where the done-callbacks report: the positions of completed futures, in
 /// completion order, and a condition variable for the one waiting thread.
 struct Notifier {
@@ -441,17 +483,25 @@ struct Notifier {
 
 impl Notifier {
     /// Adds a callback reporting to a new notifier to each future at
-    /// `indices`. A future that is already done reports at once.
-    fn watch<T, E>(futures: &[Observer<T, E>], indices: Vec<usize>) -> Arc<Notifier> {
+    /// `indices`, and returns the keys of those registered. A future that
+    /// is already done reports at once.
+    fn watch<T, E>(
+        futures: &[Observer<T, E>],
+        indices: Vec<usize>,
+    ) -> (Arc<Notifier>, Vec<Registered>) {
         let notifier = Arc::new(Notifier {
             completed: Mutex::new(VecDeque::with_capacity(indices.len())),
             ready: Condvar::new(),
         });
+        let mut registered = Vec::with_capacity(indices.len());
         for index in indices {
             let notifier = Arc::downgrade(&notifier);
-            futures[index].add_done_callback(move |_| report(&notifier, index));
+            let callback = Box::new(move |_: &Observer<T, E>| report(&notifier, index));
+            if let Some(key) = Shared::add_callback(&futures[index], callback) {
+                registered.push((index, key));
+            }
         }
-        notifier
+        (notifier, registered)
     }
 
     fn lock(&self) -> MutexGuard<'_, VecDeque<usize>> {

@@ -25,6 +25,8 @@ fn awaiting_a_finished_future_gives_a_clone_of_the_value() {
 }
 
 #[test]
+// The point is the `.await`, now that an `Observer` is a future itself.
+#[allow(clippy::redundant_async_block)]
 fn awaiting_resolves_when_another_thread_completes() {
     let future: Future<u32> = Future::new();
     let producer = future.clone();
@@ -39,18 +41,18 @@ fn awaiting_resolves_when_another_thread_completes() {
 
 #[test]
 fn awaiting_gives_the_errors_result_gives() {
-    let raised: Future<u32, TestError> = Future::new();
+    let raised: Future<u32, TestError> = Future::with_exception_type();
     raised.set_exception(TestError("bad")).unwrap();
     match block_on((&raised).into_future()) {
         Err(ResultError::Exception(e)) => assert_eq!(*e, TestError("bad")),
         other => panic!("expected the exception, got {other:?}"),
     }
 
-    let cancelled: Future<u32, TestError> = Future::new();
+    let cancelled: Future<u32, TestError> = Future::with_exception_type();
     cancelled.cancel();
     assert_eq!(block_on(cancelled.observer()), Err(ResultError::Cancelled));
 
-    let abandoned: Future<u32, TestError> = Future::new();
+    let abandoned: Future<u32, TestError> = Future::with_exception_type();
     let observer = abandoned.observer();
     drop(abandoned);
     assert_eq!(block_on(&observer), Err(ResultError::Abandoned));
@@ -58,14 +60,14 @@ fn awaiting_gives_the_errors_result_gives() {
 
 #[test]
 fn a_task_blocked_on_await_wakes_on_cancel_and_on_abandonment() {
-    let cancelled: Future<u32, TestError> = Future::new();
+    let cancelled: Future<u32, TestError> = Future::with_exception_type();
     let observer = cancelled.observer();
     let task = thread::spawn(move || block_on(observer));
     thread::sleep(ms(20));
     assert!(cancelled.cancel());
     assert_eq!(task.join().unwrap(), Err(ResultError::Cancelled));
 
-    let abandoned: Future<u32, TestError> = Future::new();
+    let abandoned: Future<u32, TestError> = Future::with_exception_type();
     let observer = abandoned.observer();
     let task = thread::spawn(move || block_on(observer));
     thread::sleep(ms(20));
@@ -296,7 +298,7 @@ fn panicking_waker() -> std::task::Waker {
 
 #[test]
 fn a_panicking_waker_does_not_stop_the_other_tasks_from_waking() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     let mut broken = future.observer().into_future();
     let mut healthy = future.observer().into_future();
     let (counter, waker) = counting_waker();

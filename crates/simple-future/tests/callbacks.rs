@@ -71,7 +71,7 @@ fn a_callback_added_after_done_runs_at_once_on_the_callers_thread() {
 
 #[test]
 fn a_callback_receives_the_done_future() {
-    let future: Future<String, TestError> = Future::new();
+    let future: Future<String, TestError> = Future::with_exception_type();
     let log = Log::new();
     let recorder = log.clone();
     let this = future.observer();
@@ -92,7 +92,7 @@ fn a_callback_receives_the_done_future() {
 
 #[test]
 fn a_callback_sees_the_exception_of_a_raised_future() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     let log = Log::new();
     let recorder = log.clone();
     future.add_done_callback(move |f| recorder.push(f.exception().unwrap()));

@@ -58,7 +58,7 @@ fn cancel_on_a_finished_future_returns_false_and_keeps_the_value() {
 
 #[test]
 fn cancel_on_a_raised_future_returns_false_and_keeps_the_exception() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     future.set_exception(TestError("e")).unwrap();
     assert!(!future.cancel());
     assert_eq!(future.state(), State::Finished);
@@ -145,8 +145,10 @@ fn set_running_or_notify_cancel_on_a_cancelled_future_says_skip_the_work() {
     future.cancel();
     assert!(!future.set_running_or_notify_cancel().unwrap());
     assert_eq!(future.state(), State::Cancelled, "it stays cancelled");
-    // Asking again gives the same answer.
-    assert!(!future.set_running_or_notify_cancel().unwrap());
+    // Asking again is an error, as in Python (issue 12); it stays cancelled.
+    let again = future.set_running_or_notify_cancel().unwrap_err();
+    assert_eq!(again.state(), State::Cancelled);
+    assert_eq!(future.state(), State::Cancelled);
 }
 
 #[test]
@@ -164,10 +166,14 @@ fn set_running_or_notify_cancel_on_a_finished_future_is_invalid() {
     future.set_result(1).unwrap();
     let refused = future.set_running_or_notify_cancel().unwrap_err();
     assert_eq!(refused.state(), State::Finished);
-    assert_eq!(refused.to_string(), "the future is already finished");
+    // Python's message: the state, then the repr (issue 12).
+    assert!(
+        refused.to_string().starts_with("FINISHED: <Future at 0x"),
+        "{refused}"
+    );
     assert_eq!(future.state(), State::Finished);
 
-    let raised: Future<u32, TestError> = Future::new();
+    let raised: Future<u32, TestError> = Future::with_exception_type();
     raised.set_exception(TestError("e")).unwrap();
     assert_eq!(
         raised.set_running_or_notify_cancel().unwrap_err().state(),

@@ -34,7 +34,7 @@ fn set_result_finishes_a_pending_future() {
 
 #[test]
 fn set_exception_finishes_a_pending_future() {
-    let future: Future<i32, TestError> = Future::new();
+    let future: Future<i32, TestError> = Future::with_exception_type();
     future.set_exception(TestError("boom")).unwrap();
     assert_eq!(future.state(), State::Finished);
     assert!(future.done());
@@ -70,7 +70,7 @@ fn a_second_set_result_is_refused_and_hands_the_value_back() {
 
 #[test]
 fn set_exception_after_set_result_is_refused_and_hands_the_error_back() {
-    let future: Future<i32, TestError> = Future::new();
+    let future: Future<i32, TestError> = Future::with_exception_type();
     future.set_result(1).unwrap();
     let refused = future.set_exception(TestError("late")).unwrap_err();
     assert_eq!(refused.state(), State::Finished);
@@ -80,7 +80,7 @@ fn set_exception_after_set_result_is_refused_and_hands_the_error_back() {
 
 #[test]
 fn set_result_after_set_exception_is_refused() {
-    let future: Future<i32, TestError> = Future::new();
+    let future: Future<i32, TestError> = Future::with_exception_type();
     future.set_exception(TestError("first")).unwrap();
     let refused = future.set_result(7).unwrap_err();
     assert_eq!(refused.state(), State::Finished);
@@ -93,7 +93,7 @@ fn set_result_after_set_exception_is_refused() {
 
 #[test]
 fn a_second_set_exception_is_refused_and_keeps_the_first() {
-    let future: Future<i32, TestError> = Future::new();
+    let future: Future<i32, TestError> = Future::with_exception_type();
     future.set_exception(TestError("first")).unwrap();
     let refused = future.set_exception(TestError("second")).unwrap_err();
     assert_eq!(refused.into_inner(), TestError("second"));
@@ -116,7 +116,7 @@ fn set_result_on_a_cancelled_future_is_refused() {
 
 #[test]
 fn set_exception_on_a_cancelled_future_is_refused() {
-    let future: Future<i32, TestError> = Future::new();
+    let future: Future<i32, TestError> = Future::with_exception_type();
     assert!(future.cancel());
     let refused = future.set_exception(TestError("late")).unwrap_err();
     assert_eq!(refused.state(), State::Cancelled);
@@ -139,7 +139,7 @@ fn a_running_future_can_be_completed() {
 
 #[test]
 fn a_running_future_can_raise() {
-    let future: Future<i32, TestError> = Future::new();
+    let future: Future<i32, TestError> = Future::with_exception_type();
     assert!(future.set_running_or_notify_cancel().unwrap());
     future.set_exception(TestError("failed")).unwrap();
     assert_eq!(future.state(), State::Finished);
@@ -232,7 +232,8 @@ fn invalid_state_says_what_state_the_future_was_in() {
     let future: Future<i32> = Future::new();
     future.set_result(1).unwrap();
     let refused = future.set_result(2).unwrap_err();
-    assert_eq!(refused.to_string(), "the future is already finished");
+    // Python's message: the state, then the repr (issue 12).
+    assert_eq!(refused.to_string(), format!("FINISHED: {future}"));
     assert_eq!(
         format!("{refused:?}"),
         "InvalidState { state: Finished, .. }"
@@ -241,7 +242,7 @@ fn invalid_state_says_what_state_the_future_was_in() {
     let cancelled: Future<i32> = Future::new();
     cancelled.cancel();
     let refused = cancelled.set_result(2).unwrap_err();
-    assert_eq!(refused.to_string(), "the future is already cancelled");
+    assert_eq!(refused.to_string(), format!("CANCELLED: {cancelled}"));
 
     let error: &dyn std::error::Error = &refused;
     assert!(error.source().is_none());

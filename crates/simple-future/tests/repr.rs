@@ -79,7 +79,7 @@ fn a_finished_future_names_the_type_it_returned() {
 
 #[test]
 fn a_raised_future_names_the_exception_type() {
-    let custom: Future<u32, TestError> = Future::new();
+    let custom: Future<u32, TestError> = Future::with_exception_type();
     custom.set_exception(TestError("x")).unwrap();
     let text = custom.to_string();
     assert!(is_repr(&text, "state=finished raised TestError>"), "{text}");
@@ -93,7 +93,7 @@ fn a_raised_future_names_the_exception_type() {
         "{text}"
     );
 
-    let io: Future<u32, std::io::Error> = Future::new();
+    let io: Future<u32, std::io::Error> = Future::with_exception_type();
     io.set_exception(std::io::Error::other("x")).unwrap();
     let text = io.to_string();
     assert!(is_repr(&text, "state=finished raised Error>"), "{text}");
@@ -117,7 +117,7 @@ fn every_handle_of_one_future_prints_the_same_address() {
 
 #[test]
 fn debug_names_the_state_without_an_address() {
-    let future: Future<Opaque, TestError> = Future::new();
+    let future: Future<Opaque, TestError> = Future::with_exception_type();
     assert_eq!(format!("{future:?}"), "Future { state: Pending }");
     assert_eq!(
         format!("{:?}", future.observer()),
@@ -131,7 +131,7 @@ fn debug_names_the_state_without_an_address() {
         "Future { state: Finished, returned: Opaque }"
     );
 
-    let raised: Future<u32, TestError> = Future::new();
+    let raised: Future<u32, TestError> = Future::with_exception_type();
     raised.set_exception(TestError("x")).unwrap();
     assert_eq!(
         format!("{:?}", raised.observer()),
@@ -169,7 +169,8 @@ fn a_wait_debugs_as_the_future_it_waits_for() {
     let wait = (&future).into_future();
     assert_eq!(
         format!("{wait:?}"),
-        "Wait { future: Observer { state: Pending } }"
+        // `Wait` is now the `Observer` itself (it is a std future).
+        "Observer { state: Pending }"
     );
 }
 

@@ -43,7 +43,7 @@ fn result_blocks_until_another_thread_sets_it_never_earlier() {
 
 #[test]
 fn result_of_a_raised_future_is_the_shared_exception() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     future.set_exception(TestError("bad")).unwrap();
     let Err(ResultError::Exception(first)) = future.result() else {
         panic!("expected the exception");
@@ -72,14 +72,14 @@ fn result_of_a_cancelled_future_is_cancelled() {
 
 #[test]
 fn try_result_never_blocks() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     assert_eq!(future.try_result(), Err(TryResultError::Pending));
     future.set_running_or_notify_cancel().unwrap();
     assert_eq!(future.try_result(), Err(TryResultError::Pending));
     future.set_result(1).unwrap();
     assert_eq!(future.try_result(), Ok(&1));
 
-    let raised: Future<u32, TestError> = Future::new();
+    let raised: Future<u32, TestError> = Future::with_exception_type();
     raised.set_exception(TestError("x")).unwrap();
     assert_eq!(
         raised.try_result(),
@@ -155,13 +155,13 @@ fn result_timeout_of_duration_max_waits_like_result() {
 
 #[test]
 fn exception_is_none_for_a_value_and_the_error_for_a_raise() {
-    let returned: Future<u32, TestError> = Future::new();
+    let returned: Future<u32, TestError> = Future::with_exception_type();
     returned.set_result(1).unwrap();
     assert_eq!(returned.exception(), Ok(None));
     assert_eq!(returned.try_exception(), Ok(None));
     assert_eq!(returned.exception_timeout(ms(1)), Ok(None));
 
-    let raised: Future<u32, TestError> = Future::new();
+    let raised: Future<u32, TestError> = Future::with_exception_type();
     raised.set_exception(TestError("e")).unwrap();
     let first = raised.exception().unwrap().unwrap();
     let second = raised.try_exception().unwrap().unwrap();
@@ -172,7 +172,7 @@ fn exception_is_none_for_a_value_and_the_error_for_a_raise() {
 
 #[test]
 fn exception_of_a_cancelled_future_fails_with_cancelled() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     future.cancel();
     assert_eq!(future.exception(), Err(ResultError::Cancelled));
     assert_eq!(
@@ -187,7 +187,7 @@ fn exception_of_a_cancelled_future_fails_with_cancelled() {
 
 #[test]
 fn exception_of_an_abandoned_future_fails_with_abandoned() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     let observer = future.observer();
     drop(future);
     assert_eq!(observer.exception(), Err(ResultError::Abandoned));
@@ -203,7 +203,7 @@ fn exception_of_an_abandoned_future_fails_with_abandoned() {
 
 #[test]
 fn exception_blocks_until_the_future_is_done() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     let producer = future.clone();
     let start = Instant::now();
     let worker = thread::spawn(move || {
@@ -217,7 +217,7 @@ fn exception_blocks_until_the_future_is_done() {
 
 #[test]
 fn exception_timeout_and_try_exception_on_a_pending_future() {
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     assert_eq!(future.try_exception(), Err(TryResultError::Pending));
     let start = Instant::now();
     assert_eq!(
@@ -257,7 +257,7 @@ fn many_threads_read_the_same_value_at_once() {
 #[test]
 fn every_blocked_waiter_wakes_on_one_completion() {
     let waiters = if cfg!(miri) { 3 } else { 6 };
-    let future: Future<u32, TestError> = Future::new();
+    let future: Future<u32, TestError> = Future::with_exception_type();
     let handles: Vec<_> = (0..waiters)
         .map(|i| {
             let observer = future.observer();

@@ -9,8 +9,8 @@ mod helpers;
 
 use std::thread;
 
-use simple_future::Future;
 use helpers::support::{Collector, Seen};
+use simple_future::Future;
 use tracing::Level;
 
 use helpers::repr_address;

@@ -262,9 +262,9 @@ fn takes_futures_observers_and_references() {
 #[test]
 fn borrowed_values_need_no_static_lifetime() {
     let text = String::from("local");
-    let done: Future<&str> = Future::new();
+    let done: Future<&str> = Future::borrowing();
     done.set_result(&text).unwrap();
-    let pending: Future<&str> = Future::new(); // gets a callback registered
+    let pending: Future<&str> = Future::borrowing(); // gets a callback registered
     let split = wait([&done, &pending], Some(ms(1)), ReturnWhen::AllCompleted);
     assert_eq!(*split.done[0].result().unwrap(), "local");
     assert_eq!(as_completed([&done, &pending], Some(ms(1))).count(), 2);

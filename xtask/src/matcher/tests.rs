@@ -1,7 +1,24 @@
 //! Made-up runs against the matcher: passes and each kind of failure.
 
 use super::*;
+use crate::outcome::CpuUse;
 use crate::transcript::parse;
+
+/// [`super::check`] on a made-up run with these lines, exit and CPU use.
+fn check(
+    transcript: &Transcript,
+    lines: &[Stamped],
+    exit: &Exit,
+    cpu: Option<CpuUse>,
+    scale: f64,
+) -> Result<(), Vec<Failure>> {
+    let mut run = Run::made_up(lines.to_vec(), exit.clone());
+    if let Some(cpu) = cpu {
+        run.cpu = Some(cpu.cpu);
+        run.wall = cpu.wall;
+    }
+    super::check(transcript, &run, scale)
+}
 
 const WAIT_AND_PRINT: &str = r#"exit 0
 timeout 15s
@@ -206,7 +223,7 @@ fn overlapping_wildcards_in_a_group_are_matched_as_a_whole() {
     let got = failures(run(source, &lines));
     assert_eq!(got.len(), 1);
     assert!(
-        matches!(&got[0], (Some(1), Some(_), Kind::Group { open }) if open == &["\"{*}: 9}\" (line 3)"])
+        matches!(&got[0], (Some(1), Some(_), Kind::Group { open, more: 0 }) if open == &["\"{*}: 9}\" (line 3)"])
     );
 }
 
@@ -230,7 +247,7 @@ fn a_foreign_line_in_a_group_fails() {
     lines[8].text = "Second Cal".into();
     let got = failures(run(WAIT_AND_PRINT, &lines));
     assert_eq!(got.len(), 1);
-    let (rule, observed, Kind::Group { open }) = &got[0] else {
+    let (rule, observed, Kind::Group { open, more: 0 }) = &got[0] else {
         panic!("{got:?}")
     };
     assert_eq!((*rule, *observed), (Some(11), Some(8)));
@@ -444,4 +461,243 @@ fn cpu_under_its_minimum_fails() {
     );
     // Not measured: skipped.
     assert_eq!(check(&spinner, &[], &Exit::Code(0), None, 1.0), Ok(()));
+}
+
+/// A deterministic shuffle (a linear congruential generator), so big tests need no crate.
+fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        items.swap(i, (seed >> 33) as usize % (i + 1));
+    }
+}
+
+/// A group of `members` (transcript strings) and lines of `texts`, all at 0.1 s.
+fn big_group(members: &[String], texts: &[String]) -> Result<(), Vec<Failure>> {
+    let mut source = String::from("unordered {\n");
+    for m in members {
+        source.push_str(m);
+        source.push('\n');
+    }
+    source.push_str("}\n");
+    let lines: Vec<Stamped> = texts
+        .iter()
+        .map(|t| Stamped {
+            at: Duration::from_millis(100),
+            text: t.clone().into_bytes(),
+        })
+        .collect();
+    run(&source, &lines)
+}
+
+#[test]
+fn a_group_of_twenty_thousand_wildcards_matches_fast() {
+    // Took over two minutes with the old matching, which tried every member on every line.
+    let members = vec!["\"{*}\"".to_owned(); 20_000];
+    let texts: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
+    assert_eq!(big_group(&members, &texts), Ok(()));
+}
+
+#[test]
+fn a_group_of_exact_lines_and_wildcards_is_matched_as_a_whole() {
+    // 5,000 exact lines, 5,000 "item {*}" and 5,000 "{*}", in shuffled order: a line that
+    // a wildcard took first must sometimes move to make room.
+    let mut members: Vec<String> = (0..5_000).map(|i| format!("\"exact {i}\"")).collect();
+    members.extend(std::iter::repeat_n("\"{*}\"".to_owned(), 5_000));
+    members.extend(std::iter::repeat_n("\"item {*}\"".to_owned(), 5_000));
+    shuffle(&mut members, 1);
+    let mut texts: Vec<String> = (0..5_000).map(|i| format!("exact {i}")).collect();
+    texts.extend((0..5_000).map(|i| format!("item {i}")));
+    texts.extend((0..5_000).map(|i| format!("other {i}")));
+    shuffle(&mut texts, 2);
+    assert_eq!(big_group(&members, &texts), Ok(()));
+
+    // An "item" line replaced by one that only "{*}" takes: "{*}" has a line too many, and
+    // the one open pattern is named.
+    texts.retain(|t| t != "item 7");
+    texts.push("nothing takes this".into());
+    let got = failures(big_group(&members, &texts));
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (Some(1), Some(_), Kind::Group { open, more: 0 }) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(open.len(), 1);
+    assert!(open[0].starts_with("\"item {*}\" (line "), "{open:?}");
+}
+
+#[test]
+fn a_foreign_group_of_thousands_of_lines_fails_in_bounded_form() {
+    let members: Vec<String> = (0..10_000).map(|i| format!("\"want {i}\"")).collect();
+    let texts: Vec<String> = (0..10_000).map(|i| format!("got {i}")).collect();
+    let got = failures(big_group(&members, &texts));
+    assert_eq!(got.len(), 10_000);
+    let (_, _, Kind::Group { open, more }) = &got[9_999] else {
+        panic!("{:?}", got[9_999])
+    };
+    assert_eq!((open.len(), *more), (OPEN_SHOWN, 10_000 - OPEN_SHOWN));
+}
+
+#[test]
+fn output_that_is_not_utf8_never_passes() {
+    // `a\xff` used to be decoded lossily to "a\u{fffd}" and pass both of these.
+    let lines = vec![Stamped {
+        at: Duration::from_millis(100),
+        text: b"a\xff".to_vec(),
+    }];
+    for source in ["\"a\u{fffd}\"", "\"{*}\"", "unordered {\n\"{*}\"\n}"] {
+        let got = failures(run(source, &lines));
+        assert!(
+            matches!(got[..], [(Some(1), Some(0), Kind::NotUtf8)]),
+            "{source}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn too_much_output_and_left_behind_processes_fail() {
+    let transcript = parse("\"a\"").unwrap();
+    let mut run = Run::made_up(stamped(&[(0.1, "a")]), Exit::TooMuchOutput);
+    run.overflow = Some(crate::outcome::Cap::Lines(7));
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got[0].to_owned().kind.to_string().split(':').next(),
+        Some("too much output")
+    );
+    assert!(got[0].kind.to_string().contains("more than 7 lines"));
+
+    let mut run = Run::made_up(stamped(&[(0.1, "a")]), Exit::Code(0));
+    run.left_behind = true;
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    assert!(
+        matches!(
+            got[..],
+            [Failure {
+                kind: Kind::LeftBehind { .. },
+                ..
+            }]
+        ),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn long_lines_are_clipped_in_messages() {
+    let long = "x".repeat(100_000);
+    let got = failures(run("\"a\"", &stamped(&[(0.1, &long)])));
+    let (_, _, Kind::Text { actual, .. }) = &got[0] else {
+        panic!()
+    };
+    assert!(actual.len() < 300, "{}", actual.len());
+    assert!(actual.ends_with("(99800 more bytes)"), "{actual}");
+}
+
+/// Whether some assignment of `lines` to distinct `members` matches every line: by trying
+/// every order, for small groups.
+fn perfect_matching_exists(members: &[&str], lines: &[&str]) -> bool {
+    use crate::pattern::Pattern;
+    fn go(members: &[Pattern], used: &mut Vec<bool>, lines: &[&str]) -> bool {
+        let Some((first, rest)) = lines.split_first() else {
+            return true;
+        };
+        for i in 0..members.len() {
+            if !used[i] && members[i].matches(first) {
+                used[i] = true;
+                let ok = go(members, used, rest);
+                used[i] = false;
+                if ok {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let patterns: Vec<Pattern> = members.iter().map(|m| Pattern::parse(m).unwrap()).collect();
+    members.len() == lines.len() && go(&patterns, &mut vec![false; members.len()], lines)
+}
+
+#[test]
+fn group_matching_agrees_with_trying_every_order() {
+    const PATTERNS: [&str; 6] = ["{*}", "a{*}", "{*}b", "ab", "a", "{*}a{*}"];
+    const TEXTS: [&str; 6] = ["a", "ab", "b", "aab", "ba", "x"];
+    let mut seed = 7u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    for _ in 0..3_000 {
+        let k = 1 + next(6);
+        let members: Vec<&str> = (0..k).map(|_| PATTERNS[next(PATTERNS.len())]).collect();
+        let lines: Vec<&str> = (0..k).map(|_| TEXTS[next(TEXTS.len())]).collect();
+        let quoted: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+        let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            big_group(&quoted, &texts).is_ok(),
+            perfect_matching_exists(&members, &lines),
+            "{members:?} against {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_demo_with_a_thread_per_request_fails_threads_max() {
+    let transcript = parse("threads max 1\nrss max 16MiB\n\"a\"").unwrap();
+    let mut run = Run::made_up(stamped(&[(0.1, "a")]), Exit::Code(0));
+    run.usage.threads = Some(1);
+    run.usage.rss_peak = Some(9 << 20);
+    assert_eq!(super::check(&transcript, &run, 1.0), Ok(()));
+
+    run.usage.threads = Some(4);
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, Some(1));
+    assert_eq!(got[0].kind, Kind::Threads { max: 1, actual: 4 });
+    assert_eq!(
+        got[0].kind.to_string(),
+        "too many threads: the demo's process had 4 at once, at most 1 allowed"
+    );
+
+    run.usage.threads = Some(1);
+    run.usage.rss_peak = Some(17 << 20);
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    assert_eq!(
+        (got[0].rule, &got[0].kind),
+        (
+            Some(2),
+            &Kind::Rss {
+                max: 16 << 20,
+                actual: 17 << 20
+            }
+        )
+    );
+
+    // Not measured: skipped, like the CPU rules.
+    run.usage = crate::usage::Usage::default();
+    assert_eq!(super::check(&transcript, &run, 1.0), Ok(()));
+}
+
+#[test]
+fn each_line_is_placed_against_its_expectation_and_window() {
+    let transcript = parse(WAIT_AND_PRINT).unwrap();
+    let mut lines = wait_and_print(1.001, 1.001, 1.002);
+    lines.push(Stamped {
+        at: Duration::from_secs(5),
+        text: "Done".into(),
+    });
+    let run = Run::made_up(lines, Exit::Code(0));
+    let placements = judge(&transcript, &run, 2.0).placements;
+    let first = placements[1].unwrap();
+    assert_eq!((first.rule, first.group), (5, None));
+    assert_eq!(first.window, Some((1.0, 2.8)));
+    // After the origin (3.006 s), windows are counted from it.
+    let end_async = placements[6].unwrap();
+    let (lo, hi) = end_async.window.unwrap();
+    assert!((lo - 3.006).abs() < 1e-9 && (hi - 3.406).abs() < 1e-9);
+    let in_group = placements[8].unwrap();
+    assert_eq!(in_group.group, Some(11));
+    assert!((12..=14).contains(&in_group.rule));
+    assert_eq!(placements[10], None);
 }

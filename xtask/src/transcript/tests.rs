@@ -193,3 +193,100 @@ fn cpu_min_and_max_are_two_directives() {
         })
     );
 }
+
+#[test]
+fn unrepresentable_timeouts_are_line_errors_not_panics() {
+    // Too large for a `Duration`: `Duration::from_secs_f64` used to panic here.
+    assert_error("timeout 100000000000000000000s\n", 1, "too long");
+    // Fits a `Duration`, but no `Instant` lies that far ahead.
+    assert_error("exit 0\ntimeout 10000000000000000000s\n", 2, "too long");
+    assert_error("timeout 86401s\n", 1, "at most 86400s");
+    assert_eq!(parse("timeout 86400s").unwrap().timeout.value, MAX_TIMEOUT);
+    // Rounds to zero nanoseconds.
+    assert_error("timeout 0.0000000001s\n", 1, "longer than zero");
+    // 400 digits parse to infinity as an `f64`.
+    let huge = "9".repeat(400);
+    assert_error(&format!("\"a\" at 0..{huge}\n"), 1, "not a window");
+    assert_error(&format!("cpu max {huge}%\n"), 1, "not a percentage");
+    assert_error(&format!("timeout {huge}s\n"), 1, "not a duration");
+}
+
+#[test]
+fn exit_codes_a_process_cannot_return_are_rejected() {
+    assert_error("exit -1\n", 1, "from 0 to 255");
+    assert_error("exit 256\n", 1, "from 0 to 255");
+    assert_error("exit 99999999999\n", 1, "not an exit code");
+    assert_eq!(parse("exit 255").unwrap().exit.value, 255);
+}
+
+#[test]
+fn cpu_min_above_cpu_max_is_rejected() {
+    assert_error(
+        "cpu max 20%\ncpu min 50%\n",
+        2,
+        "`cpu min 50%` (line 2) is above `cpu max 20%` (line 1)",
+    );
+    assert_error("cpu min 50%\n\ncpu max 20%\n", 3, "no run can pass");
+    assert!(parse("cpu min 20%\ncpu max 20%\n").is_ok());
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped_at_the_start_and_named_elsewhere() {
+    let t = parse("\u{feff}exit 3\n\"a\"\n").unwrap();
+    assert_eq!(t.exit.value, 3);
+    assert_eq!(t.items.len(), 1);
+    assert_error("exit 0\n\u{feff}timeout 1s\n", 2, "byte-order mark, U+FEFF");
+    assert_error("\"a\"\n\u{feff}\"b\"\n", 2, "`\\u{feff}`");
+}
+
+#[test]
+fn threads_max_and_rss_max_are_parsed() {
+    let t = parse("threads max 1\nrss max 64MiB\n\"a\"\n").unwrap();
+    assert_eq!(
+        t.threads_max,
+        Some(Directive {
+            value: 1,
+            line: Some(1)
+        })
+    );
+    assert_eq!(
+        t.rss_max,
+        Some(Directive {
+            value: 64 << 20,
+            line: Some(2)
+        })
+    );
+    assert_eq!(
+        parse("rss max 512KiB").unwrap().rss_max.unwrap().value,
+        512 << 10
+    );
+    assert_eq!(
+        parse("rss max 2GiB").unwrap().rss_max.unwrap().value,
+        2 << 30
+    );
+    assert_eq!(parse("").unwrap().threads_max, None);
+}
+
+#[test]
+fn threads_max_and_rss_max_errors_name_their_line() {
+    assert_error("threads 1\n", 1, "followed by `max`, as in `threads max 1`");
+    assert_error("threads max\n", 1, "followed by a number of threads");
+    assert_error("threads max 0\n", 1, "can never pass");
+    assert_error("threads max -1\n", 1, "not a number of threads");
+    assert_error(
+        "threads max 1\nthreads max 2\n",
+        2,
+        "duplicate `threads max`",
+    );
+    assert_error("\"a\"\nthreads max 1\n", 2, "before the first expectation");
+    assert_error("threads max 1 2\n", 1, "unexpected `2` after `threads max`");
+    assert_error(
+        "rss min 1MiB\n",
+        1,
+        "followed by `max`, as in `rss max 64MiB`",
+    );
+    assert_error("rss max 64\n", 1, "not a size like `64MiB`");
+    assert_error("rss max 1.5MiB\n", 1, "not a size");
+    assert_error("rss max 0MiB\n", 1, "can never pass");
+    assert_error("rss max 99999999999999GiB\n", 1, "too large");
+}

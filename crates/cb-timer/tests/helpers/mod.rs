@@ -4,7 +4,6 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-
 /// The helpers every crate's tests share (one source, in the workspace's
 /// `test-support/`; linked here so the packaged crate's tests build alone).
 pub(crate) mod support;
@@ -14,11 +13,11 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cb_timer::{ManualClock, Scheduler};
+use cb_timer::{ManualClock, PanicReport, Scheduler};
 
 // Each test binary uses some of them.
 #[allow(unused_imports)]
-pub(crate) use support::{DropFlag, DropGuard, drop_guard, wait_until};
+pub(crate) use support::{DropFlag, DropGuard, drop_guard, wait_until, without_hanging};
 
 /// `n` milliseconds.
 pub(crate) fn ms(n: u64) -> Duration {
@@ -43,6 +42,45 @@ pub(crate) fn manual() -> (ManualClock, Scheduler) {
         .build()
         .expect("spawn the scheduler thread");
     (clock, scheduler)
+}
+
+/// A scheduler on a fresh [`ManualClock`] whose `on_panic` hook forwards
+/// every report.
+pub(crate) fn reporting() -> (ManualClock, Scheduler, mpsc::Receiver<PanicReport>) {
+    let clock = ManualClock::new();
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let scheduler = Scheduler::builder()
+        .name("cb-timer-test")
+        .clock(clock.clone())
+        .on_panic(move |report| {
+            let _ = tx
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .send(report);
+        })
+        .build()
+        .expect("spawn the scheduler thread");
+    (clock, scheduler, rx)
+}
+
+/// Panics when dropped, with its message: capture one in a callback to see
+/// the crate survive a `Drop` that panics. (Quiet while the thread is
+/// already panicking, where a second panic would abort the test binary.)
+#[derive(Debug)]
+pub(crate) struct PanicOnDrop(pub(crate) &'static str);
+
+impl PanicOnDrop {
+    /// Does nothing; lets a `move` closure capture the whole value.
+    pub(crate) fn touch(&self) {}
+}
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
 }
 
 /// Collects events from any thread, each with the real time it happened.

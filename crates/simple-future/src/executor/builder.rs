@@ -1,29 +1,54 @@
-//! Setting up a pool: the number of workers, their names, their stack
-//! size.
+//! Setting up a pool: the most workers it runs, their names, their stack
+//! size, and what each runs first.
 
+use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 
-use super::worker::{self, Lifecycle};
+use super::pool::{Initializer, Pool};
 use super::{BuildError, ThreadPoolExecutor};
 
 /// Sets up a [`ThreadPoolExecutor`]; get one from
 /// [`ThreadPoolExecutor::builder`].
-#[derive(Clone, Debug, Default)]
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use simple_future::ThreadPoolExecutor;
+///
+/// let started = Arc::new(AtomicUsize::new(0));
+/// let counter = Arc::clone(&started);
+/// let pool = ThreadPoolExecutor::builder()
+///     .workers(4)
+///     .thread_name_prefix("io")
+///     .initializer(move || {
+///         counter.fetch_add(1, Ordering::SeqCst);
+///     })
+///     .build()?;
+/// pool.submit(|| ())?.result()?;
+/// pool.shutdown(true);
+/// // Once per worker that started: here one, which ran the only task.
+/// assert_eq!(started.load(Ordering::SeqCst), pool.worker_count());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default)]
 pub struct ThreadPoolBuilder {
     workers: Option<usize>,
     thread_name_prefix: Option<String>,
     stack_size: Option<usize>,
+    initializer: Option<Initializer>,
 }
 
 /// Numbers the pools, for the default thread names, as Python does.
 static POOLS: AtomicU64 = AtomicU64::new(0);
 
 impl ThreadPoolBuilder {
-    /// How many worker threads to start (Python's `max_workers`, except
-    /// that all start at once). The default is Python's: the number of
-    /// CPUs plus 4, at most 32.
+    /// The most worker threads the pool runs: Python's `max_workers`. They
+    /// start as work arrives, when no worker is idle (see
+    /// [`ThreadPoolExecutor`]). The default is Python's: the number of CPUs
+    /// plus 4, at most 32. Any number is fine, `usize::MAX` too: nothing is
+    /// allocated per worker before it starts.
     pub fn workers(mut self, workers: usize) -> ThreadPoolBuilder {
         self.workers = Some(workers);
         self
@@ -44,13 +69,28 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Starts the workers.
+    /// Runs `initializer` once on each worker thread as it starts, before
+    /// it takes any work: Python's `initializer`.
+    ///
+    /// If it panics, the pool is *broken*, as Python's is: the panic is
+    /// reported as a `tracing` error event, the work still queued fails with
+    /// a [`Broken`](crate::Broken) exception, and later submissions are
+    /// refused with a [`SubmitError`](crate::SubmitError) that says so.
+    /// Workers that did start go on with the work they took.
+    pub fn initializer<F>(mut self, initializer: F) -> ThreadPoolBuilder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.initializer = Some(Arc::new(initializer));
+        self
+    }
+
+    /// Makes the pool and starts its first worker.
     ///
     /// # Errors
     ///
     /// [`BuildError::NoWorkers`] for zero workers; [`BuildError::Spawn`] if
-    /// the operating system refuses a thread, after stopping the ones
-    /// already started.
+    /// the operating system refuses the first worker thread.
     pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
         let workers = self.workers.unwrap_or_else(default_workers);
         if workers == 0 {
@@ -62,39 +102,28 @@ impl ThreadPoolBuilder {
                 POOLS.fetch_add(1, Ordering::Relaxed)
             )
         });
-        let lifecycle = Arc::new(Lifecycle::new(name));
-        let (sender, backlog) = crossbeam_channel::unbounded();
-        let mut threads = Vec::with_capacity(workers);
-        for index in 0..workers {
-            let mut builder = thread::Builder::new().name(format!("{}_{index}", lifecycle.name));
-            if let Some(bytes) = self.stack_size {
-                builder = builder.stack_size(bytes);
-            }
-            let (worker_lifecycle, queue) = (Arc::clone(&lifecycle), backlog.clone());
-            lifecycle.starting();
-            match builder.spawn(move || worker::work(worker_lifecycle, queue)) {
-                Ok(thread) => threads.push(thread),
-                Err(error) => {
-                    lifecycle.exited();
-                    tracing::debug!(pool = %lifecycle.name, %error, "could not spawn a worker");
-                    // Closing the queue stops the workers already started.
-                    drop(sender);
-                    for thread in threads {
-                        let _ = thread.join();
-                    }
-                    return Err(BuildError::Spawn(error));
-                }
-            }
+        let pool = Pool::new(name, workers, self.initializer, self.stack_size);
+        if let Err(error) = pool.start_worker() {
+            tracing::debug!(pool = %pool.name, %error, "could not spawn a worker");
+            // Closing the queue lets the pool go.
+            pool.close();
+            return Err(BuildError::Spawn(error));
         }
-        tracing::debug!(pool = %lifecycle.name, workers, "thread pool started");
-        Ok(ThreadPoolExecutor {
-            queue: RwLock::new(Some(sender)),
-            backlog,
-            worker_ids: threads.iter().map(|t| t.thread().id()).collect(),
-            threads: Mutex::new(threads),
-            lifecycle,
-            next_task: AtomicU64::new(0),
-        })
+        // The first worker waits for the first task.
+        pool.mark_idle();
+        tracing::debug!(pool = %pool.name, max_workers = workers, "thread pool started");
+        Ok(ThreadPoolExecutor { pool })
+    }
+}
+
+impl fmt::Debug for ThreadPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolBuilder")
+            .field("workers", &self.workers)
+            .field("thread_name_prefix", &self.thread_name_prefix)
+            .field("stack_size", &self.stack_size)
+            .field("initializer", &self.initializer.as_ref().map(|_| ".."))
+            .finish()
     }
 }
 

@@ -1,14 +1,17 @@
 //! The iterator [`ThreadPoolExecutor::map`](crate::ThreadPoolExecutor::map)
-//! returns.
+//! and [`map_buffered`](crate::ThreadPoolExecutor::map_buffered) return.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::iter::FusedIterator;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Instant;
 
+use super::pool::Pool;
+use super::worker::{BoxedJob, WorkItem};
 use crate::Exception;
-use crate::error::ResultTimeoutError;
+use crate::error::{ResultError, ResultTimeoutError};
+use crate::future::Future;
 use crate::observer::Observer;
 
 /// A result that the iterator moves out of its future, which it alone
@@ -29,8 +32,74 @@ impl<T> Slot<T> {
     }
 }
 
-/// The results of [`ThreadPoolExecutor::map`](crate::ThreadPoolExecutor::map),
-/// in input order.
+/// Submits `f(item)`; `None` if the pool refused it (shut down or broken).
+pub(super) fn submit_one<F, A, T>(
+    pool: &Arc<Pool>,
+    f: &Arc<F>,
+    item: A,
+) -> Option<Observer<Slot<T>>>
+where
+    F: Fn(A) -> T + Send + Sync + 'static,
+    A: Send + 'static,
+    T: Send + 'static,
+{
+    let f = Arc::clone(f);
+    pool.submit(|id| {
+        let future: Future<Slot<T>> = Future::new();
+        let job = Box::new(WorkItem {
+            id,
+            future: future.clone(),
+            work: move || Ok::<_, Exception>(Slot::new(f(item))),
+        });
+        (job as BoxedJob, future.into_observer())
+    })
+    .ok()
+    .map(|(_, observer)| observer)
+}
+
+/// Takes the next input of a buffered map and submits it.
+pub(super) struct Refill<T> {
+    next: Box<dyn FnMut() -> Next<T> + Send>,
+}
+
+enum Next<T> {
+    Submitted(Observer<Slot<T>>),
+    /// The input is exhausted.
+    End,
+    /// The pool is gone or refused the item.
+    Refused,
+}
+
+impl<T: Send + 'static> Refill<T> {
+    /// Holds the pool weakly, as Python's generator does: the results do
+    /// not keep a dropped pool alive.
+    pub(super) fn new<F, I>(pool: Weak<Pool>, f: Arc<F>, mut items: I) -> Refill<T>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: Iterator + Send + 'static,
+        I::Item: Send + 'static,
+    {
+        Refill {
+            next: Box::new(move || {
+                // The caller's iterator is user code: no lock is held here.
+                let Some(item) = items.next() else {
+                    return Next::End;
+                };
+                let Some(pool) = pool.upgrade() else {
+                    return Next::Refused;
+                };
+                match submit_one(&pool, &f, item) {
+                    Some(observer) => Next::Submitted(observer),
+                    None => Next::Refused,
+                }
+            }),
+        }
+    }
+}
+
+/// The results of [`ThreadPoolExecutor::map`](crate::ThreadPoolExecutor::map)
+/// and [`map_buffered`](crate::ThreadPoolExecutor::map_buffered), in input
+/// order.
 ///
 /// Each [`next`](Iterator::next) waits for the next result in line, until
 /// the deadline `map` was given (counted from the call to `map`, as in
@@ -42,21 +111,68 @@ impl<T> Slot<T> {
 /// or [`Timeout`](ResultTimeoutError::Timeout). Then the work that has not
 /// started is cancelled.
 ///
-/// Dropping the iterator early cancels the work that has not started, too;
-/// work already running finishes, its result unread.
+/// Dropping the iterator *after* its first `next` cancels the work that has
+/// not started, too, as closing Python's generator does; work already
+/// running finishes, its result unread. Dropped before any `next`, it
+/// cancels nothing: every call submitted still runs (bpo-11777).
+///
+/// ```
+/// use simple_future::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// let mut lengths = pool.map(str::len, ["a", "bb", "ccc"], None)?;
+/// assert_eq!(lengths.next().transpose()?, Some(1));
+/// assert_eq!(lengths.collect::<Result<Vec<_>, _>>()?, [2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct MapResults<T> {
     pending: VecDeque<Observer<Slot<T>>>,
     deadline: Option<Instant>,
+    /// A buffered map's input, until it is exhausted.
+    refill: Option<Refill<T>>,
+    /// The pool refused an item: the iteration ends with `Cancelled` there.
+    refused: bool,
+    /// A `next` was called: dropping now cancels what has not started.
+    started: bool,
 }
 
 impl<T> MapResults<T> {
-    pub(super) fn new(pending: VecDeque<Observer<Slot<T>>>, deadline: Option<Instant>) -> Self {
-        MapResults { pending, deadline }
+    pub(super) fn new(
+        pending: VecDeque<Observer<Slot<T>>>,
+        deadline: Option<Instant>,
+        refill: Option<Refill<T>>,
+    ) -> Self {
+        MapResults {
+            pending,
+            deadline,
+            refill,
+            refused: false,
+            started: false,
+        }
+    }
+
+    /// The pool refused the item after the last one submitted.
+    pub(super) fn refused(&mut self) {
+        self.refused = true;
+        self.refill = None;
     }
 
     fn cancel_rest(&mut self) {
+        self.refill = None;
         for future in self.pending.drain(..) {
             future.cancel();
+        }
+    }
+
+    /// Python's buffered generator submits one more item before each wait.
+    fn top_up(&mut self) {
+        let Some(refill) = &mut self.refill else {
+            return;
+        };
+        match (refill.next)() {
+            Next::Submitted(observer) => self.pending.push_back(observer),
+            Next::End => self.refill = None,
+            Next::Refused => self.refused(),
         }
     }
 }
@@ -65,7 +181,12 @@ impl<T> Iterator for MapResults<T> {
     type Item = Result<T, ResultTimeoutError<Exception>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let future = self.pending.pop_front()?;
+        self.started = true;
+        self.top_up();
+        let Some(future) = self.pending.pop_front() else {
+            return std::mem::take(&mut self.refused)
+                .then_some(Err(ResultTimeoutError::Failed(ResultError::Cancelled)));
+        };
         let outcome = match self.deadline {
             None => future.result().map_err(ResultTimeoutError::from),
             Some(deadline) => {
@@ -78,14 +199,20 @@ impl<T> Iterator for MapResults<T> {
                 // Python cancels the future it gave up on, and the rest.
                 future.cancel();
                 self.cancel_rest();
+                self.refused = false;
                 Some(Err(error))
             }
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.pending.len();
-        (left.min(1), Some(left))
+        let left = self.pending.len() + usize::from(self.refused);
+        let upper = if self.refill.is_some() {
+            None
+        } else {
+            Some(left)
+        };
+        (left.min(1), upper)
     }
 }
 
@@ -93,7 +220,9 @@ impl<T> FusedIterator for MapResults<T> {}
 
 impl<T> Drop for MapResults<T> {
     fn drop(&mut self) {
-        self.cancel_rest();
+        if self.started {
+            self.cancel_rest();
+        }
     }
 }
 

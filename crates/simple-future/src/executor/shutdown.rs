@@ -1,7 +1,6 @@
 //! Shutting a pool down: Python's `shutdown(wait, cancel_futures)`, and
 //! `Drop`.
 
-use std::sync::PoisonError;
 use std::thread;
 
 use super::ThreadPoolExecutor;
@@ -68,35 +67,28 @@ impl ThreadPoolExecutor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown_with(&self, options: ShutdownOptions) {
-        let sender = self
-            .queue
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if sender.is_some() {
-            tracing::debug!(pool = %self.lifecycle.name, ?options, "thread pool shutting down");
-        }
+        let pool = &self.pool;
         // Closing the queue: the workers exit once it is empty.
-        drop(sender);
+        if pool.close() {
+            tracing::debug!(pool = %pool.name, ?options, "thread pool shutting down");
+        }
         if options.cancel_futures {
-            let mut cancelled = 0_usize;
-            while let Ok(job) = self.backlog.try_recv() {
-                job.cancel(&self.lifecycle.name);
-                cancelled += 1;
+            let queued = pool.take_queued();
+            let cancelled = queued.len();
+            for job in queued {
+                job.cancel(&pool.name);
             }
-            tracing::debug!(pool = %self.lifecycle.name, cancelled, "queued tasks cancelled");
+            tracing::debug!(pool = %pool.name, cancelled, "queued tasks cancelled");
         }
         if !options.wait {
             return;
         }
-        if self.worker_ids.contains(&thread::current().id()) {
-            tracing::debug!(pool = %self.lifecycle.name, "shutdown called on a worker: not waiting");
+        if pool.is_worker(thread::current().id()) {
+            tracing::debug!(pool = %pool.name, "shutdown called on a worker: not waiting");
             return;
         }
-        self.lifecycle.wait_for_exit();
-        let threads =
-            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
-        for thread in threads {
+        pool.lifecycle.wait_for_exit();
+        for thread in pool.take_threads() {
             // Workers never unwind (see `worker::work`), so this is `Ok`.
             let _ = thread.join();
         }

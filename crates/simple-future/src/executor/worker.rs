@@ -6,18 +6,24 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crossbeam_channel::Receiver;
 
+use super::error::Broken;
+use super::pool::Pool;
 use crate::future::Future;
 use crate::panic::Panicked;
 
 /// Work in the queue, its types erased.
 pub(super) trait Job: Send {
     /// Runs the work and completes its future, unless the future was
-    /// cancelled (or completed through another handle) first. Never
+    /// cancelled (or completed through another handle) first; the worker
+    /// counts as idle again as soon as the work itself is over. Never
     /// unwinds: a panic in the work becomes the future's exception.
-    fn run(self: Box<Self>, pool: &str);
+    fn run(self: Box<Self>, pool: &Pool);
 
     /// Cancels the future and drops the work unrun.
     fn cancel(self: Box<Self>, pool: &str);
+
+    /// Fails the future with `broken` and drops the work unrun.
+    fn fail(self: Box<Self>, pool: &str, broken: &Broken);
 }
 
 pub(super) type BoxedJob = Box<dyn Job>;
@@ -33,41 +39,52 @@ impl<F, T, E> Job for WorkItem<F, T, E>
 where
     F: FnOnce() -> Result<T, E> + Send,
     T: Send + Sync,
-    E: From<Panicked> + Send + Sync,
+    E: From<Panicked> + From<Broken> + Send + Sync,
 {
-    fn run(self: Box<Self>, pool: &str) {
+    fn run(self: Box<Self>, pool: &Pool) {
+        let name = pool.name.as_str();
         let WorkItem { id, future, work } = *self;
         match future.set_running_or_notify_cancel() {
             Ok(true) => {}
             Ok(false) => {
-                tracing::trace!(pool, task = id, "task cancelled before it ran; skipped");
+                pool.mark_idle();
+                tracing::trace!(
+                    pool = name,
+                    task = id,
+                    "task cancelled before it ran; skipped"
+                );
                 return;
             }
             Err(refused) => {
+                pool.mark_idle();
                 // Someone completed the future through their own handle
                 // before it ran; the work has no future left to complete.
-                tracing::debug!(pool, task = id, state = %refused.state(), "task already done before it ran; skipped");
+                tracing::debug!(pool = name, task = id, state = %refused.state(), "task already done before it ran; skipped");
                 return;
             }
         }
-        tracing::trace!(pool, task = id, "task started");
-        let outcome = match panic::catch_unwind(AssertUnwindSafe(work)) {
+        tracing::trace!(pool = name, task = id, "task started");
+        let outcome = panic::catch_unwind(AssertUnwindSafe(work));
+        // Idle before the future completes: whoever its completion wakes
+        // and submits again finds this worker (Python's idle semaphore).
+        pool.mark_idle();
+        let outcome = match outcome {
             Ok(Ok(value)) => future.set_result(value).map_err(drop),
             Ok(Err(error)) => future.set_exception(error).map_err(drop),
             Err(payload) => {
                 let panicked = Panicked::from_payload(payload.as_ref());
-                tracing::trace!(pool, task = id, %panicked, "task panicked");
+                tracing::trace!(pool = name, task = id, %panicked, "task panicked");
                 future.set_exception(E::from(panicked)).map_err(drop)
             }
         };
         if outcome.is_err() {
             tracing::debug!(
-                pool,
+                pool = name,
                 task = id,
                 "task finished, but its future was already done"
             );
         } else {
-            tracing::trace!(pool, task = id, "task finished");
+            tracing::trace!(pool = name, task = id, "task finished");
         }
     }
 
@@ -75,25 +92,25 @@ where
         self.future.cancel();
         tracing::trace!(pool, task = self.id, "queued task cancelled by shutdown");
     }
+
+    fn fail(self: Box<Self>, pool: &str, broken: &Broken) {
+        let _ = self.future.set_exception(E::from(broken.clone()));
+        tracing::trace!(
+            pool,
+            task = self.id,
+            "queued task failed: the pool is broken"
+        );
+    }
 }
 
-/// What the pool and its workers share: how many workers are still alive.
-#[derive(Debug)]
+/// How many workers are still alive, for `shutdown(wait)`.
+#[derive(Debug, Default)]
 pub(super) struct Lifecycle {
-    pub(super) name: String,
     live: Mutex<usize>,
     exited: Condvar,
 }
 
 impl Lifecycle {
-    pub(super) fn new(name: String) -> Lifecycle {
-        Lifecycle {
-            name,
-            live: Mutex::new(0),
-            exited: Condvar::new(),
-        }
-    }
-
     fn lock(&self) -> MutexGuard<'_, usize> {
         // Only counting happens under this lock.
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
@@ -125,23 +142,28 @@ impl Lifecycle {
     }
 }
 
-/// A worker thread's life: run jobs until the queue is closed and empty.
-pub(super) fn work(lifecycle: Arc<Lifecycle>, queue: Receiver<BoxedJob>) {
+/// A worker thread's life: the initializer, then jobs until the queue is
+/// closed and empty.
+pub(super) fn work(pool: Arc<Pool>, queue: Receiver<BoxedJob>) {
     // Uncounts this worker however the loop ends.
-    struct Exit(Arc<Lifecycle>);
+    struct Exit(Arc<Pool>);
     impl Drop for Exit {
         fn drop(&mut self) {
             tracing::debug!(pool = %self.0.name, "worker exited");
-            self.0.exited();
+            self.0.lifecycle.exited();
         }
     }
-    let exit = Exit(lifecycle);
+    let exit = Exit(pool);
+    let pool = &exit.0;
+    if !pool.initialize_worker() {
+        return;
+    }
     for job in queue {
         // `run` contains the work's panics itself; this outer guard only
         // keeps a worker alive through a panic in our own bookkeeping or in
         // a value's `Drop`, and costs nothing when nothing panics.
-        if panic::catch_unwind(AssertUnwindSafe(|| job.run(&exit.0.name))).is_err() {
-            tracing::error!(pool = %exit.0.name, "a task panicked outside its closure");
+        if panic::catch_unwind(AssertUnwindSafe(|| job.run(pool))).is_err() {
+            tracing::error!(pool = %pool.name, "a task panicked outside its closure");
         }
     }
 }

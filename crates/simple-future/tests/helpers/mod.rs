@@ -4,7 +4,6 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-
 /// The helpers every crate's tests share (one source, in the workspace's
 /// `test-support/`; linked here so the packaged crate's tests build alone).
 pub(crate) mod support;

@@ -1,0 +1,126 @@
+//! What one run of a demo produced: plain data, written by [`run`](crate::run) and judged
+//! by [`matcher`](crate::matcher) and [`report`](crate::report).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::usage::Usage;
+
+/// An output line and when it arrived, counted from just before the process was spawned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamped {
+    pub(crate) at: Duration,
+    /// The line's bytes as printed, without its `\n` or `\r\n`. Not necessarily UTF-8.
+    pub(crate) text: Vec<u8>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// The process exited with this code.
+    Code(i32),
+    /// The process ended without a code (on Unix: a signal), described.
+    Other(String),
+    /// The timeout struck and the process was killed.
+    TimedOut,
+    /// The output went past its limit and the process was killed.
+    TooMuchOutput,
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Code(code) => write!(f, "exit code {code}"),
+            Exit::Other(how) => write!(f, "{how}"),
+            Exit::TimedOut => f.write_str("killed at the timeout"),
+            Exit::TooMuchOutput => f.write_str("killed for too much output"),
+        }
+    }
+}
+
+/// Which output limit a run went past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cap {
+    Lines(usize),
+    Bytes(usize),
+}
+
+impl fmt::Display for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::Lines(n) => write!(f, "more than {n} lines"),
+            Cap::Bytes(n) if n % (1 << 20) == 0 => write!(f, "more than {} MiB", n >> 20),
+            Cap::Bytes(n) => write!(f, "more than {n} bytes"),
+        }
+    }
+}
+
+/// The CPU time (user plus system) a run used, and its wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CpuUse {
+    pub(crate) cpu: Duration,
+    pub(crate) wall: Duration,
+}
+
+impl CpuUse {
+    /// CPU time as a share of wall time (1.0: one core busy all the time).
+    pub(crate) fn share(self) -> f64 {
+        let wall = self.wall.as_secs_f64();
+        if wall > 0.0 {
+            self.cpu.as_secs_f64() / wall
+        } else {
+            0.0
+        }
+    }
+}
+
+/// What one run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Run {
+    pub(crate) lines: Vec<Stamped>,
+    /// The end of stderr (at most 64 KiB).
+    pub(crate) stderr: Vec<u8>,
+    /// How many bytes stderr had in all.
+    pub(crate) stderr_total: u64,
+    pub(crate) exit: Exit,
+    /// From just before the spawn to the reaping of the child.
+    pub(crate) wall: Duration,
+    /// User plus system CPU time of the child; `None` where it cannot be measured.
+    pub(crate) cpu: Option<Duration>,
+    /// The output went past this limit; the rest of it was not read.
+    pub(crate) overflow: Option<Cap>,
+    /// After the demo exited, something it started still held stdout a grace period later,
+    /// or printed past the limit; it was killed.
+    pub(crate) left_behind: bool,
+    /// The last line had no newline at its end.
+    pub(crate) unterminated: bool,
+    /// The most threads and memory the demo's process was seen holding (`None`: not
+    /// measured).
+    pub(crate) usage: Usage,
+}
+
+impl Run {
+    /// CPU time and wall time together.
+    pub(crate) fn cpu_use(&self) -> Option<CpuUse> {
+        let wall = self.wall;
+        self.cpu.map(|cpu| CpuUse { cpu, wall })
+    }
+
+    /// A made-up run that printed `lines` and ended with `exit`, for tests.
+    #[cfg(test)]
+    pub(crate) fn made_up(lines: Vec<Stamped>, exit: Exit) -> Self {
+        let wall = lines.last().map_or(Duration::ZERO, |l| l.at);
+        Self {
+            lines,
+            stderr: Vec::new(),
+            stderr_total: 0,
+            exit,
+            wall,
+            cpu: None,
+            overflow: None,
+            left_behind: false,
+            unterminated: false,
+            usage: Usage::default(),
+        }
+    }
+}
