@@ -84,31 +84,26 @@ impl Registration {
             }
             result => return Poll::Ready(result),
         }
-        let reactor = match self.join() {
-            Ok(reactor) => reactor,
-            Err(err) => return Poll::Ready(Err(err)),
+        let registered = match &self.joined {
+            // Registered, so the reactor's source is too (the socket's
+            // entry keeps it): nothing to look up.
+            Some((_, reactor)) => reactor.set_waker(self.fd, direction, cx.waker()),
+            None => self
+                .join()
+                .and_then(|reactor| reactor.set_waker(self.fd, direction, cx.waker())),
         };
-        if let Err(err) = reactor.set_waker(self.fd, direction, cx.waker()) {
-            return Poll::Ready(Err(err));
+        match registered {
+            Ok(()) => Poll::Pending,
+            Err(err) => Poll::Ready(Err(err)),
         }
-        Poll::Pending
     }
 
-    /// The reactor of the loop running on this thread, registering the
-    /// socket with it the first time.
+    /// Registers the socket with the reactor of the loop running on this
+    /// thread, the first time it has to wait.
     fn join(&mut self) -> io::Result<Rc<Reactor>> {
         let current = LoopHandle::current().ok_or_else(|| {
             io::Error::other("poll-loop: a socket was polled outside a running event loop")
         })?;
-        if let Some((lp, reactor)) = &self.joined {
-            if !Rc::ptr_eq(&lp.inner, &current.inner) {
-                return Err(io::Error::other(
-                    "poll-loop: a socket is used on one event loop only",
-                ));
-            }
-            lp.ensure_io_source(reactor);
-            return Ok(Rc::clone(reactor));
-        }
         if current.is_closed() {
             return Err(io::Error::other("poll-loop: the event loop is closed"));
         }
@@ -209,6 +204,8 @@ impl TcpListener {
 ///
 /// `read`, `write` and the rest take `&mut self`: one operation at a
 /// time per direction, as the loop keeps one waiting task per direction.
+/// A socket belongs to the loop it first waited on (on a later loop of the
+/// same thread it would wait on the first one's reactor).
 /// See the [module documentation](self).
 pub struct TcpStream {
     // Unregistered (in `Drop`) before the socket closes.
