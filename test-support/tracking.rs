@@ -57,25 +57,3 @@ impl DropFlag {
         self.0.load(Ordering::SeqCst)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_flag_is_set_by_the_drop() {
-        let (guard, flag) = drop_guard();
-        guard.touch();
-        assert!(!flag.dropped());
-        drop(guard);
-        assert!(flag.dropped());
-    }
-
-    #[test]
-    fn clones_share_one_count() {
-        let counter = Counter::new();
-        counter.clone().bump();
-        counter.bump();
-        assert_eq!(counter.get(), 2);
-    }
-}

@@ -49,27 +49,3 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
         thread::sleep(Duration::from_millis(1));
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_quick_scenario_returns_its_value() {
-        assert_eq!(without_hanging(Duration::from_secs(5), || 7), 7);
-    }
-
-    #[test]
-    #[should_panic(expected = "did not finish")]
-    fn a_hanging_scenario_fails() {
-        without_hanging(Duration::from_millis(10), || {
-            thread::sleep(Duration::from_secs(1));
-        });
-    }
-
-    #[test]
-    fn wait_until_says_whether_the_condition_came() {
-        assert!(wait_until(Duration::from_secs(1), || true));
-        assert!(!wait_until(Duration::from_millis(5), || false));
-    }
-}
