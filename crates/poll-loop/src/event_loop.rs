@@ -110,6 +110,8 @@ pub(crate) struct Inner {
     pub(crate) executor: RefCell<Option<ThreadPoolExecutor>>,
     /// The last `call_soon` callback's box, for the next one to reuse.
     pub(crate) spare: Spare,
+    /// The file descriptors watched, made with the first (`io.rs`).
+    pub(crate) io: crate::io::Io,
 }
 
 #[derive(Default)]
@@ -143,6 +145,7 @@ impl EventLoop {
             handler: Cell::new(None),
             executor: RefCell::new(None),
             spare: Spare::default(),
+            io: crate::io::Io::default(),
         };
         EventLoop {
             handle: LoopHandle {
@@ -353,9 +356,14 @@ impl LoopHandle {
         // new work, and only then report the panics.
         let mut panics = Vec::new();
         loop {
+            let fds = crate::io::take_all(&self.inner);
             let (queues, sources, tasks) = {
                 let mut state = self.inner.state.borrow_mut();
-                if state.queues.is_empty() && state.sources.is_empty() && state.tasks.is_empty() {
+                if state.queues.is_empty()
+                    && state.sources.is_empty()
+                    && state.tasks.is_empty()
+                    && fds.is_empty()
+                {
                     break;
                 }
                 (
@@ -373,6 +381,9 @@ impl LoopHandle {
             }
             for (task, location) in tasks {
                 drop_caught(task, location, &mut panics);
+            }
+            for (slot, location) in fds {
+                drop_caught(slot, location, &mut panics);
             }
         }
         self.inner.closed.set(true);

@@ -14,14 +14,25 @@ mod exception;
 mod future;
 mod handle;
 mod interval;
+#[cfg(target_os = "linux")]
+mod io;
+#[cfg(not(target_os = "linux"))]
+#[path = "io_unsupported.rs"]
+mod io;
 mod join;
+#[cfg(target_os = "linux")]
+pub mod net;
 mod primitives;
 mod queue;
+#[cfg(target_os = "linux")]
+mod reactor;
 mod receiver;
 mod run;
 mod source;
 mod stats;
 mod sync;
+#[cfg(target_os = "linux")]
+mod sys;
 mod task;
 mod task_group;
 mod threadsafe;

@@ -254,7 +254,7 @@ impl LoopHandle {
                 span.record("sleep_us", us);
             }
             let start = Instant::now();
-            let notified = inner.remote.wake.park(timeout);
+            let notified = crate::io::wait(inner, timeout);
             inner.counters.add_slept(start.elapsed());
             notified
         } else {

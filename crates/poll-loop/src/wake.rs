@@ -18,7 +18,15 @@
 //! into the wake-up already pending. The loop consumes a notification with
 //! one swap back to `AWAKE`, which also acquires everything published before
 //! it.
+//!
+//! The same rule drives both ways the loop can sleep: parked (a loop that
+//! watches no file descriptor), or blocked in the OS readiness wait once it
+//! has one (`reactor.rs`). There "unpark" is a write to an eventfd that the
+//! same wait watches: the loop installs that [`Signal`] on its own thread,
+//! while awake, before its first OS wait, and from then on a notifier that
+//! finds `SLEEPING` signals it instead of unparking.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::sync::{AtomicU8, Ordering, Thread, current, park, park_timeout};
@@ -38,9 +46,24 @@ const NOTIFIED: u8 = 2;
 // return at once, so the gap cannot lose a wake-up. Spurious returns (a
 // stray `unpark`, a token left from an earlier race) are handled by looking
 // at the state again.
+//
+// The switch to an OS wait cannot lose a wake-up: the loop sets `signal`
+// before the `SLEEPING` store of its first OS wait, and a notifier that
+// swaps `SLEEPING` away acquires that store, so it sees the signal. A
+// notifier that read `SLEEPING` from an earlier park and then finds the
+// signal set (the park ended meanwhile) leaves the eventfd readable: the
+// next OS wait returns at once and is taken as a spurious return.
 pub(crate) struct WakeState {
     state: AtomicU8,
     thread: Thread,
+    signal: OnceLock<Arc<dyn Signal>>,
+}
+
+/// How a notifier wakes a loop blocked in its OS wait.
+pub(crate) trait Signal: Send + Sync {
+    /// Makes the loop's blocked wait return (now, or at once when it next
+    /// blocks).
+    fn signal(&self);
 }
 
 impl WakeState {
@@ -49,7 +72,16 @@ impl WakeState {
         WakeState {
             state: AtomicU8::new(AWAKE),
             thread: current(),
+            signal: OnceLock::new(),
         }
+    }
+
+    /// From now on notifiers wake the loop with `signal` instead of
+    /// unparking it. Called on the loop's thread, outside any wait, before
+    /// the first [`wait_with`](WakeState::wait_with) that blocks on what
+    /// `signal` wakes. A second call keeps the first signal.
+    pub(crate) fn set_signal(&self, signal: Arc<dyn Signal>) {
+        let _ = self.signal.set(signal);
     }
 
     /// Wakes the loop, or leaves a notification for it to find before it
@@ -65,7 +97,10 @@ impl WakeState {
             return false;
         }
         if self.state.swap(NOTIFIED, Ordering::SeqCst) == SLEEPING {
-            self.thread.unpark();
+            match self.signal.get() {
+                Some(signal) => signal.signal(),
+                None => self.thread.unpark(),
+            }
             true
         } else {
             false
@@ -85,9 +120,30 @@ impl WakeState {
     }
 
     /// Sleeps until notified or until `timeout` has passed (`None`: no
-    /// timeout). Returns whether a notification was consumed. Called only
-    /// from the thread that created this state.
+    /// timeout), parked. Returns whether a notification was consumed.
+    /// Called only from the thread that created this state, and only
+    /// while no [`Signal`] is set.
     pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
+        self.wait_with(timeout, |remaining| {
+            match remaining {
+                None => park(),
+                Some(remaining) => park_timeout(remaining),
+            }
+            false
+        })
+    }
+
+    /// Sleeps in `block` until notified, until `timeout` has passed, or
+    /// until `block` returns true (something else woke it: a file
+    /// descriptor is ready). `block` is given the time left (`None`: no
+    /// limit) and may return early for no reason; it must return once the
+    /// loop is notified (an unpark, or the [`Signal`]). Returns whether a
+    /// notification was consumed. Called only from the loop's thread.
+    pub(crate) fn wait_with(
+        &self,
+        timeout: Option<Duration>,
+        mut block: impl FnMut(Option<Duration>) -> bool,
+    ) -> bool {
         if self
             .state
             .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
@@ -98,15 +154,18 @@ impl WakeState {
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
-            match (timeout, deadline) {
-                (None, _) | (Some(_), None) => park(),
+            let remaining = match (timeout, deadline) {
+                (None, _) | (Some(_), None) => None,
                 (Some(_), Some(deadline)) => {
                     let now = Instant::now();
                     if now >= deadline {
                         break;
                     }
-                    park_timeout(deadline - now);
+                    Some(deadline - now)
                 }
+            };
+            if block(remaining) {
+                break;
             }
             if self.state.load(Ordering::SeqCst) == NOTIFIED {
                 break;
@@ -134,22 +193,76 @@ impl std::fmt::Debug for WakeState {
 mod loom_models {
     use super::*;
     use loom::sync::atomic::AtomicUsize;
-    use loom::sync::{Arc, Mutex};
+    use loom::sync::{Arc, Condvar, Mutex};
+
+    /// The eventfd of the OS wait, modelled: a counter that `signal` bumps
+    /// and a blocking wait returns once it is non-zero, resetting it.
+    struct ModelFd {
+        count: Mutex<u32>,
+        readable: Condvar,
+    }
+
+    impl Signal for ModelFd {
+        fn signal(&self) {
+            *self.count.lock().unwrap() += 1;
+            self.readable.notify_one();
+        }
+    }
+
+    impl ModelFd {
+        fn new() -> ModelFd {
+            ModelFd {
+                count: Mutex::new(0),
+                readable: Condvar::new(),
+            }
+        }
+
+        /// epoll_wait on the eventfd alone: blocks until it is readable, or
+        /// (a timeout) returns at once; drains it. No other descriptor is
+        /// ever ready, so it returns false.
+        fn block(&self, timeout: Option<Duration>) -> bool {
+            let mut count = self.count.lock().unwrap();
+            if timeout.is_none() {
+                while *count == 0 {
+                    count = self.readable.wait(count).unwrap();
+                }
+            }
+            *count = 0;
+            false
+        }
+    }
 
     /// A loop thread's wake state and the queue notifiers publish into.
     struct Loop {
         wake: WakeState,
+        /// Set when the loop waits in the OS wait rather than parked.
+        fd: Option<std::sync::Arc<ModelFd>>,
         queue: Mutex<Vec<u32>>,
         unparks: AtomicUsize,
     }
 
     impl Loop {
-        fn new() -> Arc<Loop> {
-            Arc::new(Loop {
+        fn new(os_wait: bool) -> Arc<Loop> {
+            let mut lp = Loop {
                 wake: WakeState::new(),
+                fd: None,
                 queue: Mutex::new(Vec::new()),
                 unparks: AtomicUsize::new(0),
-            })
+            };
+            if os_wait {
+                let fd = std::sync::Arc::new(ModelFd::new());
+                lp.wake.set_signal(fd.clone());
+                lp.fd = Some(fd);
+            }
+            Arc::new(lp)
+        }
+
+        /// The loop's one wait, whichever way it sleeps.
+        fn wait(&self, timeout: Option<Duration>) -> bool {
+            match &self.fd {
+                None => self.wake.park(timeout),
+                Some(fd) => self.wake.wait_with(timeout, |t| fd.block(t)),
+            }
         }
 
         /// What `call_soon_threadsafe` does: publish, then notify.
@@ -171,30 +284,38 @@ mod loom_models {
         }
     }
 
-    /// A wake sent just before (or while) the loop parks is not lost: the
-    /// park returns, and the work published before the wake is visible.
-    /// (A lost wake-up would leave the loop parked forever, which loom
+    /// Runs `model` under loom for a parked loop, then for one blocked in
+    /// the OS wait.
+    fn both_waits(model: fn(bool)) {
+        for os_wait in [false, true] {
+            loom::model(move || model(os_wait));
+        }
+    }
+
+    /// A wake sent just before (or while) the loop sleeps is not lost: the
+    /// wait returns, and the work published before the wake is visible.
+    /// (A lost wake-up would leave the loop asleep forever, which loom
     /// reports as a deadlock.)
     #[test]
     fn a_wake_just_before_parking_is_not_lost() {
-        loom::model(|| {
-            let lp = Loop::new();
+        both_waits(|os_wait| {
+            let lp = Loop::new(os_wait);
             let sender = Loop::spawn_sender(&lp, 7);
-            assert!(lp.wake.park(None), "park returned without a notification");
+            assert!(lp.wait(None), "the wait returned without a notification");
             assert_eq!(lp.drain(), [7]);
             sender.join().unwrap();
         });
     }
 
-    /// A wake racing with the end of a timed park is either consumed by it
-    /// or left pending for the next park: never dropped.
+    /// A wake racing with the end of a timed wait is either consumed by it
+    /// or left pending for the next wait: never dropped.
     #[test]
     fn a_wake_racing_a_timeout_is_not_lost() {
-        loom::model(|| {
-            let lp = Loop::new();
+        both_waits(|os_wait| {
+            let lp = Loop::new(os_wait);
             let sender = Loop::spawn_sender(&lp, 1);
-            if !lp.wake.park(Some(Duration::from_millis(1))) {
-                assert!(lp.wake.park(None));
+            if !lp.wait(Some(Duration::from_millis(1))) {
+                assert!(lp.wait(None));
             }
             assert_eq!(lp.drain(), [1]);
             sender.join().unwrap();
@@ -202,11 +323,11 @@ mod loom_models {
     }
 
     /// Many wakes while the loop is awake merge into one pending
-    /// notification; none of them needs an unpark.
+    /// notification; none of them needs an unpark or a signal.
     #[test]
     fn many_wakes_merge_into_one() {
-        loom::model(|| {
-            let lp = Loop::new();
+        both_waits(|os_wait| {
+            let lp = Loop::new(os_wait);
             let senders: Vec<_> = (0..2).map(|i| Loop::spawn_sender(&lp, i)).collect();
             for sender in senders {
                 sender.join().unwrap();
@@ -220,27 +341,53 @@ mod loom_models {
         });
     }
 
-    /// Two wakes racing a sleeping loop unpark it at most once, and the loop
-    /// sees both messages after at most two parks.
+    /// Two wakes racing a sleeping loop wake it at most once per sleep, and
+    /// the loop sees both messages after at most two waits.
     #[test]
     fn racing_wakes_unpark_at_most_once_per_sleep() {
-        loom::model(|| {
-            let lp = Loop::new();
+        both_waits(|os_wait| {
+            let lp = Loop::new(os_wait);
             let senders: Vec<_> = (0..2).map(|i| Loop::spawn_sender(&lp, i)).collect();
             let mut seen = Vec::new();
-            let mut parks = 0;
+            let mut waits = 0;
             while seen.len() < 2 {
-                assert!(lp.wake.park(None));
-                parks += 1;
+                assert!(lp.wait(None));
+                waits += 1;
                 seen.extend(lp.drain());
             }
             for sender in senders {
                 sender.join().unwrap();
             }
-            assert!(parks <= 2);
-            assert!(lp.unparks.load(Ordering::SeqCst) <= parks);
+            assert!(waits <= 2);
+            assert!(lp.unparks.load(Ordering::SeqCst) <= waits);
             seen.sort_unstable();
             assert_eq!(seen, [0, 1]);
+        });
+    }
+
+    /// A wake racing the loop's switch from parking to the OS wait (its
+    /// first file descriptor registered between a timed park and the next
+    /// wait) is not lost: it ends the park, or the OS wait, or waits in
+    /// the state for the next one.
+    #[test]
+    fn a_wake_racing_the_switch_to_the_os_wait_is_not_lost() {
+        loom::model(|| {
+            let fd = std::sync::Arc::new(ModelFd::new());
+            let lp = Loop::new(false);
+            let sender = Loop::spawn_sender(&lp, 3);
+            let mut seen = Vec::new();
+            if lp.wake.park(Some(Duration::from_millis(1))) {
+                seen.extend(lp.drain());
+            }
+            lp.wake.set_signal(fd.clone());
+            while seen.is_empty() {
+                // Spurious returns (a signal left by a notifier that saw
+                // the park) are allowed; a lost wake-up would deadlock.
+                lp.wake.wait_with(None, |t| fd.block(t));
+                seen.extend(lp.drain());
+            }
+            assert_eq!(seen, [3]);
+            sender.join().unwrap();
         });
     }
 }

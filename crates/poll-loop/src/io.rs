@@ -1,0 +1,271 @@
+//! File descriptors on the loop: asyncio's `add_reader`/`add_writer`, the
+//! source that dispatches their readiness, and the loop's wait once it has
+//! a reactor.
+
+use std::cell::OnceCell;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::panic::Location;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::event_loop::{Inner, LoopHandle};
+use crate::exception::run_caught;
+use crate::reactor::{Direction, Due, Handler, Reactor, Slot};
+use crate::source::{PostAction, Readiness, Source};
+
+/// A loop's reactor, made when it watches its first file descriptor.
+pub(crate) type Io = OnceCell<Rc<Reactor>>;
+
+impl LoopHandle {
+    /// Calls `callback` on the loop's thread whenever `fd` is readable,
+    /// until [`remove_reader`](LoopHandle::remove_reader) — asyncio's
+    /// `add_reader`.
+    ///
+    /// Readiness is level-triggered: while `fd` stays readable the
+    /// callback runs once per loop iteration, so it should read (or
+    /// remove itself). An error or a hang-up on `fd` counts as readable:
+    /// the callback finds out by reading (`Ok(0)` is end of file). A
+    /// callback set for `fd` replaces (and drops) the one it had. The
+    /// callback may add, remove and close anything, its own `fd`
+    /// included; once a callback is removed it never runs again, even for
+    /// readiness the loop saw before.
+    ///
+    /// `fd` stays yours: the loop never closes it. **Remove it before
+    /// closing it.** If you close it while it is registered, the kernel
+    /// drops it from the loop's wait (so its callbacks stop running; if
+    /// another descriptor still refers to the same file, the loop notices
+    /// and drops the old registration itself), and a later registration
+    /// of the same number starts afresh, dropping what the closed one had.
+    /// It is never undefined behaviour and never a busy loop.
+    ///
+    /// Linux only (epoll). The first descriptor a loop watches makes its
+    /// wait `epoll_wait` (with an eventfd for wake-ups from other threads)
+    /// instead of a park; a loop keeps that wait until it is dropped.
+    ///
+    /// # Errors
+    ///
+    /// What epoll says: a descriptor it cannot watch (a regular file:
+    /// `PermissionDenied`), a closed one (`EBADF`); then nothing is
+    /// registered and `callback` is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::fd::AsRawFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use poll_loop::EventLoop;
+    ///
+    /// let lp = EventLoop::new();
+    /// let (mut ours, mut theirs) = UnixStream::pair()?;
+    /// ours.set_nonblocking(true)?;
+    /// let fd = ours.as_raw_fd();
+    /// let h = lp.handle();
+    /// lp.add_reader(&fd, move || {
+    ///     let mut buf = [0; 16];
+    ///     let n = ours.read(&mut buf).unwrap();
+    ///     assert_eq!(&buf[..n], b"ping");
+    ///     h.remove_reader(&fd); // and `ours` is closed with the callback
+    /// })?;
+    /// theirs.write_all(b"ping")?;
+    /// lp.run_until_idle()?; // idle once the reader is removed
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn add_reader<F>(&self, fd: &impl AsRawFd, callback: F) -> io::Result<()>
+    where
+        F: FnMut() + 'static,
+    {
+        self.add_callback(fd.as_raw_fd(), Direction::Read, Box::new(callback))
+    }
+
+    /// Calls `callback` on the loop's thread whenever `fd` is writable,
+    /// until [`remove_writer`](LoopHandle::remove_writer) — asyncio's
+    /// `add_writer`. Everything said of
+    /// [`add_reader`](LoopHandle::add_reader) holds (level-triggered: a
+    /// socket is writable almost always, so remove the writer once what
+    /// you had to write is written).
+    ///
+    /// # Errors
+    ///
+    /// As for [`add_reader`](LoopHandle::add_reader).
+    ///
+    /// # Panics
+    ///
+    /// If the loop is closed.
+    #[track_caller]
+    pub fn add_writer<F>(&self, fd: &impl AsRawFd, callback: F) -> io::Result<()>
+    where
+        F: FnMut() + 'static,
+    {
+        self.add_callback(fd.as_raw_fd(), Direction::Write, Box::new(callback))
+    }
+
+    /// Stops watching `fd` for reading and drops its reader callback.
+    /// Returns true if it had one. Safe from any callback, the reader's
+    /// own included (it is then dropped when it returns).
+    pub fn remove_reader(&self, fd: &impl AsRawFd) -> bool {
+        self.remove_callback(fd.as_raw_fd(), Direction::Read)
+    }
+
+    /// Stops watching `fd` for writing and drops its writer callback.
+    /// Returns true if it had one. See
+    /// [`remove_reader`](LoopHandle::remove_reader).
+    pub fn remove_writer(&self, fd: &impl AsRawFd) -> bool {
+        self.remove_callback(fd.as_raw_fd(), Direction::Write)
+    }
+
+    #[track_caller]
+    fn add_callback(
+        &self,
+        fd: RawFd,
+        direction: Direction,
+        callback: Box<dyn FnMut()>,
+    ) -> io::Result<()> {
+        let location = Location::caller();
+        let reactor = self.reactor()?;
+        match reactor.set(fd, direction, Handler::Callback(Some(callback)), location) {
+            Ok(replaced) => {
+                self.ensure_io_source(&reactor);
+                drop(replaced); // outside the reactor's borrow
+                Ok(())
+            }
+            Err((err, rejected)) => {
+                drop(rejected);
+                Err(err)
+            }
+        }
+    }
+
+    fn remove_callback(&self, fd: RawFd, direction: Direction) -> bool {
+        let Some(reactor) = self.inner.io.get().cloned() else {
+            return false;
+        };
+        let removed = reactor.clear(fd, direction);
+        self.release_io_source(&reactor);
+        removed.is_some()
+    }
+
+    /// The loop's reactor, made on first use.
+    pub(crate) fn reactor(&self) -> io::Result<Rc<Reactor>> {
+        let inner = self.live();
+        if let Some(reactor) = inner.io.get() {
+            return Ok(Rc::clone(reactor));
+        }
+        let reactor = Rc::new(Reactor::new()?);
+        // On the loop's thread, awake: from here on notifiers write the
+        // eventfd the next wait watches (see `wake.rs`).
+        inner.remote.wake.set_signal(reactor.signal());
+        let _ = inner.io.set(Rc::clone(&reactor));
+        tracing::debug!("event loop waits in epoll from now on");
+        Ok(reactor)
+    }
+
+    /// Registers the source that dispatches the reactor's readiness, if it
+    /// is not.
+    pub(crate) fn ensure_io_source(&self, reactor: &Rc<Reactor>) {
+        let handle = reactor.source.take();
+        let handle = match handle {
+            Some(handle) if handle.is_registered() => handle,
+            _ => self.insert_source(IoSource {
+                reactor: Rc::clone(reactor),
+            }),
+        };
+        reactor.source.set(Some(handle));
+    }
+
+    /// Removes that source once no descriptor is registered, so that a
+    /// loop with none is idle again.
+    pub(crate) fn release_io_source(&self, reactor: &Reactor) {
+        if reactor.is_empty() {
+            if let Some(handle) = reactor.source.take() {
+                handle.remove();
+            }
+        }
+    }
+
+    /// Runs what the readiness taken from the kernel makes due: for each
+    /// ready descriptor in the order the kernel reported them, its reader,
+    /// then its writer.
+    fn dispatch_io(&self, reactor: &Reactor) {
+        while let Some((fd, generation, events, limit)) = reactor.next_ready() {
+            for direction in [Direction::Read, Direction::Write] {
+                match reactor.take_due(fd, generation, events, limit, direction) {
+                    None => {}
+                    Some(Due::Wake(waker)) => waker.wake(),
+                    Some(Due::Callback(callback, _, _)) if !crate::sys::is_open(fd) => {
+                        // Closed without being removed, and the kernel
+                        // still reports its file (a `dup` keeps it open):
+                        // its callbacks must not run on a dead number.
+                        let forgotten = reactor.forget_closed(fd);
+                        drop((callback, forgotten));
+                        self.release_io_source(reactor);
+                        break;
+                    }
+                    Some(Due::Callback(mut callback, seq, location)) => {
+                        let start = self.get_debug().then(Instant::now);
+                        if let Err(payload) = run_caught(&mut callback) {
+                            self.report_panic(payload, location, "file descriptor callback");
+                        }
+                        self.inner.counters.callbacks.bump();
+                        self.warn_if_slow(start, location, "file descriptor callback");
+                        let removed = reactor.put_back(fd, direction, seq, callback);
+                        drop(removed); // outside the reactor's borrow
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The loop's one wait: parked until it watches a file descriptor, in
+/// epoll from then on. Returns whether a notification from another thread
+/// was consumed.
+pub(crate) fn wait(inner: &Inner, timeout: Option<Duration>) -> bool {
+    match inner.io.get() {
+        Some(reactor) => inner
+            .remote
+            .wake
+            .wait_with(timeout, |remaining| reactor.poll(remaining)),
+        None => inner.remote.wake.park(timeout),
+    }
+}
+
+/// Unregisters every descriptor, for closing the loop: what they had is
+/// returned, to be dropped by the caller.
+pub(crate) fn take_all(inner: &Inner) -> Vec<(Slot, &'static Location<'static>)> {
+    inner
+        .io
+        .get()
+        .map(|reactor| reactor.take_all())
+        .unwrap_or_default()
+}
+
+/// The file descriptors, as one more [`Source`]: ready when the kernel
+/// reported readiness, and pending otherwise (the loop's wait is the
+/// kernel's, which returns when one is ready).
+struct IoSource {
+    reactor: Rc<Reactor>,
+}
+
+impl Source for IoSource {
+    fn readiness(&mut self, _now: Instant) -> Readiness {
+        // Takes what is ready now without waiting; if nothing is, the
+        // loop's wait (`wait` above) blocks in the kernel for it.
+        if self.reactor.poll(Some(Duration::ZERO)) {
+            Readiness::Ready
+        } else {
+            Readiness::Pending
+        }
+    }
+
+    fn dispatch(&mut self, lp: &LoopHandle) -> PostAction {
+        lp.dispatch_io(&self.reactor);
+        PostAction::Continue
+    }
+}

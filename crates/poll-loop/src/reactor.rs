@@ -1,0 +1,637 @@
+//! The reactor: the file descriptors the loop watches, the epoll set that
+//! watches them, and the eventfd that makes the same wait the loop's
+//! wake-up from other threads.
+//!
+//! A loop gets its reactor when its first file descriptor is registered
+//! (`io.rs`); until then it parks, as before. From then on the loop's one
+//! wait is `epoll_wait` with the timeout to the next deadline.
+//
+// Registration is per file descriptor number: an `Entry` holds a reader
+// and a writer slot and what the epoll set watches the number for
+// (`kernel`). Each entry has a generation, part of the token the kernel
+// reports, so a report that outlived its registration (the number closed
+// and registered again) is told apart. Each slot has a sequence number, so
+// readiness polled before a slot was set is never given to it.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::panic::Location;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::source::SourceHandle;
+use crate::sys::{EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Epoll, Event, EventFd};
+use crate::wake::Signal;
+
+/// The token of the eventfd (no entry has it: generations skip `u32::MAX`).
+const WAKE_TOKEN: u64 = u64::MAX;
+
+/// How many readiness reports one wait takes at most; more stay with the
+/// kernel for the next wait (level-triggered, nothing is lost).
+const EVENTS: usize = 1024;
+
+/// Reading or writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// The epoll events that make this direction ready: an error or a
+    /// hang-up makes both ready, so the callback finds out by trying.
+    fn ready_in(self, events: u32) -> bool {
+        let mask = match self {
+            Direction::Read => EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP,
+            Direction::Write => EPOLLOUT | EPOLLERR | EPOLLHUP,
+        };
+        events & mask != 0
+    }
+
+    fn interest(self) -> u32 {
+        match self {
+            Direction::Read => EPOLLIN | EPOLLRDHUP,
+            Direction::Write => EPOLLOUT,
+        }
+    }
+}
+
+/// What runs when a direction of a file descriptor is ready.
+pub(crate) enum Handler {
+    /// `add_reader`/`add_writer`'s callback; `None` while it runs.
+    Callback(Option<Box<dyn FnMut()>>),
+    /// A task waiting on a socket (`net.rs`). `armed` while the epoll set
+    /// watches for it: set when a waker is stored, cleared when readiness
+    /// finds no waker (so a socket nobody waits on cannot keep the loop
+    /// awake), so a task that waits again and again changes nothing.
+    Task { waker: Option<Waker>, armed: bool },
+}
+
+pub(crate) struct Slot {
+    seq: u64,
+    pub(crate) handler: Handler,
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl Slot {
+    fn wants(&self) -> bool {
+        match &self.handler {
+            Handler::Callback(_) => true,
+            Handler::Task { armed, .. } => *armed,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Entry {
+    generation: u32,
+    /// What the epoll set watches this number for; 0 when not in it.
+    kernel: u32,
+    reader: Option<Slot>,
+    writer: Option<Slot>,
+}
+
+impl Entry {
+    fn slot(&mut self, direction: Direction) -> &mut Option<Slot> {
+        match direction {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+
+    fn token(&self, fd: RawFd) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(fd as u32)
+    }
+
+    fn wanted(&self) -> u32 {
+        let mut events = 0;
+        for (slot, direction) in [
+            (&self.reader, Direction::Read),
+            (&self.writer, Direction::Write),
+        ] {
+            if slot.as_ref().is_some_and(Slot::wants) {
+                events |= direction.interest();
+            }
+        }
+        events
+    }
+
+    fn is_empty(&self) -> bool {
+        self.reader.is_none() && self.writer.is_none()
+    }
+}
+
+/// The registrations, indexed by descriptor number: the kernel hands out
+/// the lowest free numbers, so they are dense, and a lookup is an index
+/// (a `HashMap` cost a third more memory per idle socket, and a hash per
+/// readiness report).
+#[derive(Default)]
+struct Entries {
+    slots: Vec<Option<Entry>>,
+    len: usize,
+}
+
+impl Entries {
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn get(&self, fd: &RawFd) -> Option<&Entry> {
+        let index = usize::try_from(*fd).ok()?;
+        self.slots.get(index)?.as_ref()
+    }
+
+    fn get_mut(&mut self, fd: &RawFd) -> Option<&mut Entry> {
+        let index = usize::try_from(*fd).ok()?;
+        self.slots.get_mut(index)?.as_mut()
+    }
+
+    /// The entry of `fd` (not negative), made with `new` if there is none.
+    fn get_or_insert_with(&mut self, fd: RawFd, new: impl FnOnce() -> Entry) -> &mut Entry {
+        let index = usize::try_from(fd).expect("checked by the caller");
+        if index >= self.slots.len() {
+            self.slots.resize_with(index + 1, || None);
+        }
+        let slot = &mut self.slots[index];
+        if slot.is_none() {
+            self.len += 1;
+        }
+        slot.get_or_insert_with(new)
+    }
+
+    fn remove(&mut self, fd: &RawFd) -> Option<Entry> {
+        let index = usize::try_from(*fd).ok()?;
+        let entry = self.slots.get_mut(index)?.take()?;
+        self.len -= 1;
+        Some(entry)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (RawFd, &mut Entry)> {
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i as RawFd, e.as_mut()?)))
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = (RawFd, Entry)> {
+        self.len = 0;
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i as RawFd, e?)))
+    }
+}
+
+/// The registered file descriptors.
+#[derive(Default)]
+struct Table {
+    entries: Entries,
+    next_generation: u32,
+    next_seq: u64,
+}
+
+impl Table {
+    fn generation(&mut self) -> u32 {
+        if self.next_generation == u32::MAX {
+            self.next_generation = 0;
+        }
+        self.next_generation += 1;
+        self.next_generation
+    }
+}
+
+/// Readiness taken from the kernel and not yet dispatched.
+struct Ready {
+    events: Box<[Event]>,
+    len: usize,
+    next: usize,
+    /// Slots set from this sequence number on were set after the wait.
+    limit: u64,
+}
+
+/// What a ready direction gives the dispatcher to run, outside the table.
+pub(crate) enum Due {
+    Callback(Box<dyn FnMut()>, u64, &'static Location<'static>),
+    Wake(Waker),
+}
+
+pub(crate) struct Reactor {
+    epoll: RefCell<Epoll>,
+    wake: Arc<EventFd>,
+    table: RefCell<Table>,
+    ready: RefCell<Ready>,
+    /// The source that dispatches for the reactor, while any descriptor is
+    /// registered.
+    pub(crate) source: Cell<Option<SourceHandle>>,
+}
+
+impl Signal for EventFd {
+    fn signal(&self) {
+        EventFd::signal(self);
+    }
+}
+
+impl Reactor {
+    pub(crate) fn new() -> io::Result<Reactor> {
+        let epoll = Epoll::new()?;
+        let wake = Arc::new(EventFd::new()?);
+        epoll.add(wake.as_raw_fd(), EPOLLIN, WAKE_TOKEN)?;
+        Ok(Reactor {
+            epoll: RefCell::new(epoll),
+            wake,
+            table: RefCell::new(Table::default()),
+            ready: RefCell::new(Ready {
+                events: vec![Event::EMPTY; EVENTS].into_boxed_slice(),
+                len: 0,
+                next: 0,
+                limit: 0,
+            }),
+            source: Cell::new(None),
+        })
+    }
+
+    /// The signal the loop's wake state uses once this reactor exists.
+    pub(crate) fn signal(&self) -> Arc<dyn Signal> {
+        self.wake.clone()
+    }
+
+    /// True while a file descriptor is registered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.table.borrow().entries.is_empty()
+    }
+
+    /// Sets `direction`'s handler of `fd`, replacing (and returning, to be
+    /// dropped by the caller) the one it had. On an error from the kernel
+    /// (a descriptor epoll cannot watch, such as a regular file, or a bad
+    /// one) nothing changes and the new handler comes back with the error.
+    pub(crate) fn set(
+        &self,
+        fd: RawFd,
+        direction: Direction,
+        handler: Handler,
+        location: &'static Location<'static>,
+    ) -> Result<Vec<Slot>, (io::Error, Handler)> {
+        if fd < 0 {
+            return Err((io::Error::from_raw_os_error(9), handler)); // EBADF
+        }
+        let mut table = self.table.borrow_mut();
+        let seq = table.next_seq;
+        table.next_seq += 1;
+        let generation = table.generation();
+        let entry = table.entries.get_or_insert_with(fd, || Entry {
+            generation,
+            ..Entry::default()
+        });
+        let old = entry.slot(direction).replace(Slot {
+            seq,
+            handler,
+            location,
+        });
+        let mut dropped = Vec::new();
+        match self.update(fd, entry, generation) {
+            Ok(stale) => {
+                dropped.extend(stale);
+                dropped.extend(old);
+                Ok(dropped)
+            }
+            Err(err) => {
+                let new = std::mem::replace(entry.slot(direction), old);
+                if entry.is_empty() {
+                    table.entries.remove(&fd);
+                }
+                let handler = new.map(|slot| slot.handler);
+                Err((err, handler.expect("the slot just set")))
+            }
+        }
+    }
+
+    /// Clears `direction`'s handler of `fd` and returns it, to be dropped
+    /// by the caller; `None` if it had none.
+    pub(crate) fn clear(&self, fd: RawFd, direction: Direction) -> Option<Slot> {
+        let mut table = self.table.borrow_mut();
+        let entry = table.entries.get_mut(&fd)?;
+        let old = entry.slot(direction).take()?;
+        if entry.is_empty() {
+            if entry.kernel != 0 {
+                // EBADF or ENOENT: the descriptor was closed, and the
+                // kernel dropped it from the set itself.
+                let _ = self.epoll.borrow().delete(fd);
+            }
+            table.entries.remove(&fd);
+        } else {
+            let generation = table.generation();
+            let entry = table.entries.get_mut(&fd).expect("looked up above");
+            // Watching less cannot fail but for a closed descriptor.
+            let _ = self.update(fd, entry, generation);
+        }
+        Some(old)
+    }
+
+    /// Stores the waker of a task waiting for `direction` of `fd` (which
+    /// must have a task handler), and makes sure the epoll set watches for
+    /// it.
+    pub(crate) fn set_waker(&self, fd: RawFd, direction: Direction, new: &Waker) -> io::Result<()> {
+        let mut table = self.table.borrow_mut();
+        let generation = table.generation();
+        let Some(entry) = table.entries.get_mut(&fd) else {
+            return Err(io::Error::other("poll-loop: the socket is not registered"));
+        };
+        let Some(Slot {
+            handler: Handler::Task { waker, armed },
+            ..
+        }) = entry.slot(direction)
+        else {
+            return Err(io::Error::other("poll-loop: the socket is not registered"));
+        };
+        match waker {
+            Some(waker) if waker.will_wake(new) => {}
+            _ => *waker = Some(new.clone()),
+        }
+        if *armed {
+            return Ok(());
+        }
+        *armed = true;
+        let stale = self.update(fd, entry, generation)?;
+        debug_assert!(stale.is_empty(), "a socket's registration is never stale");
+        Ok(())
+    }
+
+    /// Brings what the epoll set watches `fd` for in line with its slots.
+    /// Returns the slots of an earlier registration of the number if the
+    /// kernel has forgotten it (the descriptor was closed without being
+    /// removed; what was registered for it is dropped).
+    fn update(&self, fd: RawFd, entry: &mut Entry, generation: u32) -> io::Result<Vec<Slot>> {
+        let wanted = entry.wanted();
+        if wanted == entry.kernel {
+            return Ok(Vec::new());
+        }
+        let epoll = self.epoll.borrow();
+        if wanted == 0 {
+            let _ = epoll.delete(fd);
+            entry.kernel = 0;
+            return Ok(Vec::new());
+        }
+        let mut stale = Vec::new();
+        if entry.kernel == 0 {
+            match epoll.add(fd, wanted, entry.token(fd)) {
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                    epoll.modify(fd, wanted, entry.token(fd))?;
+                }
+                result => result?,
+            }
+        } else {
+            match epoll.modify(fd, wanted, entry.token(fd)) {
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    // The number was closed and is open again: what it had
+                    // registered belonged to the closed file. Keep only the
+                    // slot just set (the newest) and start a new
+                    // registration.
+                    let newest = if entry.reader.as_ref().map(|s| s.seq)
+                        > entry.writer.as_ref().map(|s| s.seq)
+                    {
+                        Direction::Read
+                    } else {
+                        Direction::Write
+                    };
+                    let other = match newest {
+                        Direction::Read => Direction::Write,
+                        Direction::Write => Direction::Read,
+                    };
+                    stale.extend(entry.slot(other).take());
+                    entry.generation = generation;
+                    let wanted = entry.wanted();
+                    epoll.add(fd, wanted, entry.token(fd))?;
+                    entry.kernel = wanted;
+                    return Ok(stale);
+                }
+                result => result?,
+            }
+        }
+        entry.kernel = wanted;
+        Ok(stale)
+    }
+
+    /// Waits for readiness (at most `timeout`; `None`: no limit) unless
+    /// some is already waiting to be dispatched. Returns whether some is.
+    pub(crate) fn poll(&self, timeout: Option<Duration>) -> bool {
+        let mut ready = self.ready.borrow_mut();
+        if ready.next < ready.len {
+            return true;
+        }
+        let n = match self.epoll.borrow().wait(&mut ready.events, timeout) {
+            Ok(n) => n,
+            Err(err) => {
+                // Only a bug of ours (a bad buffer, a closed epoll) makes
+                // epoll_wait fail; do not spin on it.
+                tracing::error!(%err, "poll-loop: epoll_wait failed");
+                std::thread::sleep(timeout.unwrap_or(Duration::from_millis(10)));
+                0
+            }
+        };
+        let table = self.table.borrow();
+        let mut kept = 0;
+        let mut stale = false;
+        for i in 0..n {
+            let event = ready.events[i];
+            if event.token() == WAKE_TOKEN {
+                self.wake.drain();
+                continue;
+            }
+            let fd = event.token() as u32 as RawFd;
+            let generation = (event.token() >> 32) as u32;
+            if table
+                .entries
+                .get(&fd)
+                .is_none_or(|entry| entry.generation != generation || entry.kernel == 0)
+            {
+                stale = true;
+                continue;
+            }
+            ready.events[kept] = event;
+            kept += 1;
+        }
+        ready.len = kept;
+        ready.next = 0;
+        ready.limit = table.next_seq;
+        drop(table);
+        drop(ready);
+        if stale {
+            self.rebuild();
+        }
+        kept > 0
+    }
+
+    /// A report for a registration that no longer exists came from the
+    /// kernel: a descriptor was closed without being removed while another
+    /// descriptor (a `dup`, a child process's copy) keeps its file open, so
+    /// the epoll set still watches the file and cannot be told to stop (the
+    /// number that named it is gone). Left alone, a level-triggered report
+    /// would come back on every wait, a busy loop. Start a new epoll set
+    /// with only what is registered.
+    #[cold]
+    fn rebuild(&self) {
+        let fresh = match Epoll::new() {
+            Ok(fresh) => fresh,
+            Err(err) => {
+                tracing::error!(%err, "poll-loop: could not rebuild the epoll set");
+                return;
+            }
+        };
+        if let Err(err) = fresh.add(self.wake.as_raw_fd(), EPOLLIN, WAKE_TOKEN) {
+            tracing::error!(%err, "poll-loop: could not rebuild the epoll set");
+            return;
+        }
+        let mut table = self.table.borrow_mut();
+        for (fd, entry) in table.entries.iter_mut() {
+            if entry.kernel != 0 && fresh.add(fd, entry.kernel, entry.token(fd)).is_err() {
+                entry.kernel = 0; // closed: its callbacks never run again
+            }
+        }
+        tracing::warn!(
+            "poll-loop: a registered file descriptor was closed without being removed; \
+             rebuilt the epoll set"
+        );
+        // Level-triggered: whatever is ready is reported again by the new
+        // set.
+        *self.epoll.borrow_mut() = fresh;
+    }
+
+    /// The next undispatched readiness report: the descriptor, its
+    /// generation, its events, and the sequence number below which slots
+    /// may take it.
+    pub(crate) fn next_ready(&self) -> Option<(RawFd, u32, u32, u64)> {
+        let mut ready = self.ready.borrow_mut();
+        if ready.next >= ready.len {
+            return None;
+        }
+        let event = ready.events[ready.next];
+        ready.next += 1;
+        let token = event.token();
+        Some((
+            token as u32 as RawFd,
+            (token >> 32) as u32,
+            event.events(),
+            ready.limit,
+        ))
+    }
+
+    /// What to run for `direction` of a ready `fd`: takes the callback out
+    /// (to be put back with [`put_back`](Reactor::put_back)) or the waker.
+    /// `None` if the direction is not ready, has no handler, or its
+    /// handler was set after the readiness was polled.
+    pub(crate) fn take_due(
+        &self,
+        fd: RawFd,
+        generation: u32,
+        events: u32,
+        limit: u64,
+        direction: Direction,
+    ) -> Option<Due> {
+        if !direction.ready_in(events) {
+            return None;
+        }
+        let mut table = self.table.borrow_mut();
+        let entry = table.entries.get_mut(&fd)?;
+        if entry.generation != generation {
+            return None;
+        }
+        let slot = entry.slot(direction).as_mut()?;
+        if slot.seq >= limit {
+            return None;
+        }
+        let seq = slot.seq;
+        let location = slot.location;
+        match &mut slot.handler {
+            Handler::Callback(callback) => callback.take().map(|f| Due::Callback(f, seq, location)),
+            Handler::Task { waker, armed } => {
+                if let Some(waker) = waker.take() {
+                    return Some(Due::Wake(waker));
+                }
+                // Nobody waits: stop watching until someone does.
+                *armed = false;
+                let generation = entry.generation;
+                let _ = self.update(fd, entry, generation);
+                None
+            }
+        }
+    }
+
+    /// Puts a callback back after it ran, if its slot is still the same;
+    /// otherwise hands it back to be dropped.
+    pub(crate) fn put_back(
+        &self,
+        fd: RawFd,
+        direction: Direction,
+        seq: u64,
+        callback: Box<dyn FnMut()>,
+    ) -> Option<Box<dyn FnMut()>> {
+        let mut table = self.table.borrow_mut();
+        let slot = table
+            .entries
+            .get_mut(&fd)
+            .and_then(|entry| entry.slot(direction).as_mut())
+            .filter(|slot| slot.seq == seq);
+        match slot {
+            Some(Slot {
+                handler: Handler::Callback(place @ None),
+                ..
+            }) => {
+                *place = Some(callback);
+                None
+            }
+            _ => Some(callback),
+        }
+    }
+
+    /// Drops everything registered for `fd`, which was closed without
+    /// being removed while another descriptor keeps its file open (the
+    /// kernel still reports it); rebuilds the epoll set to stop those
+    /// reports. Returns what it had, to be dropped by the caller.
+    #[cold]
+    pub(crate) fn forget_closed(&self, fd: RawFd) -> Option<Entry> {
+        let entry = self.table.borrow_mut().entries.remove(&fd);
+        tracing::warn!(
+            fd,
+            "poll-loop: a registered file descriptor was closed without being removed"
+        );
+        self.rebuild();
+        entry
+    }
+
+    /// Unregisters everything, for closing the loop: returns what was
+    /// registered, with where, to be dropped by the caller outside the
+    /// table.
+    pub(crate) fn take_all(&self) -> Vec<(Slot, &'static Location<'static>)> {
+        let mut table = self.table.borrow_mut();
+        let epoll = self.epoll.borrow();
+        let mut slots = Vec::new();
+        for (fd, entry) in table.entries.drain() {
+            if entry.kernel != 0 {
+                let _ = epoll.delete(fd);
+            }
+            for slot in [entry.reader, entry.writer].into_iter().flatten() {
+                let location = slot.location;
+                slots.push((slot, location));
+            }
+        }
+        let mut ready = self.ready.borrow_mut();
+        ready.len = 0;
+        ready.next = 0;
+        slots
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let registered = self.table.try_borrow().map(|t| t.entries.len);
+        let mut s = f.debug_struct("Reactor");
+        match registered {
+            Ok(n) => s.field("registered", &n),
+            Err(_) => s.field("registered", &format_args!("<borrowed>")),
+        };
+        s.finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,237 @@
+//! `poll_loop::net`: TCP on the loop — connect, accept, read, write — with
+//! the operating system's errors, and safe to drop mid-operation.
+#![cfg(target_os = "linux")]
+
+mod helpers;
+
+use std::cell::Cell;
+use std::future::Future;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::thread;
+
+use helpers::{ms, without_hanging};
+use poll_loop::net::{TcpListener, TcpStream};
+use poll_loop::{EventLoop, LoopHandle, timeout};
+
+/// A free local port nothing listens on (bound, then closed).
+fn closed_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[test]
+fn a_client_and_a_server_on_one_loop_exchange_messages() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let reply = lp
+            .block_on(async {
+                let mut listener = TcpListener::bind("127.0.0.1:0")?;
+                let addr = listener.local_addr()?;
+                LoopHandle::current().unwrap().spawn(async move {
+                    let (mut conn, peer) = listener.accept().await.unwrap();
+                    assert_eq!(peer, conn.peer_addr().unwrap());
+                    let mut buf = [0; 5];
+                    conn.read_exact(&mut buf).await.unwrap();
+                    buf.reverse();
+                    conn.write_all(&buf).await.unwrap();
+                });
+                let mut client = TcpStream::connect(addr).await?;
+                assert_eq!(client.peer_addr()?, addr);
+                client.write_all(b"hello").await?;
+                let mut reply = [0; 5];
+                client.read_exact(&mut reply).await?;
+                Ok::<_, std::io::Error>(reply)
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(&reply, b"olleh");
+    });
+}
+
+#[test]
+fn connecting_where_nothing_listens_is_connection_refused() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let addr = closed_port();
+        let err = lp.block_on(TcpStream::connect(addr)).unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn the_peer_shutting_down_is_end_of_file() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let (mut conn, _) = server.accept().unwrap();
+            conn.write_all(b"ab").unwrap();
+            conn.shutdown(Shutdown::Write).unwrap();
+            // Keep the connection until the client is done.
+            let _ = conn.read(&mut [0; 1]);
+        });
+        lp.block_on(async {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            let mut buf = [0; 2];
+            client.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"ab");
+            assert_eq!(client.read(&mut buf).await.unwrap(), 0, "end of file");
+            let err = client.read_exact(&mut buf).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+            client.shutdown(Shutdown::Both).unwrap();
+        })
+        .unwrap();
+        peer.join().unwrap();
+    });
+}
+
+#[test]
+fn a_peer_reset_is_connection_reset() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let (mut conn, _) = server.accept().unwrap();
+            let mut one = [0; 1];
+            conn.read_exact(&mut one).unwrap();
+            // Closing with unread data resets the connection.
+            drop(conn);
+        });
+        lp.block_on(async {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            client.write_all(b"12").await.unwrap();
+            let mut buf = [0; 8];
+            let err = loop {
+                match client.read(&mut buf).await {
+                    Ok(0) => panic!("a reset, not an end of file"),
+                    Ok(_) => continue,
+                    Err(err) => break err,
+                }
+            };
+            assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+        })
+        .unwrap();
+        peer.join().unwrap();
+    });
+}
+
+#[test]
+fn a_read_dropped_mid_wait_loses_nothing() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let peer = thread::spawn(move || {
+            let (mut conn, _) = server.accept().unwrap();
+            rx.recv().unwrap();
+            conn.write_all(b"late").unwrap();
+            let _ = conn.read(&mut [0; 1]);
+        });
+        lp.block_on(async {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            let mut buf = [0; 4];
+            // Nothing arrives in time: the read is dropped while waiting.
+            let waited = timeout(ms(20), client.read(&mut buf)).await;
+            assert!(waited.is_err());
+            tx.send(()).unwrap();
+            client.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"late");
+        })
+        .unwrap();
+        peer.join().unwrap();
+    });
+}
+
+#[test]
+fn a_cancelled_task_drops_its_socket_and_the_peer_sees_it_closed() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let connected = Rc::new(Cell::new(false));
+        let c = connected.clone();
+        let task = lp.spawn(async move {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            c.set(true);
+            let mut buf = [0; 1];
+            let _ = client.read(&mut buf).await; // waits forever
+            unreachable!("nothing is ever sent");
+        });
+        let h = lp.handle();
+        let c = connected.clone();
+        fn when_connected(h: LoopHandle, c: Rc<Cell<bool>>) {
+            if c.get() {
+                h.stop();
+            } else {
+                let h2 = h.clone();
+                h.call_later(ms(1), move || when_connected(h2, c));
+            }
+        }
+        lp.call_soon(move || when_connected(h, c));
+        lp.run_forever().unwrap();
+        let (mut conn, _) = server.accept().unwrap(); // in the backlog
+        assert!(task.cancel());
+        lp.run_until_idle().unwrap(); // drops the task, unregistering its socket
+        conn.set_read_timeout(Some(helpers::PATIENCE)).unwrap();
+        assert_eq!(conn.read(&mut [0; 1]).unwrap(), 0);
+    });
+}
+
+#[test]
+fn a_dropped_loop_closes_the_sockets_its_tasks_held() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listen_addr = listener.local_addr().unwrap();
+        for _ in 0..3 {
+            lp.spawn(async move {
+                let mut client = TcpStream::connect(addr).await.unwrap();
+                let _ = client.read(&mut [0; 1]).await;
+            });
+        }
+        lp.spawn(async move {
+            let _ = listener.accept().await;
+        });
+        server.set_nonblocking(true).unwrap();
+        let mut conns = Vec::new();
+        while conns.len() < 3 {
+            let h = lp.handle();
+            lp.call_later(ms(2), move || h.stop());
+            lp.run_forever().unwrap();
+            while let Ok((conn, _)) = server.accept() {
+                conns.push(conn);
+            }
+        }
+        drop(lp);
+        for mut conn in conns {
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(helpers::PATIENCE)).unwrap();
+            assert_eq!(conn.read(&mut [0; 1]).unwrap(), 0, "closed with the loop");
+        }
+        // The listener was closed too: nothing accepts there any more.
+        let err = std::net::TcpStream::connect(listen_addr).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn a_socket_polled_outside_a_running_loop_is_an_error_not_a_hang() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut ours = TcpListener::from_std(listener).unwrap();
+    // A minimal executor of our own: one poll with a no-op waker.
+    let mut accept = std::pin::pin!(ours.accept());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match accept.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(Err(err)) => assert_eq!(err.kind(), ErrorKind::Other),
+        other => panic!("expected an error, got {:?}", other.map(|r| r.map(drop))),
+    }
+}
