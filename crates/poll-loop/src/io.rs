@@ -197,7 +197,6 @@ impl LoopHandle {
             for direction in [Direction::Read, Direction::Write] {
                 match reactor.take_due(fd, generation, events, limit, direction) {
                     None => {}
-                    Some(Due::Wake(waker)) => waker.wake(),
                     Some(Due::Callback(callback, _, _)) if !crate::sys::is_open(fd) => {
                         // Closed without being removed, and the kernel
                         // still reports its file (a `dup` keeps it open):
@@ -223,16 +222,59 @@ impl LoopHandle {
     }
 }
 
-/// The loop's one wait: parked until it watches a file descriptor, in
-/// epoll from then on. Returns whether a notification from another thread
-/// was consumed.
-pub(crate) fn wait(inner: &Inner, timeout: Option<Duration>) -> bool {
-    match inner.io.get() {
-        Some(reactor) => inner
-            .remote
-            .wake
-            .wait_with(timeout, |remaining| reactor.poll(remaining)),
-        None => inner.remote.wake.park(timeout),
+/// What the loop's wait found.
+pub(crate) struct Waited {
+    /// A notification from another thread was consumed.
+    pub(crate) notified: bool,
+    /// Readiness for `add_reader`/`add_writer` callbacks waits for the
+    /// reactor's source to dispatch it.
+    pub(crate) callbacks: bool,
+}
+
+impl LoopHandle {
+    /// The loop's one wait: parked until it watches a file descriptor, in
+    /// epoll from then on. With `sleep`, blocks up to `timeout`; without,
+    /// only asks the kernel what is ready (if a descriptor is registered)
+    /// and takes a pending notification. Either way this is the one time
+    /// an iteration asks the kernel. The tasks waiting on sockets found
+    /// ready are woken before it returns, so they run in this iteration's
+    /// batch.
+    pub(crate) fn wait(&self, timeout: Option<Duration>, sleep: bool) -> Waited {
+        let inner = &*self.inner;
+        let Some(reactor) = inner.io.get() else {
+            let notified = if sleep {
+                inner.remote.wake.park(timeout)
+            } else {
+                inner.remote.wake.take_notification()
+            };
+            return Waited {
+                notified,
+                callbacks: false,
+            };
+        };
+        let mut woken = reactor.woken.take();
+        let notified = if sleep {
+            inner
+                .remote
+                .wake
+                .wait_with(timeout, |remaining| reactor.poll(remaining, &mut woken))
+        } else {
+            if !reactor.is_empty() {
+                reactor.poll(Some(Duration::ZERO), &mut woken);
+            }
+            inner.remote.wake.take_notification()
+        };
+        let callbacks = reactor.has_pending();
+        for waker in woken.drain(..) {
+            if let Err(payload) = run_caught(|| waker.wake()) {
+                self.report_panic(payload, Location::caller(), "socket waker");
+            }
+        }
+        reactor.woken.set(woken);
+        Waited {
+            notified,
+            callbacks,
+        }
     }
 }
 
@@ -246,18 +288,16 @@ pub(crate) fn take_all(inner: &Inner) -> Vec<(Slot, &'static Location<'static>)>
         .unwrap_or_default()
 }
 
-/// The file descriptors, as one more [`Source`]: ready when the kernel
-/// reported readiness, and pending otherwise (the loop's wait is the
-/// kernel's, which returns when one is ready).
+/// The file descriptors with callbacks, as one more [`Source`]: ready when
+/// the loop's wait found readiness for a callback, pending otherwise. (It
+/// never asks the kernel itself: the wait does, once an iteration.)
 struct IoSource {
     reactor: Rc<Reactor>,
 }
 
 impl Source for IoSource {
     fn readiness(&mut self, _now: Instant) -> Readiness {
-        // Takes what is ready now without waiting; if nothing is, the
-        // loop's wait (`wait` above) blocks in the kernel for it.
-        if self.reactor.poll(Some(Duration::ZERO)) {
+        if self.reactor.has_pending() {
             Readiness::Ready
         } else {
             Readiness::Pending

@@ -4,15 +4,35 @@
 use std::panic::Location;
 use std::time::Duration;
 
-use crate::event_loop::Inner;
+use crate::event_loop::{Inner, LoopHandle};
 
 /// Nothing to hold.
 #[derive(Default)]
 pub(crate) struct Io;
 
-/// The loop's one wait: a park.
-pub(crate) fn wait(inner: &Inner, timeout: Option<Duration>) -> bool {
-    inner.remote.wake.park(timeout)
+/// What the loop's wait found.
+pub(crate) struct Waited {
+    /// A notification from another thread was consumed.
+    pub(crate) notified: bool,
+    /// Never: there are no descriptors.
+    pub(crate) callbacks: bool,
+}
+
+impl LoopHandle {
+    /// The loop's one wait: a park with `sleep`, otherwise only a look at
+    /// the notification.
+    pub(crate) fn wait(&self, timeout: Option<Duration>, sleep: bool) -> Waited {
+        let wake = &self.inner.remote.wake;
+        let notified = if sleep {
+            wake.park(timeout)
+        } else {
+            wake.take_notification()
+        };
+        Waited {
+            notified,
+            callbacks: false,
+        }
+    }
 }
 
 /// Nothing is registered.

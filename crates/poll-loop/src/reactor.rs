@@ -139,11 +139,6 @@ impl Entries {
         self.len == 0
     }
 
-    fn get(&self, fd: &RawFd) -> Option<&Entry> {
-        let index = usize::try_from(*fd).ok()?;
-        self.slots.get(index)?.as_ref()
-    }
-
     fn get_mut(&mut self, fd: &RawFd) -> Option<&mut Entry> {
         let index = usize::try_from(*fd).ok()?;
         self.slots.get_mut(index)?.as_mut()
@@ -215,7 +210,6 @@ struct Ready {
 /// What a ready direction gives the dispatcher to run, outside the table.
 pub(crate) enum Due {
     Callback(Box<dyn FnMut()>, u64, &'static Location<'static>),
-    Wake(Waker),
 }
 
 pub(crate) struct Reactor {
@@ -223,6 +217,8 @@ pub(crate) struct Reactor {
     wake: Arc<EventFd>,
     table: RefCell<Table>,
     ready: RefCell<Ready>,
+    /// The wakers a wait took, kept between waits for its allocation.
+    pub(crate) woken: Cell<Vec<Waker>>,
     /// The source that dispatches for the reactor, while any descriptor is
     /// registered.
     pub(crate) source: Cell<Option<SourceHandle>>,
@@ -249,6 +245,7 @@ impl Reactor {
                 next: 0,
                 limit: 0,
             }),
+            woken: Cell::new(Vec::new()),
             source: Cell::new(None),
         })
     }
@@ -414,9 +411,14 @@ impl Reactor {
         Ok(stale)
     }
 
-    /// Waits for readiness (at most `timeout`; `None`: no limit) unless
-    /// some is already waiting to be dispatched. Returns whether some is.
-    pub(crate) fn poll(&self, timeout: Option<Duration>) -> bool {
+    /// Waits for readiness (at most `timeout`; `None`: no limit; zero:
+    /// only asks) unless some is already waiting to be dispatched. This is
+    /// the one place the kernel is asked: the tasks waiting on what it
+    /// reports ready are handed over at once, their wakers pushed onto
+    /// `woken` (to be woken by the caller, outside the wait); reports for
+    /// callbacks stay in the ready list for the dispatcher. Returns whether
+    /// either kind was found.
+    pub(crate) fn poll(&self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> bool {
         let mut ready = self.ready.borrow_mut();
         if ready.next < ready.len {
             return true;
@@ -431,7 +433,8 @@ impl Reactor {
                 0
             }
         };
-        let table = self.table.borrow();
+        let before = woken.len();
+        let mut table = self.table.borrow_mut();
         let mut kept = 0;
         let mut stale = false;
         for i in 0..n {
@@ -442,16 +445,18 @@ impl Reactor {
             }
             let fd = event.token() as u32 as RawFd;
             let generation = (event.token() >> 32) as u32;
-            if table
+            let Some(entry) = table
                 .entries
-                .get(&fd)
-                .is_none_or(|entry| entry.generation != generation || entry.kernel == 0)
-            {
+                .get_mut(&fd)
+                .filter(|entry| entry.generation == generation && entry.kernel != 0)
+            else {
                 stale = true;
                 continue;
+            };
+            if self.hand_over(fd, entry, event.events(), woken) {
+                ready.events[kept] = event;
+                kept += 1;
             }
-            ready.events[kept] = event;
-            kept += 1;
         }
         ready.len = kept;
         ready.next = 0;
@@ -461,7 +466,49 @@ impl Reactor {
         if stale {
             self.rebuild();
         }
-        kept > 0
+        kept > 0 || woken.len() > before
+    }
+
+    /// Takes the wakers of the tasks waiting on the ready directions of
+    /// `fd` (or stops watching a direction nobody waits on, so that a
+    /// socket nobody reads cannot keep the loop awake). Returns whether a
+    /// ready direction has a callback, to be dispatched later.
+    fn hand_over(&self, fd: RawFd, entry: &mut Entry, events: u32, woken: &mut Vec<Waker>) -> bool {
+        let mut callbacks = false;
+        let mut disarmed = false;
+        for direction in [Direction::Read, Direction::Write] {
+            if !direction.ready_in(events) {
+                continue;
+            }
+            match entry.slot(direction) {
+                None => {}
+                Some(Slot {
+                    handler: Handler::Callback(_),
+                    ..
+                }) => callbacks = true,
+                Some(Slot {
+                    handler: Handler::Task { waker, armed },
+                    ..
+                }) => match waker.take() {
+                    Some(waker) => woken.push(waker),
+                    None => {
+                        *armed = false;
+                        disarmed = true;
+                    }
+                },
+            }
+        }
+        if disarmed {
+            let generation = entry.generation;
+            let _ = self.update(fd, entry, generation);
+        }
+        callbacks
+    }
+
+    /// True if readiness for callbacks waits to be dispatched.
+    pub(crate) fn has_pending(&self) -> bool {
+        let ready = self.ready.borrow();
+        ready.next < ready.len
     }
 
     /// A report for a registration that no longer exists came from the
@@ -519,9 +566,10 @@ impl Reactor {
     }
 
     /// What to run for `direction` of a ready `fd`: takes the callback out
-    /// (to be put back with [`put_back`](Reactor::put_back)) or the waker.
-    /// `None` if the direction is not ready, has no handler, or its
-    /// handler was set after the readiness was polled.
+    /// (to be put back with [`put_back`](Reactor::put_back)). `None` if the
+    /// direction is not ready, has no callback (a task's waker was taken
+    /// by the wait), or its callback was set after the readiness was
+    /// polled.
     pub(crate) fn take_due(
         &self,
         fd: RawFd,
@@ -546,16 +594,8 @@ impl Reactor {
         let location = slot.location;
         match &mut slot.handler {
             Handler::Callback(callback) => callback.take().map(|f| Due::Callback(f, seq, location)),
-            Handler::Task { waker, armed } => {
-                if let Some(waker) = waker.take() {
-                    return Some(Due::Wake(waker));
-                }
-                // Nobody waits: stop watching until someone does.
-                *armed = false;
-                let generation = entry.generation;
-                let _ = self.update(fd, entry, generation);
-                None
-            }
+            // Handed over by `poll` already.
+            Handler::Task { .. } => None,
         }
     }
 

@@ -245,7 +245,7 @@ impl LoopHandle {
 
         let sleep =
             inner.strategy.get() == crate::PollStrategy::Park && timeout != Some(Duration::ZERO);
-        let notified = if sleep {
+        let waited = if sleep {
             inner.counters.sleeps.bump();
             if let Some(span) = &span {
                 let us = timeout.map_or(u64::MAX, |t| {
@@ -254,17 +254,18 @@ impl LoopHandle {
                 span.record("sleep_us", us);
             }
             let start = Instant::now();
-            let notified = crate::io::wait(inner, timeout);
+            let waited = self.wait(timeout, true);
             inner.counters.add_slept(start.elapsed());
-            notified
+            waited
         } else {
-            inner.remote.wake.take_notification()
+            self.wait(timeout, false)
         };
-        if notified {
+        if waited.notified {
             self.take_injected();
         }
-        if sleep && has_sources {
-            // Readiness may have changed while we slept.
+        if has_sources && (sleep || waited.callbacks) {
+            // Readiness may have changed while we slept, and the wait may
+            // have found descriptors ready.
             polled = self.poll_sources(Instant::now());
         }
 
