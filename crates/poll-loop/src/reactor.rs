@@ -127,11 +127,28 @@ impl Entry {
 /// The registrations, indexed by descriptor number: the kernel hands out
 /// the lowest free numbers, so they are dense, and a lookup is an index
 /// (a `HashMap` cost a third more memory per idle socket, and a hash per
-/// readiness report).
+/// readiness report). The index is paged: a page is allocated when a
+/// number in it is first registered and freed when its last one goes, so
+/// memory follows what is registered, without the up-to-half-empty tail
+/// a doubling `Vec` has.
 #[derive(Default)]
 struct Entries {
-    slots: Vec<Option<Entry>>,
+    pages: Vec<Option<Box<Page>>>,
     len: usize,
+}
+
+/// How many descriptor numbers a page of [`Entries`] holds.
+const PAGE: usize = 64;
+
+struct Page {
+    used: usize,
+    entries: [Option<Entry>; PAGE],
+}
+
+/// A descriptor number's page and place in it; `None` if negative.
+fn place(fd: RawFd) -> Option<(usize, usize)> {
+    let index = usize::try_from(fd).ok()?;
+    Some((index / PAGE, index % PAGE))
 }
 
 impl Entries {
@@ -140,43 +157,70 @@ impl Entries {
     }
 
     fn get_mut(&mut self, fd: &RawFd) -> Option<&mut Entry> {
-        let index = usize::try_from(*fd).ok()?;
-        self.slots.get_mut(index)?.as_mut()
+        let (page, at) = place(*fd)?;
+        self.pages.get_mut(page)?.as_mut()?.entries[at].as_mut()
     }
 
     /// The entry of `fd` (not negative), made with `new` if there is none.
     fn get_or_insert_with(&mut self, fd: RawFd, new: impl FnOnce() -> Entry) -> &mut Entry {
-        let index = usize::try_from(fd).expect("checked by the caller");
-        if index >= self.slots.len() {
-            self.slots.resize_with(index + 1, || None);
+        let (page, at) = place(fd).expect("checked by the caller");
+        if page >= self.pages.len() {
+            self.pages.resize_with(page + 1, || None);
         }
-        let slot = &mut self.slots[index];
+        let page = self.pages[page].get_or_insert_with(|| {
+            Box::new(Page {
+                used: 0,
+                entries: std::array::from_fn(|_| None),
+            })
+        });
+        let slot = &mut page.entries[at];
         if slot.is_none() {
             self.len += 1;
+            page.used += 1;
         }
         slot.get_or_insert_with(new)
     }
 
     fn remove(&mut self, fd: &RawFd) -> Option<Entry> {
-        let index = usize::try_from(*fd).ok()?;
-        let entry = self.slots.get_mut(index)?.take()?;
+        let (page, at) = place(*fd)?;
+        let held = self.pages.get_mut(page)?;
+        let entry = held.as_mut()?.entries[at].take()?;
         self.len -= 1;
+        let used = held.as_ref().map_or(0, |p| p.used) - 1;
+        if used == 0 {
+            *held = None;
+        } else if let Some(p) = held.as_mut() {
+            p.used = used;
+        }
         Some(entry)
     }
 
     fn iter_mut(&mut self) -> impl Iterator<Item = (RawFd, &mut Entry)> {
-        self.slots
+        self.pages
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, e)| Some((i as RawFd, e.as_mut()?)))
+            .filter_map(|(page, held)| Some((page, held.as_mut()?)))
+            .flat_map(|(page, held)| {
+                held.entries
+                    .iter_mut()
+                    .enumerate()
+                    .filter_map(move |(at, e)| Some(((page * PAGE + at) as RawFd, e.as_mut()?)))
+            })
     }
 
     fn drain(&mut self) -> impl Iterator<Item = (RawFd, Entry)> {
         self.len = 0;
-        std::mem::take(&mut self.slots)
+        std::mem::take(&mut self.pages)
             .into_iter()
             .enumerate()
-            .filter_map(|(i, e)| Some((i as RawFd, e?)))
+            .filter_map(|(page, held)| Some((page, held?)))
+            .flat_map(|(page, held)| {
+                let Page { entries, .. } = *held;
+                entries
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(move |(at, e)| Some(((page * PAGE + at) as RawFd, e?)))
+            })
     }
 }
 
@@ -673,5 +717,30 @@ impl fmt::Debug for Reactor {
             Err(_) => s.field("registered", &format_args!("<borrowed>")),
         };
         s.finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Entries, Entry, PAGE};
+
+    #[test]
+    fn entries_are_paged_by_number_and_a_page_goes_with_its_last_entry() {
+        let mut entries = Entries::default();
+        let far = (2 * PAGE + 5) as i32;
+        for fd in [0, 1, far] {
+            entries.get_or_insert_with(fd, Entry::default).generation = fd as u32 + 1;
+        }
+        assert_eq!(entries.len, 3);
+        assert!(entries.pages[1].is_none(), "no page for numbers never used");
+        let seen: Vec<_> = entries.iter_mut().map(|(fd, e)| (fd, e.generation)).collect();
+        assert_eq!(seen, [(0, 1), (1, 2), (far, far as u32 + 1)]);
+        assert!(entries.remove(&far).is_some());
+        assert!(entries.pages[2].is_none(), "its last entry gone, the page is freed");
+        assert!(entries.remove(&far).is_none());
+        assert!(entries.get_mut(&-1).is_none());
+        let drained: Vec<_> = entries.drain().map(|(fd, _)| fd).collect();
+        assert_eq!(drained, [0, 1]);
+        assert!(entries.is_empty());
     }
 }
