@@ -129,7 +129,7 @@ impl LoopHandle {
     ) -> io::Result<()> {
         let location = Location::caller();
         let reactor = self.reactor()?;
-        match reactor.set(fd, direction, Handler::Callback(Some(callback)), location) {
+        match reactor.set(fd, direction, Handler::callback(callback, location)) {
             Ok(replaced) => {
                 self.ensure_io_source(&reactor);
                 drop(replaced); // outside the reactor's borrow

@@ -48,7 +48,6 @@ use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::panic::Location;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
@@ -114,7 +113,7 @@ impl Registration {
                 armed: false,
             };
             // Unarmed, nothing reaches the kernel yet: this cannot fail.
-            if let Err((err, _)) = reactor.set(self.fd, direction, task, Location::caller()) {
+            if let Err((err, _)) = reactor.set(self.fd, direction, task) {
                 return Err(err);
             }
         }

@@ -60,9 +60,14 @@ impl Direction {
 }
 
 /// What runs when a direction of a file descriptor is ready.
+//
+// Kept small, as every socket has two: a task's is a waker and a flag
+// (24 bytes, the enum's tag in the flag's spare values), and what only a
+// callback needs is boxed (a socket has no callback). An `Entry` is 56
+// bytes; with the sequence number and location in every slot it was 88.
 pub(crate) enum Handler {
-    /// `add_reader`/`add_writer`'s callback; `None` while it runs.
-    Callback(Option<Box<dyn FnMut()>>),
+    /// `add_reader`/`add_writer`'s callback.
+    Callback(Box<Callback>),
     /// A task waiting on a socket (`net.rs`). `armed` while the epoll set
     /// watches for it: set when a waker is stored, cleared when readiness
     /// finds no waker (so a socket nobody waits on cannot keep the loop
@@ -70,10 +75,31 @@ pub(crate) enum Handler {
     Task { waker: Option<Waker>, armed: bool },
 }
 
-pub(crate) struct Slot {
+/// An `add_reader`/`add_writer` callback and what the loop keeps with it.
+pub(crate) struct Callback {
+    /// When it was set: readiness polled before then is not given to it.
     seq: u64,
+    /// `None` while it runs.
+    run: Option<Box<dyn FnMut()>>,
+    location: &'static Location<'static>,
+}
+
+impl Handler {
+    /// A callback's handler, for [`Reactor::set`] (which numbers it).
+    pub(crate) fn callback(
+        run: Box<dyn FnMut()>,
+        location: &'static Location<'static>,
+    ) -> Handler {
+        Handler::Callback(Box::new(Callback {
+            seq: 0,
+            run: Some(run),
+            location,
+        }))
+    }
+}
+
+pub(crate) struct Slot {
     pub(crate) handler: Handler,
-    pub(crate) location: &'static Location<'static>,
 }
 
 impl Slot {
@@ -312,27 +338,24 @@ impl Reactor {
         &self,
         fd: RawFd,
         direction: Direction,
-        handler: Handler,
-        location: &'static Location<'static>,
+        mut handler: Handler,
     ) -> Result<Vec<Slot>, (io::Error, Handler)> {
         if fd < 0 {
             return Err((io::Error::from_raw_os_error(9), handler)); // EBADF
         }
         let mut table = self.table.borrow_mut();
-        let seq = table.next_seq;
-        table.next_seq += 1;
+        if let Handler::Callback(callback) = &mut handler {
+            callback.seq = table.next_seq;
+            table.next_seq += 1;
+        }
         let generation = table.generation();
         let entry = table.entries.get_or_insert_with(fd, || Entry {
             generation,
             ..Entry::default()
         });
-        let old = entry.slot(direction).replace(Slot {
-            seq,
-            handler,
-            location,
-        });
+        let old = entry.slot(direction).replace(Slot { handler });
         let mut dropped = Vec::new();
-        match self.update(fd, entry, generation) {
+        match self.update(fd, entry, generation, Some(direction)) {
             Ok(stale) => {
                 dropped.extend(stale);
                 dropped.extend(old);
@@ -366,7 +389,7 @@ impl Reactor {
             let generation = table.generation();
             let entry = table.entries.get_mut(&fd).expect("looked up above");
             // Watching less cannot fail but for a closed descriptor.
-            let _ = self.update(fd, entry, generation);
+            let _ = self.update(fd, entry, generation, None);
         }
         Some(old)
     }
@@ -395,7 +418,7 @@ impl Reactor {
             return Ok(());
         }
         *armed = true;
-        let stale = self.update(fd, entry, generation)?;
+        let stale = self.update(fd, entry, generation, Some(direction))?;
         debug_assert!(stale.is_empty(), "a socket's registration is never stale");
         Ok(())
     }
@@ -403,8 +426,15 @@ impl Reactor {
     /// Brings what the epoll set watches `fd` for in line with its slots.
     /// Returns the slots of an earlier registration of the number if the
     /// kernel has forgotten it (the descriptor was closed without being
-    /// removed; what was registered for it is dropped).
-    fn update(&self, fd: RawFd, entry: &mut Entry, generation: u32) -> io::Result<Vec<Slot>> {
+    /// removed; what was registered for it is dropped): all but `newest`,
+    /// the direction just set (if any).
+    fn update(
+        &self,
+        fd: RawFd,
+        entry: &mut Entry,
+        generation: u32,
+        newest: Option<Direction>,
+    ) -> io::Result<Vec<Slot>> {
         let wanted = entry.wanted();
         if wanted == entry.kernel {
             return Ok(Vec::new());
@@ -429,19 +459,15 @@ impl Reactor {
                     // The number was closed and is open again: what it had
                     // registered belonged to the closed file. Keep only the
                     // slot just set (the newest) and start a new
-                    // registration.
-                    let newest = if entry.reader.as_ref().map(|s| s.seq)
-                        > entry.writer.as_ref().map(|s| s.seq)
-                    {
-                        Direction::Read
-                    } else {
-                        Direction::Write
-                    };
-                    let other = match newest {
-                        Direction::Read => Direction::Write,
-                        Direction::Write => Direction::Read,
-                    };
-                    stale.extend(entry.slot(other).take());
+                    // registration. (Without a newest slot, what is
+                    // left is all one registration's: keep it.)
+                    if let Some(newest) = newest {
+                        let other = match newest {
+                            Direction::Read => Direction::Write,
+                            Direction::Write => Direction::Read,
+                        };
+                        stale.extend(entry.slot(other).take());
+                    }
                     entry.generation = generation;
                     let wanted = entry.wanted();
                     epoll.add(fd, wanted, entry.token(fd))?;
@@ -544,7 +570,7 @@ impl Reactor {
         }
         if disarmed {
             let generation = entry.generation;
-            let _ = self.update(fd, entry, generation);
+            let _ = self.update(fd, entry, generation, None);
         }
         callbacks
     }
@@ -630,14 +656,13 @@ impl Reactor {
         if entry.generation != generation {
             return None;
         }
-        let slot = entry.slot(direction).as_mut()?;
-        if slot.seq >= limit {
-            return None;
-        }
-        let seq = slot.seq;
-        let location = slot.location;
-        match &mut slot.handler {
-            Handler::Callback(callback) => callback.take().map(|f| Due::Callback(f, seq, location)),
+        match &mut entry.slot(direction).as_mut()?.handler {
+            Handler::Callback(callback) if callback.seq < limit => {
+                let run = callback.run.take()?;
+                Some(Due::Callback(run, callback.seq, callback.location))
+            }
+            // Set after the readiness was polled.
+            Handler::Callback(_) => None,
             // Handed over by `poll` already.
             Handler::Task { .. } => None,
         }
@@ -656,14 +681,12 @@ impl Reactor {
         let slot = table
             .entries
             .get_mut(&fd)
-            .and_then(|entry| entry.slot(direction).as_mut())
-            .filter(|slot| slot.seq == seq);
+            .and_then(|entry| entry.slot(direction).as_mut());
         match slot {
             Some(Slot {
-                handler: Handler::Callback(place @ None),
-                ..
-            }) => {
-                *place = Some(callback);
+                handler: Handler::Callback(place),
+            }) if place.seq == seq && place.run.is_none() => {
+                place.run = Some(callback);
                 None
             }
             _ => Some(callback),
@@ -697,7 +720,11 @@ impl Reactor {
                 let _ = epoll.delete(fd);
             }
             for slot in [entry.reader, entry.writer].into_iter().flatten() {
-                let location = slot.location;
+                let location = match &slot.handler {
+                    Handler::Callback(callback) => callback.location,
+                    // A task's waker: nothing of the user's to point at.
+                    Handler::Task { .. } => Location::caller(),
+                };
                 slots.push((slot, location));
             }
         }
@@ -723,6 +750,13 @@ impl fmt::Debug for Reactor {
 #[cfg(test)]
 mod tests {
     use super::{Entries, Entry, PAGE};
+
+    /// Every registered socket has an entry: what only a callback needs
+    /// stays out of it (see `Handler`).
+    #[test]
+    fn an_entry_is_two_wakers_and_a_few_words() {
+        assert!(std::mem::size_of::<Option<Entry>>() <= 56);
+    }
 
     #[test]
     fn entries_are_paged_by_number_and_a_page_goes_with_its_last_entry() {
