@@ -54,9 +54,18 @@ enum Outcome<T> {
     /// The value went to the view's future.
     Viewed,
     Cancelled,
-    Panicked(Panicked),
+    /// Boxed: only a failed task pays for its report.
+    Panicked(Box<Failure>),
     /// The task was dropped unfinished (its loop closed).
     Abandoned,
+}
+
+/// A task's panic, and the task, for the "never retrieved" report.
+struct Failure {
+    panicked: Panicked,
+    /// The task as `current_task()` named it when it panicked (number,
+    /// name and spawn location).
+    task: Option<String>,
 }
 
 /// What to do with the view's future once the lock is released (it runs
@@ -178,6 +187,8 @@ impl<T> Output<T> {
     }
 
     /// The task is done: stores its outcome, or hands it to the view.
+    /// Called in the task's last poll: a panic is recorded with the
+    /// [`current_task`](crate::current_task) it came from.
     pub(crate) fn finish(&self, result: Result<T, Panicked>) {
         let mut slot = self.lock();
         if !matches!(slot.outcome, Outcome::Running) {
@@ -190,7 +201,7 @@ impl<T> Output<T> {
             }
             (Some(future), Err(panicked)) => {
                 slot.retrieved = true; // the view shows it
-                slot.outcome = Outcome::Panicked(panicked.clone());
+                slot.outcome = Outcome::panicked(panicked.clone());
                 Publish::Exception(future, JoinErrorOrPanic::Panic(panicked))
             }
             (None, Ok(value)) => {
@@ -198,7 +209,7 @@ impl<T> Output<T> {
                 Publish::Nothing
             }
             (None, Err(panicked)) => {
-                slot.outcome = Outcome::Panicked(panicked);
+                slot.outcome = Outcome::panicked(panicked);
                 Publish::Nothing
             }
         };
@@ -261,9 +272,10 @@ impl<T> Output<T> {
                 slot.outcome = Outcome::Cancelled;
                 Publish::Cancel(future)
             }
-            Outcome::Panicked(panicked) => {
+            Outcome::Panicked(failure) => {
                 slot.retrieved = true;
-                slot.outcome = Outcome::Panicked(panicked.clone());
+                let panicked = failure.panicked.clone();
+                slot.outcome = Outcome::Panicked(failure);
                 Publish::Exception(future, JoinErrorOrPanic::Panic(panicked))
             }
             Outcome::Abandoned => {
@@ -343,6 +355,12 @@ impl<T> Output<T> {
 }
 
 impl<T> Outcome<T> {
+    /// A panic of the task being polled.
+    fn panicked(panicked: Panicked) -> Outcome<T> {
+        let task = crate::current::current_task().map(|task| task.to_string());
+        Outcome::Panicked(Box::new(Failure { panicked, task }))
+    }
+
     fn state(&self) -> State {
         match self {
             Outcome::Running => State::Pending,
@@ -382,8 +400,8 @@ impl<T> Slot<T> {
         match &self.outcome {
             Outcome::Cancelled => Some(JoinError::Cancelled),
             Outcome::Abandoned => Some(JoinError::Abandoned),
-            Outcome::Panicked(panicked) => {
-                let error = JoinError::Panicked(panicked.clone());
+            Outcome::Panicked(failure) => {
+                let error = JoinError::Panicked(failure.panicked.clone());
                 self.retrieved = true;
                 Some(error)
             }
@@ -403,14 +421,22 @@ fn wake_all(waiters: Vec<(u64, Waker)>) {
 impl<T> Drop for Output<T> {
     fn drop(&mut self) {
         let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let (Outcome::Panicked(panicked), false) = (&slot.outcome, slot.retrieved) {
-            tracing::error!(
-                location = %self.location,
-                panic = panicked.message().unwrap_or("<non-string panic>"),
-                "task exception was never retrieved: the task spawned at {} panicked: {}",
-                self.location,
-                panicked.message().unwrap_or("<non-string panic>"),
-            );
+        if let (Outcome::Panicked(failure), false) = (&slot.outcome, slot.retrieved) {
+            let panic = failure.panicked.message().unwrap_or("<non-string panic>");
+            match &failure.task {
+                Some(task) => tracing::error!(
+                    location = %self.location,
+                    task = %task,
+                    panic,
+                    "task exception was never retrieved: {task} panicked: {panic}",
+                ),
+                None => tracing::error!(
+                    location = %self.location,
+                    panic,
+                    "task exception was never retrieved: the task spawned at {} panicked: {panic}",
+                    self.location,
+                ),
+            }
         }
     }
 }
