@@ -26,8 +26,10 @@ use crate::error::JoinError;
 /// What the task and its handles share.
 pub(crate) struct Output<T> {
     slot: Mutex<Slot<T>>,
-    /// The many-reader view, made when first asked for.
-    view: OnceLock<Observer<T>>,
+    /// The many-reader view, made when first asked for. Boxed, as is its
+    /// completing side: only a task read by reference pays for them (an
+    /// output of a sleeping task went from 168 to 120 bytes).
+    view: OnceLock<Box<Observer<T>>>,
     /// Set by `cancel`: read lock-free by every poll of the task.
     cancelled: AtomicBool,
     /// Where the task was spawned, for the "never retrieved" report.
@@ -37,7 +39,7 @@ pub(crate) struct Output<T> {
 struct Slot<T> {
     outcome: Outcome<T>,
     /// The view's completing side, while the task runs and a view exists.
-    completer: Option<Future<T>>,
+    completer: Option<Box<Future<T>>>,
     /// By-value and by-reference awaiters, by key.
     waiters: Vec<(u64, Waker)>,
     next_key: u64,
@@ -131,7 +133,7 @@ impl<T> Output<T> {
         // No user code runs under the lock; recover from poisoning anyway.
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(slot.outcome, Outcome::Running)
-            && self.view.get().is_some_and(Observer::cancelled)
+            && self.view.get().is_some_and(|view| view.cancelled())
         {
             slot.outcome = Outcome::Cancelled;
             self.cancelled.store(true, Ordering::Release);
@@ -164,7 +166,8 @@ impl<T> Output<T> {
     /// True once the task should stop: cancelled through a handle, or
     /// through a plain `Observer` of the view. Lock-free: every poll asks.
     pub(crate) fn cancel_requested(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire) || self.view.get().is_some_and(Observer::cancelled)
+        self.cancelled.load(Ordering::Acquire)
+            || self.view.get().is_some_and(|view| view.cancelled())
     }
 
     /// Cancels the task if it has not finished. True if this call did.
@@ -176,8 +179,7 @@ impl<T> Output<T> {
         slot.outcome = Outcome::Cancelled;
         self.cancelled.store(true, Ordering::Release);
         let publish = slot
-            .completer
-            .take()
+            .take_completer()
             .map_or(Publish::Nothing, Publish::Cancel);
         let waiters = mem::take(&mut slot.waiters);
         drop(slot);
@@ -194,7 +196,7 @@ impl<T> Output<T> {
         if !matches!(slot.outcome, Outcome::Running) {
             return; // cancelled meanwhile: the value is dropped (after the lock)
         }
-        let publish = match (slot.completer.take(), result) {
+        let publish = match (slot.take_completer(), result) {
             (Some(future), Ok(value)) => {
                 slot.outcome = Outcome::Viewed;
                 Publish::Value(future, value)
@@ -230,8 +232,7 @@ impl<T> Output<T> {
         }
         slot.outcome = Outcome::Abandoned;
         let publish = slot
-            .completer
-            .take()
+            .take_completer()
             .map_or(Publish::Nothing, Publish::Abandon);
         let waiters = mem::take(&mut slot.waiters);
         drop(slot);
@@ -259,7 +260,7 @@ impl<T> Output<T> {
         let publish = match mem::replace(&mut slot.outcome, Outcome::Viewed) {
             Outcome::Running => {
                 slot.outcome = Outcome::Running;
-                slot.completer = Some(future);
+                slot.completer = Some(Box::new(future));
                 Publish::Nothing
             }
             Outcome::Returned(value) => Publish::Value(future, value),
@@ -283,7 +284,7 @@ impl<T> Output<T> {
                 Publish::Abandon(future)
             }
         };
-        let view = self.view.get_or_init(|| observer);
+        let view = self.view.get_or_init(|| Box::new(observer));
         drop(slot);
         publish.run();
         if running {
@@ -374,6 +375,10 @@ impl<T> Outcome<T> {
 }
 
 impl<T> Slot<T> {
+    fn take_completer(&mut self) -> Option<Future<T>> {
+        self.completer.take().map(|future| *future)
+    }
+
     fn register(&mut self, key: &mut Option<u64>, waker: &Waker) {
         if let Some(k) = *key {
             if let Some((_, old)) = self.waiters.iter_mut().find(|(w, _)| *w == k) {
