@@ -6,13 +6,14 @@ use std::ops::Deref;
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use simple_future::{ShutdownOptions, ThreadPoolExecutor};
 
 use crate::exception::ExceptionContext;
 use crate::handle::{Handle, TimerHandle};
-use crate::queue::{self, Callback, Queues, Spare, TimerId};
+use crate::queue::{self, Callback, Queues, Spare, Timed, TimerId};
 use crate::run::PollStrategy;
 use crate::source::{Source, SourceHandle, Sources};
 use crate::stats::{Counters, Stats};
@@ -258,16 +259,36 @@ impl LoopHandle {
 
     pub(crate) fn schedule_timer(&self, when: Option<Instant>, callback: Callback) -> TimerHandle {
         let location = callback.location();
+        let id = self.push_timer(when, Timed::Call(callback), location);
+        TimerHandle::new(id, when, Rc::downgrade(&self.inner))
+    }
+
+    /// Sets a timer that wakes `waker` (a `sleep`'s), scheduled at `location`.
+    pub(crate) fn schedule_wake(
+        &self,
+        when: Instant,
+        waker: Waker,
+        location: &'static Location<'static>,
+    ) -> TimerId {
+        self.push_timer(Some(when), Timed::Wake(waker), location)
+    }
+
+    fn push_timer(
+        &self,
+        when: Option<Instant>,
+        timed: Timed,
+        location: &'static Location<'static>,
+    ) -> TimerId {
         let id = self
             .live()
             .state
             .borrow_mut()
             .queues
-            .push_timer(when, callback);
+            .push_timer(when, timed);
         if crate::run::trace_enabled() {
             tracing::trace!(timer = id.seq, ?when, %location, "timer scheduled");
         }
-        TimerHandle::new(id, when, Rc::downgrade(&self.inner))
+        id
     }
 
     /// The loop's clock: the monotonic system clock that deadlines are
@@ -373,7 +394,7 @@ impl LoopHandle {
                 )
             };
             for callback in queues.into_callbacks() {
-                let location = callback.location();
+                let location = callback.location().unwrap_or(Location::caller());
                 drop_caught(callback, location, &mut panics);
             }
             for (source, location) in sources {

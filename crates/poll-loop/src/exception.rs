@@ -144,6 +144,15 @@ impl LoopHandle {
         }
     }
 
+    /// Fires a sleep's timer: wakes its task (a foreign waker may panic:
+    /// caught and reported as a callback's panic would be).
+    pub(crate) fn run_wake(&self, waker: std::task::Waker) {
+        if let Err(payload) = run_caught(|| waker.wake()) {
+            self.report_panic(payload, Location::caller(), "timer wake-up");
+        }
+        self.inner.counters.callbacks.bump();
+    }
+
     pub(crate) fn warn_if_slow(
         &self,
         start: Option<Instant>,

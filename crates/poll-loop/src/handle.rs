@@ -103,11 +103,6 @@ impl TimerHandle {
         TimerHandle { id, when, inner }
     }
 
-    /// Where the timer lives in its loop.
-    pub(crate) fn id(&self) -> TimerId {
-        self.id
-    }
-
     /// When the timer is due; `None` if it never is (`Duration::MAX`).
     pub fn when(&self) -> Option<Instant> {
         self.when

@@ -59,8 +59,9 @@ use crate::task::{Header, is_polling};
 /// - A task that panics fails with its [`Panicked`](simple_future::Panicked)
 ///   (`JoinError::Panicked` when awaited; a `Panicked` exception in the
 ///   view). If nobody reads that panic, an ERROR event "task exception was
-///   never retrieved" names where the task was spawned when its last handle
-///   goes away (asyncio logs the same).
+///   never retrieved" names the task (as [`current_task`](crate::current_task)
+///   did: its number, its name if it has one, where it was spawned) when its
+///   last handle goes away (asyncio logs the same).
 /// - [`cancel`](JoinHandle::cancel) cancels the task: its future is dropped
 ///   at the loop's next turn, without being polled again — nothing is
 ///   thrown into it (asyncio throws `CancelledError` into the coroutine;

@@ -19,6 +19,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::mem;
 use std::panic::Location;
+use std::task::Waker;
 use std::time::Instant;
 
 /// A scheduled closure and where it was scheduled (for panic reports and
@@ -242,8 +243,26 @@ struct Slot {
     entry: Entry,
 }
 
+/// What a timer does when it fires.
+pub(crate) enum Timed {
+    /// Runs a callback (`call_later`, `call_at`).
+    Call(Callback),
+    /// Wakes a task (`sleep`): no callback to allocate.
+    Wake(Waker),
+}
+
+impl Timed {
+    /// Where the timer was scheduled, if it knows.
+    pub(crate) fn location(&self) -> Option<&'static Location<'static>> {
+        match self {
+            Timed::Call(callback) => Some(callback.location()),
+            Timed::Wake(_) => None,
+        }
+    }
+}
+
 enum Entry {
-    Live(Callback),
+    Live(Timed),
     /// Free, with the next free slot (`NONE` for none): the free list lives
     /// in the slab itself. (A separate `Vec` of free slots grew while timers
     /// fired, and each growth past a few pages made glibc's `malloc`
@@ -312,7 +331,7 @@ impl Queues {
         self.ready_head + (self.ready.len() as u64 - 1)
     }
 
-    pub(crate) fn push_timer(&mut self, when: Option<Instant>, callback: Callback) -> TimerId {
+    pub(crate) fn push_timer(&mut self, when: Option<Instant>, callback: Timed) -> TimerId {
         let seq = self.next_timer_seq;
         self.next_timer_seq += 1;
         let entry = Entry::Live(callback);
@@ -363,7 +382,7 @@ impl Queues {
     }
 
     /// Takes the callback out of a live slot and frees the slot.
-    fn free_slot(&mut self, slot: usize) -> Option<Callback> {
+    fn free_slot(&mut self, slot: usize) -> Option<Timed> {
         let next = Entry::Free { next: self.free };
         match mem::replace(&mut self.slots[slot].entry, next) {
             Entry::Live(callback) => {
@@ -378,7 +397,7 @@ impl Queues {
     }
 
     /// Removes a timer that has not run.
-    pub(crate) fn cancel_timer(&mut self, when: Option<Instant>, id: TimerId) -> Option<Callback> {
+    pub(crate) fn cancel_timer(&mut self, when: Option<Instant>, id: TimerId) -> Option<Timed> {
         self.slot(id)?;
         let callback = self.free_slot(id.slot);
         if when.is_some() {
@@ -454,7 +473,7 @@ impl Queues {
     }
 
     /// The next due timer that is still live, with its deadline and number.
-    pub(crate) fn pop_due(&mut self) -> Option<(Instant, u64, Callback)> {
+    pub(crate) fn pop_due(&mut self) -> Option<(Instant, u64, Timed)> {
         while let Some(entry) = self.due.pop_front() {
             if self.is_live(&entry) {
                 let callback = self.free_slot(entry.slot)?;
@@ -477,12 +496,16 @@ impl Queues {
 
     /// Every callback still held, ready ones first, for closing (to be
     /// dropped one at a time).
-    pub(crate) fn into_callbacks(self) -> impl Iterator<Item = Callback> {
+    pub(crate) fn into_callbacks(self) -> impl Iterator<Item = Timed> {
         let timers = self.slots.into_iter().filter_map(|slot| match slot.entry {
-            Entry::Live(callback) => Some(callback),
+            Entry::Live(timed) => Some(timed),
             Entry::Free { .. } => None,
         });
-        self.ready.into_iter().flatten().chain(timers)
+        self.ready
+            .into_iter()
+            .flatten()
+            .map(Timed::Call)
+            .chain(timers)
     }
 
     /// Takes everything, for closing.

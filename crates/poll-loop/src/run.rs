@@ -12,6 +12,7 @@ use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 use crate::error::RunError;
 use crate::event_loop::{Inner, LoopHandle};
 use crate::exception::{ran, run_caught};
+use crate::queue::Timed;
 use crate::source::{PostAction, Readiness};
 
 /// How the loop waits when nothing is ready.
@@ -412,7 +413,10 @@ impl LoopHandle {
                         "timer fired"
                     );
                 }
-                self.run_callback(callback);
+                match callback {
+                    Timed::Call(callback) => self.run_callback(callback),
+                    Timed::Wake(waker) => self.run_wake(waker),
+                }
             }
         }
     }

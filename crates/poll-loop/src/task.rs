@@ -9,19 +9,19 @@
 // loop queues the poll itself when the poll returns. See `state` for the
 // rule, modelled under loom.
 
+mod body;
 mod state;
 
 use std::cell::Cell;
 use std::fmt;
-use std::future::{Future as StdFuture, poll_fn};
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-use std::pin::{Pin, pin};
+use std::future::Future as StdFuture;
+use std::panic::Location;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use simple_future::Panicked;
-
+use self::body::{TaskFuture, TaskOutput};
 use self::state::TaskState;
 use crate::error::ScheduleError;
 use crate::event_loop::LoopHandle;
@@ -31,8 +31,11 @@ use crate::queue::Call;
 use crate::run::trace_enabled;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
 
-/// A task's future, once wrapped to publish its outcome.
-type LocalTask = Pin<Box<dyn StdFuture<Output = ()>>>;
+/// A task's future, boxed (see `body`).
+type LocalTask = Pin<Box<dyn TaskFuture>>;
+
+/// A task's output, as the loop holds it; `None` for a detached task.
+type TaskOutputRef = Option<Arc<dyn TaskOutput>>;
 
 /// What a task's wakers (and its [`JoinHandle`]) share, on any thread.
 pub(crate) struct Header {
@@ -153,18 +156,38 @@ enum Entry {
 
 struct Slot {
     header: Arc<Header>,
-    future: Option<LocalTask>,
+    /// The future and the output, out of the slot while the task is polled.
+    future: Option<(LocalTask, TaskOutputRef)>,
+}
+
+/// A task the loop dropped unfinished (it closed): dropping this drops the
+/// future, then (even if that panics: fields drop in order) leaves the
+/// task's handles abandoned.
+pub(crate) struct Unfinished {
+    _future: LocalTask,
+    _output: Abandon,
+}
+
+/// Abandons a task's output when dropped, unless the task finished.
+struct Abandon(TaskOutputRef);
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if let Some(output) = &self.0 {
+            output.abandon();
+        }
+    }
 }
 
 impl Tasks {
     /// Stores a new task, whose first poll the caller queues.
-    fn insert(&mut self, header: &Arc<Header>, future: LocalTask) {
+    fn insert(&mut self, header: &Arc<Header>, future: LocalTask, output: TaskOutputRef) {
         let slot = self.free.unwrap_or(self.slots.len());
         header.slot.store(slot, Ordering::Relaxed);
         self.live += 1;
         let entry = Entry::Live(Slot {
             header: Arc::clone(header),
-            future: Some(future),
+            future: Some((future, output)),
         });
         if slot == self.slots.len() {
             self.slots.push(entry);
@@ -180,14 +203,14 @@ impl Tasks {
         }
     }
 
-    /// Takes the task's future out, to poll it.
-    fn take(&mut self, header: &Arc<Header>) -> Option<LocalTask> {
+    /// Takes the task's future and output out, to poll it.
+    fn take(&mut self, header: &Arc<Header>) -> Option<(LocalTask, TaskOutputRef)> {
         self.slot(header)?.future.take()
     }
 
-    fn put_back(&mut self, header: &Arc<Header>, future: LocalTask) {
+    fn put_back(&mut self, header: &Arc<Header>, task: (LocalTask, TaskOutputRef)) {
         if let Some(slot) = self.slot(header) {
-            slot.future = Some(future);
+            slot.future = Some(task);
         }
     }
 
@@ -208,7 +231,7 @@ impl Tasks {
 
     /// Takes every task, for closing: they are finished as far as their
     /// wakers know, and their futures are for the caller to drop.
-    pub(crate) fn take_all(&mut self) -> Vec<(LocalTask, &'static Location<'static>)> {
+    pub(crate) fn take_all(&mut self) -> Vec<(Unfinished, &'static Location<'static>)> {
         let slots = std::mem::take(&mut self.slots);
         self.free = None;
         self.live = 0;
@@ -217,60 +240,16 @@ impl Tasks {
             .filter_map(|entry| match entry {
                 Entry::Live(slot) => {
                     slot.header.state.finish();
-                    Some((slot.future?, slot.header.location))
+                    let (future, output) = slot.future?;
+                    let unfinished = Unfinished {
+                        _future: future,
+                        _output: Abandon(output),
+                    };
+                    Some((unfinished, slot.header.location))
                 }
                 Entry::Free(_) => None,
             })
             .collect()
-    }
-}
-
-/// Wraps a spawned future: polls it with panics caught, watches for the
-/// join handle's cancellation, and publishes the outcome.
-async fn task_body<F: StdFuture>(future: F, output: Arc<Output<F::Output>>) {
-    // Dropped unfinished (its loop closed), the task leaves its handles
-    // abandoned; finished, this does nothing.
-    let output = Abandon(output);
-    let outcome = {
-        let mut future = pin!(future);
-        poll_fn(|cx| {
-            // `JoinHandle::cancel` wakes the task to get here.
-            if output.0.cancel_requested() {
-                return Poll::Ready(None);
-            }
-            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-                Ok(Poll::Ready(value)) => Poll::Ready(Some(Ok(value))),
-                Ok(Poll::Pending) => Poll::Pending,
-                Err(payload) => Poll::Ready(Some(Err(payload))),
-            }
-        })
-        .await
-        // The future is dropped here, before its outcome is published.
-    };
-    match outcome {
-        None => {
-            // Cancelled through a handle, or through the view (then this
-            // records it).
-            output.0.cancel();
-            tracing::debug!("task cancelled");
-        }
-        // Refused (dropped) if the handle was cancelled meanwhile (by the
-        // task itself, or by a done-callback of another future).
-        Some(Ok(value)) => output.0.finish(Ok(value)),
-        Some(Err(payload)) => {
-            let panicked = Panicked::from_payload(&*payload);
-            tracing::debug!(panic = panicked.message(), "task panicked");
-            output.0.finish(Err(panicked));
-        }
-    }
-}
-
-/// Abandons a task's output if the task is dropped unfinished.
-struct Abandon<T>(Arc<Output<T>>);
-
-impl<T> Drop for Abandon<T> {
-    fn drop(&mut self) {
-        self.0.abandon();
     }
 }
 
@@ -337,7 +316,7 @@ impl LoopHandle {
     where
         F: StdFuture + 'static,
     {
-        self.insert_task(Box::pin(task_body(future, output)), header);
+        self.insert_task(Box::pin(Some(future)), Some(output), header);
     }
 
     /// Runs `future` as a task with no [`JoinHandle`]: for a `TaskGroup`,
@@ -348,13 +327,13 @@ impl LoopHandle {
         F: StdFuture<Output = ()> + 'static,
     {
         let header = Header::new(&self.live().remote, Location::caller());
-        self.insert_task(Box::pin(future), header);
+        self.insert_task(Box::pin(Some(future)), None, header);
     }
 
     /// Stores a new task and queues its first poll.
-    fn insert_task(&self, task: LocalTask, header: Arc<Header>) {
+    fn insert_task(&self, task: LocalTask, output: TaskOutputRef, header: Arc<Header>) {
         let mut state = self.live().state.borrow_mut();
-        state.tasks.insert(&header, task);
+        state.tasks.insert(&header, task, output);
         if trace_enabled() {
             tracing::trace!(task = header.id, location = %header.location, "task spawned");
         }
@@ -368,7 +347,7 @@ impl LoopHandle {
             return;
         }
         let taken = self.inner.state.borrow_mut().tasks.take(&header);
-        let Some(mut future) = taken else {
+        let Some((mut future, output)) = taken else {
             header.state.finish();
             return;
         };
@@ -377,13 +356,16 @@ impl LoopHandle {
         // The task's own wrapper catches its panics; this only guards the
         // loop's bookkeeping should publishing the outcome panic.
         let outer = POLLING.with(|polling| polling.replace(Arc::as_ptr(&header) as usize));
-        let poll = run_caught(|| future.as_mut().poll(&mut Context::from_waker(&waker)));
+        let poll = run_caught(|| {
+            let cx = &mut Context::from_waker(&waker);
+            future.as_mut().poll_task(cx, output.as_deref())
+        });
         POLLING.with(|polling| polling.set(outer));
         drop(current);
         match poll {
             Ok(Poll::Pending) => {
                 let mut state = self.inner.state.borrow_mut();
-                state.tasks.put_back(&header, future);
+                state.tasks.put_back(&header, (future, output));
                 if header.state.end_poll_pending() {
                     state.queues.push_ready(Box::new(TaskPoll(header)));
                 }
@@ -399,7 +381,12 @@ impl LoopHandle {
             Err(payload) => {
                 header.state.finish();
                 self.inner.state.borrow_mut().tasks.remove(&header);
-                drop(future);
+                // A panic publishing the outcome, or dropping the future:
+                // its handles must not wait for it.
+                drop(Unfinished {
+                    _future: future,
+                    _output: Abandon(output),
+                });
                 self.report_panic(payload, header.location, "task");
             }
         }

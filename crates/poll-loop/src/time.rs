@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::event_loop::LoopHandle;
-use crate::queue::{TimerId, callback, send_callback};
+use crate::queue::{TimerId, send_callback};
 use crate::threadsafe::Remote;
 
 const NO_LOOP: &str = "poll-loop: a sleep was polled outside a running event loop";
@@ -165,10 +165,8 @@ impl StdFuture for Sleep {
         }
         let lp = LoopHandle::current().expect(NO_LOOP);
         let waker = cx.waker().clone();
-        let wake = waker.clone();
-        let timer = lp
-            .schedule_timer(Some(deadline), callback(move || wake.wake(), this.location))
-            .id();
+        // The timer holds the waker itself: no callback to allocate.
+        let timer = lp.schedule_wake(deadline, waker.clone(), this.location);
         this.armed = Some(Armed {
             timer,
             waker,

@@ -101,3 +101,53 @@ fn the_slow_poll_warning_names_the_task() {
         );
     });
 }
+
+#[test]
+fn the_never_retrieved_report_names_the_task_and_its_spawn() {
+    let collector = Collector::default();
+    tracing::subscriber::with_default(collector.clone(), || {
+        let lp = EventLoop::new();
+        let ids: Rc<RefCell<Vec<u64>>> = Rc::default();
+        let (seen_named, seen_plain) = (ids.clone(), ids.clone());
+        let line = line!() + 1;
+        let named = lp.spawn_named("doomed", async move {
+            seen_named.borrow_mut().push(current_task().unwrap().id());
+            yield_now().await;
+            panic!("nobody reads this");
+        });
+        let plain = lp.spawn(async move {
+            seen_plain.borrow_mut().push(current_task().unwrap().id());
+            panic!("nor this");
+        });
+        lp.run_until_idle().unwrap();
+        assert!(
+            collector.events("never retrieved").is_empty(),
+            "handles live"
+        );
+        drop((named, plain));
+        let reports = collector.events("task exception was never retrieved");
+        assert_eq!(reports.len(), 2, "{:#?}", collector.seen());
+        let report = |panic: &str| {
+            reports
+                .iter()
+                .find(|event| event.field("panic") == Some(panic))
+                .unwrap_or_else(|| panic!("no report of {panic:?}: {reports:#?}"))
+                .clone()
+        };
+        let (named_id, plain_id) = (ids.borrow()[0], ids.borrow()[1]);
+
+        let doomed = report("nobody reads this");
+        let location = doomed.field("location").unwrap();
+        assert!(
+            location.ends_with(&format!("current_task.rs:{line}:24")),
+            "{location}"
+        );
+        let task = doomed.field("task").unwrap();
+        assert_eq!(task, format!("Task-{named_id} 'doomed' ({location})"));
+
+        let unnamed = report("nor this");
+        let location = unnamed.field("location").unwrap();
+        let task = unnamed.field("task").unwrap();
+        assert_eq!(task, format!("Task-{plain_id} ({location})"));
+    });
+}

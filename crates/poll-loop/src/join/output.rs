@@ -26,8 +26,10 @@ use crate::error::JoinError;
 /// What the task and its handles share.
 pub(crate) struct Output<T> {
     slot: Mutex<Slot<T>>,
-    /// The many-reader view, made when first asked for.
-    view: OnceLock<Observer<T>>,
+    /// The many-reader view, made when first asked for. Boxed, as is its
+    /// completing side: only a task read by reference pays for them (an
+    /// output of a sleeping task went from 168 to 120 bytes).
+    view: OnceLock<Box<Observer<T>>>,
     /// Set by `cancel`: read lock-free by every poll of the task.
     cancelled: AtomicBool,
     /// Where the task was spawned, for the "never retrieved" report.
@@ -37,7 +39,7 @@ pub(crate) struct Output<T> {
 struct Slot<T> {
     outcome: Outcome<T>,
     /// The view's completing side, while the task runs and a view exists.
-    completer: Option<Future<T>>,
+    completer: Option<Box<Future<T>>>,
     /// By-value and by-reference awaiters, by key.
     waiters: Vec<(u64, Waker)>,
     next_key: u64,
@@ -54,9 +56,18 @@ enum Outcome<T> {
     /// The value went to the view's future.
     Viewed,
     Cancelled,
-    Panicked(Panicked),
+    /// Boxed: only a failed task pays for its report.
+    Panicked(Box<Failure>),
     /// The task was dropped unfinished (its loop closed).
     Abandoned,
+}
+
+/// A task's panic, and the task, for the "never retrieved" report.
+struct Failure {
+    panicked: Panicked,
+    /// The task as `current_task()` named it when it panicked (number,
+    /// name and spawn location).
+    task: Option<String>,
 }
 
 /// What to do with the view's future once the lock is released (it runs
@@ -122,7 +133,7 @@ impl<T> Output<T> {
         // No user code runs under the lock; recover from poisoning anyway.
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(slot.outcome, Outcome::Running)
-            && self.view.get().is_some_and(Observer::cancelled)
+            && self.view.get().is_some_and(|view| view.cancelled())
         {
             slot.outcome = Outcome::Cancelled;
             self.cancelled.store(true, Ordering::Release);
@@ -155,7 +166,8 @@ impl<T> Output<T> {
     /// True once the task should stop: cancelled through a handle, or
     /// through a plain `Observer` of the view. Lock-free: every poll asks.
     pub(crate) fn cancel_requested(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire) || self.view.get().is_some_and(Observer::cancelled)
+        self.cancelled.load(Ordering::Acquire)
+            || self.view.get().is_some_and(|view| view.cancelled())
     }
 
     /// Cancels the task if it has not finished. True if this call did.
@@ -167,8 +179,7 @@ impl<T> Output<T> {
         slot.outcome = Outcome::Cancelled;
         self.cancelled.store(true, Ordering::Release);
         let publish = slot
-            .completer
-            .take()
+            .take_completer()
             .map_or(Publish::Nothing, Publish::Cancel);
         let waiters = mem::take(&mut slot.waiters);
         drop(slot);
@@ -178,19 +189,21 @@ impl<T> Output<T> {
     }
 
     /// The task is done: stores its outcome, or hands it to the view.
+    /// Called in the task's last poll: a panic is recorded with the
+    /// [`current_task`](crate::current_task) it came from.
     pub(crate) fn finish(&self, result: Result<T, Panicked>) {
         let mut slot = self.lock();
         if !matches!(slot.outcome, Outcome::Running) {
             return; // cancelled meanwhile: the value is dropped (after the lock)
         }
-        let publish = match (slot.completer.take(), result) {
+        let publish = match (slot.take_completer(), result) {
             (Some(future), Ok(value)) => {
                 slot.outcome = Outcome::Viewed;
                 Publish::Value(future, value)
             }
             (Some(future), Err(panicked)) => {
                 slot.retrieved = true; // the view shows it
-                slot.outcome = Outcome::Panicked(panicked.clone());
+                slot.outcome = Outcome::panicked(panicked.clone());
                 Publish::Exception(future, JoinErrorOrPanic::Panic(panicked))
             }
             (None, Ok(value)) => {
@@ -198,7 +211,7 @@ impl<T> Output<T> {
                 Publish::Nothing
             }
             (None, Err(panicked)) => {
-                slot.outcome = Outcome::Panicked(panicked);
+                slot.outcome = Outcome::panicked(panicked);
                 Publish::Nothing
             }
         };
@@ -219,8 +232,7 @@ impl<T> Output<T> {
         }
         slot.outcome = Outcome::Abandoned;
         let publish = slot
-            .completer
-            .take()
+            .take_completer()
             .map_or(Publish::Nothing, Publish::Abandon);
         let waiters = mem::take(&mut slot.waiters);
         drop(slot);
@@ -248,7 +260,7 @@ impl<T> Output<T> {
         let publish = match mem::replace(&mut slot.outcome, Outcome::Viewed) {
             Outcome::Running => {
                 slot.outcome = Outcome::Running;
-                slot.completer = Some(future);
+                slot.completer = Some(Box::new(future));
                 Publish::Nothing
             }
             Outcome::Returned(value) => Publish::Value(future, value),
@@ -261,9 +273,10 @@ impl<T> Output<T> {
                 slot.outcome = Outcome::Cancelled;
                 Publish::Cancel(future)
             }
-            Outcome::Panicked(panicked) => {
+            Outcome::Panicked(failure) => {
                 slot.retrieved = true;
-                slot.outcome = Outcome::Panicked(panicked.clone());
+                let panicked = failure.panicked.clone();
+                slot.outcome = Outcome::Panicked(failure);
                 Publish::Exception(future, JoinErrorOrPanic::Panic(panicked))
             }
             Outcome::Abandoned => {
@@ -271,7 +284,7 @@ impl<T> Output<T> {
                 Publish::Abandon(future)
             }
         };
-        let view = self.view.get_or_init(|| observer);
+        let view = self.view.get_or_init(|| Box::new(observer));
         drop(slot);
         publish.run();
         if running {
@@ -343,6 +356,12 @@ impl<T> Output<T> {
 }
 
 impl<T> Outcome<T> {
+    /// A panic of the task being polled.
+    fn panicked(panicked: Panicked) -> Outcome<T> {
+        let task = crate::current::current_task().map(|task| task.to_string());
+        Outcome::Panicked(Box::new(Failure { panicked, task }))
+    }
+
     fn state(&self) -> State {
         match self {
             Outcome::Running => State::Pending,
@@ -356,6 +375,10 @@ impl<T> Outcome<T> {
 }
 
 impl<T> Slot<T> {
+    fn take_completer(&mut self) -> Option<Future<T>> {
+        self.completer.take().map(|future| *future)
+    }
+
     fn register(&mut self, key: &mut Option<u64>, waker: &Waker) {
         if let Some(k) = *key {
             if let Some((_, old)) = self.waiters.iter_mut().find(|(w, _)| *w == k) {
@@ -382,8 +405,8 @@ impl<T> Slot<T> {
         match &self.outcome {
             Outcome::Cancelled => Some(JoinError::Cancelled),
             Outcome::Abandoned => Some(JoinError::Abandoned),
-            Outcome::Panicked(panicked) => {
-                let error = JoinError::Panicked(panicked.clone());
+            Outcome::Panicked(failure) => {
+                let error = JoinError::Panicked(failure.panicked.clone());
                 self.retrieved = true;
                 Some(error)
             }
@@ -403,14 +426,22 @@ fn wake_all(waiters: Vec<(u64, Waker)>) {
 impl<T> Drop for Output<T> {
     fn drop(&mut self) {
         let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let (Outcome::Panicked(panicked), false) = (&slot.outcome, slot.retrieved) {
-            tracing::error!(
-                location = %self.location,
-                panic = panicked.message().unwrap_or("<non-string panic>"),
-                "task exception was never retrieved: the task spawned at {} panicked: {}",
-                self.location,
-                panicked.message().unwrap_or("<non-string panic>"),
-            );
+        if let (Outcome::Panicked(failure), false) = (&slot.outcome, slot.retrieved) {
+            let panic = failure.panicked.message().unwrap_or("<non-string panic>");
+            match &failure.task {
+                Some(task) => tracing::error!(
+                    location = %self.location,
+                    task = %task,
+                    panic,
+                    "task exception was never retrieved: {task} panicked: {panic}",
+                ),
+                None => tracing::error!(
+                    location = %self.location,
+                    panic,
+                    "task exception was never retrieved: the task spawned at {} panicked: {panic}",
+                    self.location,
+                ),
+            }
         }
     }
 }

@@ -1,0 +1,119 @@
+//! A task's future as the loop holds it, and the outcome it publishes.
+//
+// The loop keeps a task's future boxed as `Option<F>`, polled through
+// `Pin::as_pin_mut` and dropped in place with `Pin::set(None)`, and keeps
+// the task's output next to it in the slab, typed out (`dyn TaskOutput`).
+// An `async` wrapper holding both (as this replaced) keeps its argument and
+// its pinned copy of it side by side in its state: for a sleeping task, the
+// `Sleep` twice, 72 bytes of the task's box (measured by benches/tasks).
+
+use std::any::Any;
+use std::future::Future as StdFuture;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use simple_future::Panicked;
+
+use crate::join::Output;
+
+/// What the loop needs of a task's output, whatever its type.
+pub(crate) trait TaskOutput: Any {
+    /// True once the task should stop (see `Output::cancel_requested`).
+    fn cancel_requested(&self) -> bool;
+
+    /// Records the task cancelled.
+    fn cancel(&self);
+
+    /// Records the task dropped unfinished; nothing if it finished.
+    fn abandon(&self);
+
+    /// The output, to publish a value into once its type is known.
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: 'static> TaskOutput for Output<T> {
+    fn cancel_requested(&self) -> bool {
+        Output::cancel_requested(self)
+    }
+
+    fn cancel(&self) {
+        Output::cancel(self);
+    }
+
+    fn abandon(&self) {
+        Output::abandon(self);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A spawned future, as the loop polls it.
+pub(crate) trait TaskFuture {
+    /// Polls the future once. With an `output` (a task with a join
+    /// handle), panics are caught and the outcome is published there once
+    /// the future is dropped; a cancel requested through the output drops
+    /// the future unpolled. `Ready` once the future is dropped.
+    fn poll_task(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        output: Option<&dyn TaskOutput>,
+    ) -> Poll<()>;
+}
+
+impl<F> TaskFuture for Option<F>
+where
+    F: StdFuture,
+    F::Output: 'static,
+{
+    fn poll_task(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        output: Option<&dyn TaskOutput>,
+    ) -> Poll<()> {
+        let Some(future) = self.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let Some(output) = output else {
+            // A detached task: the loop catches and reports its panics.
+            let poll = future.poll(cx).map(drop);
+            if poll.is_ready() {
+                self.set(None);
+            }
+            return poll;
+        };
+        // `JoinHandle::cancel` wakes the task to get here.
+        if output.cancel_requested() {
+            self.set(None);
+            // Cancelled through a handle, or through the view (then this
+            // records it).
+            output.cancel();
+            tracing::debug!("task cancelled");
+            return Poll::Ready(());
+        }
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(payload) => Err(payload),
+        };
+        // The future is dropped before its outcome is published.
+        self.set(None);
+        let output = output
+            .as_any()
+            .downcast_ref::<Output<F::Output>>()
+            .expect("a task's output has its future's output type");
+        match outcome {
+            // Refused (dropped) if the handle was cancelled meanwhile (by
+            // the task itself, or by a done-callback of another future).
+            Ok(value) => output.finish(Ok(value)),
+            Err(payload) => {
+                let panicked = Panicked::from_payload(&*payload);
+                tracing::debug!(panic = panicked.message(), "task panicked");
+                output.finish(Err(panicked));
+            }
+        }
+        Poll::Ready(())
+    }
+}
