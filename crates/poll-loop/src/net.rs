@@ -4,7 +4,8 @@
 //! They are used from tasks (or [`block_on`](crate::LoopHandle::block_on))
 //! of a running loop: an operation that would block registers the task's
 //! waker with the loop the first time it has to wait, and the task is
-//! polled again once the socket is ready. Nothing here blocks the loop's
+//! polled again once the socket is ready: in the same loop iteration as the
+//! wait that found it ready. Nothing here blocks the loop's
 //! thread: not even [`TcpStream::connect`], which starts a non-blocking
 //! connect and waits for it. Errors are the operating system's, as
 //! [`io::Error`]s: `ConnectionRefused`, `ConnectionReset`, and end of file

@@ -86,10 +86,7 @@ pub(crate) struct Callback {
 
 impl Handler {
     /// A callback's handler, for [`Reactor::set`] (which numbers it).
-    pub(crate) fn callback(
-        run: Box<dyn FnMut()>,
-        location: &'static Location<'static>,
-    ) -> Handler {
+    pub(crate) fn callback(run: Box<dyn FnMut()>, location: &'static Location<'static>) -> Handler {
         Handler::Callback(Box::new(Callback {
             seq: 0,
             run: Some(run),
@@ -767,10 +764,16 @@ mod tests {
         }
         assert_eq!(entries.len, 3);
         assert!(entries.pages[1].is_none(), "no page for numbers never used");
-        let seen: Vec<_> = entries.iter_mut().map(|(fd, e)| (fd, e.generation)).collect();
+        let seen: Vec<_> = entries
+            .iter_mut()
+            .map(|(fd, e)| (fd, e.generation))
+            .collect();
         assert_eq!(seen, [(0, 1), (1, 2), (far, far as u32 + 1)]);
         assert!(entries.remove(&far).is_some());
-        assert!(entries.pages[2].is_none(), "its last entry gone, the page is freed");
+        assert!(
+            entries.pages[2].is_none(),
+            "its last entry gone, the page is freed"
+        );
         assert!(entries.remove(&far).is_none());
         assert!(entries.get_mut(&-1).is_none());
         let drained: Vec<_> = entries.drain().map(|(fd, _)| fd).collect();
