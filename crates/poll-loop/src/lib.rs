@@ -1,6 +1,6 @@
 //! A single-threaded event loop with asyncio's vocabulary: callbacks, timers and pollable sources on one thread that sleeps until the next deadline or a wake-up from another thread.
 //!
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("front_page.md")]
 #![doc(test(attr(deny(warnings))))]
 
 mod block_on;
@@ -73,3 +73,9 @@ pub use crossbeam_channel;
 pub use crossbeam_channel::Receiver;
 pub use simple_future;
 pub use simple_future::{Exception, Observer, Panicked, ResultError, State};
+
+// The README is what crates.io shows: a text of its own, with docs.rs links.
+// Its examples are doctested here, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

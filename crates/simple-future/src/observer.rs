@@ -1,6 +1,7 @@
 //! `Observer`: a handle that reads, waits for, calls back on and cancels a
 //! future, but cannot complete it.
 
+use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
 use crate::error::{ResultError, ResultTimeoutError, TryResultError};
@@ -53,7 +54,7 @@ pub struct Observer<T, E = crate::Exception> {
     shared: Arc<Shared<T, E>>,
     /// Where this handle's waker is registered, once it has been polled
     /// and is still waiting; unregistered when the handle is dropped.
-    pub(crate) waker_key: Option<u64>,
+    pub(crate) waker_key: Option<NonZeroU64>,
 }
 
 impl<T, E> Observer<T, E> {
@@ -69,7 +70,7 @@ impl<T, E> Observer<T, E> {
     }
 
     /// The state and this handle's waker registration, borrowed together.
-    pub(crate) fn shared_and_waker_key(&mut self) -> (&Shared<T, E>, &mut Option<u64>) {
+    pub(crate) fn shared_and_waker_key(&mut self) -> (&Shared<T, E>, &mut Option<NonZeroU64>) {
         (&self.shared, &mut self.waker_key)
     }
 

@@ -42,6 +42,7 @@
 #![allow(unsafe_code)]
 
 use std::mem;
+use std::num::NonZeroU64;
 use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
@@ -167,7 +168,9 @@ impl<T, E> Default for Waiting<T, E> {
         Waiting {
             callbacks: Vec::new(),
             wakers: Vec::new(),
-            next_key: 0,
+            // Keys start at 1, so a handle stores its waker key as a
+            // `NonZeroU64` and stays one word smaller.
+            next_key: 1,
             blocked: 0,
         }
     }
@@ -495,7 +498,7 @@ impl<T, E> Shared<T, E> {
 
     /// For `.await`: true if done; otherwise `waker` is registered (under
     /// `key`, reusing it on later polls) to be woken on completion.
-    pub(crate) fn poll_ready(&self, key: &mut Option<u64>, waker: &Waker) -> bool {
+    pub(crate) fn poll_ready(&self, key: &mut Option<NonZeroU64>, waker: &Waker) -> bool {
         if self.state().is_done() {
             return true;
         }
@@ -507,7 +510,8 @@ impl<T, E> Shared<T, E> {
             return true;
         }
         let waiting = lists(&mut guard);
-        let registered = key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k));
+        let registered =
+            key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k.get()));
         match registered {
             Some((_, registered)) if registered.will_wake(waker) => {}
             Some((_, registered)) => mem::swap(registered, new.as_mut().expect("not taken yet")),
@@ -515,7 +519,7 @@ impl<T, E> Shared<T, E> {
                 let k = waiting.next_key;
                 waiting.next_key += 1;
                 waiting.wakers.push((k, new.take().expect("not taken yet")));
-                *key = Some(k);
+                *key = NonZeroU64::new(k);
             }
         }
         drop(guard);
@@ -524,10 +528,10 @@ impl<T, E> Shared<T, E> {
     }
 
     /// Forgets the waker under `key` (a handle dropped before completion).
-    pub(crate) fn remove_waker(&self, key: u64) {
+    pub(crate) fn remove_waker(&self, key: NonZeroU64) {
         let mut guard = self.lock();
         let removed = guard.as_mut().and_then(|waiting| {
-            let index = waiting.wakers.iter().position(|(id, _)| *id == key)?;
+            let index = waiting.wakers.iter().position(|(id, _)| *id == key.get())?;
             Some(waiting.wakers.swap_remove(index))
         });
         drop(guard);
