@@ -510,8 +510,7 @@ impl<T, E> Shared<T, E> {
             return true;
         }
         let waiting = lists(&mut guard);
-        let registered =
-            key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k.get()));
+        let registered = key.and_then(|k| waiting.wakers.iter_mut().find(|(id, _)| *id == k.get()));
         match registered {
             Some((_, registered)) if registered.will_wake(waker) => {}
             Some((_, registered)) => mem::swap(registered, new.as_mut().expect("not taken yet")),
