@@ -257,7 +257,9 @@ impl<T> JoinHandle<T> {
 
     /// The many-reader view, made on first use.
     fn view(&self) -> &Observer<T> {
-        self.output.view(|| Waker::from(Arc::clone(&self.task)))
+        self.output.view(self.task.loop_thread(), || {
+            Waker::from(Arc::clone(&self.task))
+        })
     }
 }
 

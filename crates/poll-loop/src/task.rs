@@ -75,6 +75,11 @@ impl Header {
     pub(crate) fn on_loop_thread(&self) -> bool {
         std::thread::current().id() == self.remote.thread
     }
+
+    /// The thread of the task's loop.
+    pub(crate) fn loop_thread(&self) -> std::thread::ThreadId {
+        self.remote.thread
+    }
 }
 
 impl Wake for Header {

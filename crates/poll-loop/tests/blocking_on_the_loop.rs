@@ -113,3 +113,22 @@ fn other_threads_still_block_until_the_task_is_done() {
         assert_eq!(waiter.join().unwrap(), 7);
     });
 }
+
+#[test]
+fn a_plain_observer_of_a_task_read_on_the_loop_thread_panics_too() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let task = unfinished(&lp);
+        let view = task.observer(); // a simple-future Observer, no JoinHandle methods
+        let message = panic_message(|| drop(view.result()));
+        assert!(message.contains("`result`"), "{message}");
+        let message = panic_message(|| drop(view.exception_timeout(ms(50))));
+        assert!(message.contains("`exception_timeout`"), "{message}");
+        // A zero timeout only looks.
+        assert!(view.result_timeout(ms(0)).is_err());
+        // Another thread still waits, and the loop completes it.
+        let waiter = thread::spawn(move || *view.result().unwrap());
+        lp.run_until_idle().unwrap();
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+}

@@ -154,6 +154,37 @@ impl<T, E> Future<T, E> {
             })
     }
 
+    /// Declares that only `thread` will ever complete this future — an event
+    /// loop's own thread, say. A blocking wait for it on that thread while it
+    /// is pending ([`result`](Observer::result),
+    /// [`exception`](Observer::exception) and their `_timeout` forms) would
+    /// never return, so it panics instead, naming the call. Waits on other
+    /// threads, `.await`, callbacks and the `try_` reads are unaffected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic;
+    /// use std::thread;
+    /// use simple_future::Future;
+    ///
+    /// let future: Future<u32> = Future::new();
+    /// future.set_completing_thread(thread::current().id());
+    ///
+    /// // Waiting for it here could never end: this thread must complete it.
+    /// let waited = panic::catch_unwind(panic::AssertUnwindSafe(|| future.result().map(|v| *v)));
+    /// assert!(waited.is_err());
+    ///
+    /// // Another thread may wait; this one completes it.
+    /// let waiter = future.observer();
+    /// let reader = thread::spawn(move || *waiter.result().unwrap());
+    /// future.set_result(7).unwrap();
+    /// assert_eq!(reader.join().unwrap(), 7);
+    /// ```
+    pub fn set_completing_thread(&self, thread: std::thread::ThreadId) {
+        self.observer.shared().set_owner(thread);
+    }
+
     /// For executors, just before running the work: moves a pending future
     /// to [`Running`](State::Running) and returns `true`, after which it can
     /// no longer be cancelled. Returns `false` if it was cancelled: skip the

@@ -112,6 +112,7 @@ impl<T, E> Observer<T, E> {
     /// forever *unless* you wait through an `Observer` and every
     /// [`Future`](crate::Future) handle is gone (see the type's docs).
     pub fn result(&self) -> Result<&T, ResultError<E>> {
+        self.shared.forbid_owner_wait("result", None);
         self.shared.wait(None);
         self.finished_result()
     }
@@ -126,7 +127,9 @@ impl<T, E> Observer<T, E> {
 
     /// Like [`result`](Observer::result), but gives up after `timeout`.
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, ResultTimeoutError<E>> {
-        if self.shared.wait(Instant::now().checked_add(timeout)) {
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.forbid_owner_wait("result_timeout", deadline);
+        if self.shared.wait(deadline) {
             Ok(self.finished_result()?)
         } else {
             Err(ResultTimeoutError::Timeout)
@@ -142,6 +145,7 @@ impl<T, E> Observer<T, E> {
     /// cancelled or abandoned (never with [`ResultError::Exception`]: that
     /// is this method's value).
     pub fn exception(&self) -> Result<Option<std::sync::Arc<E>>, ResultError<E>> {
+        self.shared.forbid_owner_wait("exception", None);
         self.shared.wait(None);
         self.finished_exception()
     }
@@ -160,7 +164,9 @@ impl<T, E> Observer<T, E> {
         &self,
         timeout: Duration,
     ) -> Result<Option<std::sync::Arc<E>>, ResultTimeoutError<E>> {
-        if self.shared.wait(Instant::now().checked_add(timeout)) {
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.forbid_owner_wait("exception_timeout", deadline);
+        if self.shared.wait(deadline) {
             Ok(self.finished_exception()?)
         } else {
             Err(ResultTimeoutError::Timeout)

@@ -45,6 +45,7 @@ use std::mem;
 use std::num::NonZeroU64;
 use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
+use std::thread::{self, ThreadId};
 use std::time::Instant;
 
 use crate::deferred;
@@ -159,6 +160,10 @@ struct Waiting<T, E> {
     /// Async tasks waiting, each under the key its handle holds.
     wakers: Vec<(u64, Waker)>,
     next_key: u64,
+    /// The one thread that can complete the future, if it said so
+    /// ([`Future::set_completing_thread`](crate::Future::set_completing_thread)):
+    /// a blocking wait on it would never return.
+    owner: Option<ThreadId>,
     /// Threads blocked on `ready`; zero means completing wakes nobody.
     blocked: usize,
 }
@@ -171,6 +176,7 @@ impl<T, E> Default for Waiting<T, E> {
             // Keys start at 1, so a handle stores its waker key as a
             // `NonZeroU64` and stays one word smaller.
             next_key: 1,
+            owner: None,
             blocked: 0,
         }
     }
@@ -459,6 +465,31 @@ impl<T, E> Shared<T, E> {
         drop(guard);
         // The closure's captures are dropped outside the lock.
         drop(removed);
+    }
+
+    /// Records the one thread that completes this future.
+    pub(crate) fn set_owner(&self, thread: ThreadId) {
+        let mut guard = self.lock();
+        lists(&mut guard).owner = Some(thread);
+    }
+
+    /// Panics, naming `call`, if this thread is the one that must complete
+    /// the pending future: waiting for it here would never return. A wait
+    /// whose deadline has passed only looks, and is let through.
+    pub(crate) fn forbid_owner_wait(&self, call: &'static str, deadline: Option<Instant>) {
+        if self.state().is_done() || deadline.is_some_and(|d| d <= Instant::now()) {
+            return;
+        }
+        let guard = self.lock();
+        let owner = guard.as_ref().and_then(|waiting| waiting.owner);
+        drop(guard);
+        if owner.is_some_and(|owner| owner == thread::current().id()) && !self.state().is_done() {
+            panic!(
+                "`{call}` blocks on a pending future that only this thread can complete \
+                 (its completing thread, e.g. an event loop's own): it would never return; \
+                 await it, or read it with `try_result` once it is done"
+            );
+        }
     }
 
     /// Blocks until the future is done, or until `deadline`. True if done.

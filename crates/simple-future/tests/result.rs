@@ -315,3 +315,20 @@ fn result_errors_have_lowercase_messages() {
         ResultTimeoutError::Failed(ResultError::Cancelled)
     );
 }
+
+#[test]
+fn blocking_on_the_declared_completing_thread_panics_instead_of_hanging() {
+    let future: Future<u32> = Future::new();
+    future.set_completing_thread(std::thread::current().id());
+    for call in ["result", "exception"] {
+        let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call {
+            "result" => drop(future.result()),
+            _ => drop(future.exception()),
+        }));
+        let message = *waited.expect_err(call).downcast::<String>().unwrap();
+        assert!(message.contains(&format!("`{call}`")), "{message}");
+    }
+    // Done, it reads without blocking, on any thread.
+    future.set_result(4).unwrap();
+    assert_eq!(*future.result().unwrap(), 4);
+}

@@ -242,8 +242,14 @@ impl<T> Output<T> {
 
     /// The many-reader view, made (and handed the output) on first use.
     /// `on_view_done` is registered as the view's done-callback if the task
-    /// is still running, so that a cancel through the view reaches the task.
-    pub(crate) fn view(&self, on_view_done: impl FnOnce() -> Waker) -> &Observer<T>
+    /// is still running, so that a cancel through the view reaches the task;
+    /// `loop_thread` is declared its completing thread, so a blocking read of
+    /// the view there panics instead of hanging.
+    pub(crate) fn view(
+        &self,
+        loop_thread: std::thread::ThreadId,
+        on_view_done: impl FnOnce() -> Waker,
+    ) -> &Observer<T>
     where
         T: 'static,
     {
@@ -260,6 +266,7 @@ impl<T> Output<T> {
         let publish = match mem::replace(&mut slot.outcome, Outcome::Viewed) {
             Outcome::Running => {
                 slot.outcome = Outcome::Running;
+                future.set_completing_thread(loop_thread);
                 slot.completer = Some(Box::new(future));
                 Publish::Nothing
             }
