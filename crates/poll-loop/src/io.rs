@@ -129,7 +129,8 @@ impl LoopHandle {
     ) -> io::Result<()> {
         let location = Location::caller();
         let reactor = self.reactor()?;
-        match reactor.set(fd, direction, Handler::callback(callback, location)) {
+        let file = crate::sys::file_identity(fd);
+        match reactor.set(fd, direction, Handler::callback(callback, location, file)) {
             Ok(replaced) => {
                 self.ensure_io_source(&reactor);
                 drop(replaced); // outside the reactor's borrow
@@ -197,16 +198,19 @@ impl LoopHandle {
             for direction in [Direction::Read, Direction::Write] {
                 match reactor.take_due(fd, generation, events, limit, direction) {
                     None => {}
-                    Some(Due::Callback(callback, _, _)) if !crate::sys::is_open(fd) => {
+                    Some(Due::Callback(callback, _, _, file))
+                        if crate::sys::file_identity(fd) != file =>
+                    {
                         // Closed without being removed, and the kernel
-                        // still reports its file (a `dup` keeps it open):
-                        // its callbacks must not run on a dead number.
+                        // still reports its file (a `dup` keeps it open),
+                        // whether the number is free now or was given to
+                        // another file: its callbacks must not run on it.
                         let forgotten = reactor.forget_closed(fd);
                         drop((callback, forgotten));
                         self.release_io_source(reactor);
                         break;
                     }
-                    Some(Due::Callback(mut callback, seq, location)) => {
+                    Some(Due::Callback(mut callback, seq, location, _)) => {
                         let start = self.get_debug().then(Instant::now);
                         if let Err(payload) = run_caught(&mut callback) {
                             self.report_panic(payload, location, "file descriptor callback");

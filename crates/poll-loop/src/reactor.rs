@@ -82,15 +82,24 @@ pub(crate) struct Callback {
     /// `None` while it runs.
     run: Option<Box<dyn FnMut()>>,
     location: &'static Location<'static>,
+    /// The file the descriptor referred to when the callback was set
+    /// (device, inode): a number closed and reused by another file is not
+    /// the registration's any more.
+    file: Option<(u64, u64)>,
 }
 
 impl Handler {
     /// A callback's handler, for [`Reactor::set`] (which numbers it).
-    pub(crate) fn callback(run: Box<dyn FnMut()>, location: &'static Location<'static>) -> Handler {
+    pub(crate) fn callback(
+        run: Box<dyn FnMut()>,
+        location: &'static Location<'static>,
+        file: Option<(u64, u64)>,
+    ) -> Handler {
         Handler::Callback(Box::new(Callback {
             seq: 0,
             run: Some(run),
             location,
+            file,
         }))
     }
 }
@@ -276,7 +285,14 @@ struct Ready {
 
 /// What a ready direction gives the dispatcher to run, outside the table.
 pub(crate) enum Due {
-    Callback(Box<dyn FnMut()>, u64, &'static Location<'static>),
+    /// The callback, its sequence number, where it was set, and the file
+    /// its descriptor referred to then.
+    Callback(
+        Box<dyn FnMut()>,
+        u64,
+        &'static Location<'static>,
+        Option<(u64, u64)>,
+    ),
 }
 
 pub(crate) struct Reactor {
@@ -656,7 +672,12 @@ impl Reactor {
         match &mut entry.slot(direction).as_mut()?.handler {
             Handler::Callback(callback) if callback.seq < limit => {
                 let run = callback.run.take()?;
-                Some(Due::Callback(run, callback.seq, callback.location))
+                Some(Due::Callback(
+                    run,
+                    callback.seq,
+                    callback.location,
+                    callback.file,
+                ))
             }
             // Set after the readiness was polled.
             Handler::Callback(_) => None,

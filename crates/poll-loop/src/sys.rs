@@ -109,6 +109,27 @@ pub(crate) fn is_open(fd: RawFd) -> bool {
     unsafe { fcntl(fd, F_GETFD) >= 0 }
 }
 
+/// Which open file `fd` refers to, as (device, inode), or `None` if `fd` is
+/// not open. Unlike [`is_open`], this tells a number that was closed and
+/// handed to a new file from the file it had before — for sockets, pipes and
+/// files, which have inodes of their own (eventfds, epoll and timer
+/// descriptors share one anonymous inode, so cannot be told apart).
+pub(crate) fn file_identity(fd: RawFd) -> Option<(u64, u64)> {
+    use std::mem::ManuallyDrop;
+    use std::os::unix::fs::MetadataExt;
+    if fd < 0 || !is_open(fd) {
+        return None;
+    }
+    // SAFETY: `fd` is a non-negative, open descriptor (checked above; if
+    // another thread closes it meanwhile, `fstat` fails with EBADF or
+    // describes whatever file got the number, which is harmless). The `File`
+    // is never dropped, so it never closes a descriptor it does not own; it
+    // is only used for `fstat`.
+    let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    let metadata = file.metadata().ok()?;
+    Some((metadata.dev(), metadata.ino()))
+}
+
 /// The result of a call that returns a new file descriptor, owned.
 fn owned(fd: c_int) -> io::Result<OwnedFd> {
     if fd < 0 {
@@ -362,6 +383,16 @@ mod tests {
         efd.drain();
         assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).unwrap(), 0);
         efd.drain(); // not readable: does nothing, does not block
+    }
+
+    #[test]
+    fn file_identity_tells_one_socket_from_another() {
+        let (a, _a) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (b, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let identity = file_identity(a.as_raw_fd()).expect("open");
+        assert_eq!(file_identity(a.as_raw_fd()), Some(identity));
+        assert_ne!(file_identity(b.as_raw_fd()), Some(identity));
+        assert_eq!(file_identity(-1), None);
     }
 
     #[test]

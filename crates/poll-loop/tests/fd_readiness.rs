@@ -484,3 +484,27 @@ fn a_dropped_loop_drops_its_callbacks_and_what_they_own() {
         }
     });
 }
+
+#[test]
+fn a_closed_number_reused_by_another_file_does_not_revive_the_registration() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let (ours, mut theirs) = pair();
+        let number = ours.as_raw_fd();
+        let other = ours.try_clone().unwrap(); // keeps the old file open
+        let calls = Rc::new(Cell::new(0));
+        let c = calls.clone();
+        lp.add_reader(&ours, move || c.set(c.get() + 1)).unwrap();
+        drop(ours);
+        // The lowest free number goes to the next file: often `number`.
+        let (new, _peer) = pair();
+        let reused = new.as_raw_fd() == number;
+        theirs.write_all(b"x").unwrap(); // the old file is readable
+        let h = lp.handle();
+        lp.call_later(ms(50), move || h.stop());
+        lp.run_forever().unwrap();
+        assert_eq!(calls.get(), 0, "reused: {reused}");
+        assert!(lp.stats().iterations < 50, "spinning: {:?}", lp.stats());
+        drop((other, new));
+    });
+}
