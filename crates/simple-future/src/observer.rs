@@ -112,8 +112,7 @@ impl<T, E> Observer<T, E> {
     /// forever *unless* you wait through an `Observer` and every
     /// [`Future`](crate::Future) handle is gone (see the type's docs).
     pub fn result(&self) -> Result<&T, ResultError<E>> {
-        self.shared.forbid_owner_wait("result", None);
-        self.shared.wait(None);
+        self.shared.wait(None, Some("result"));
         self.finished_result()
     }
 
@@ -128,8 +127,7 @@ impl<T, E> Observer<T, E> {
     /// Like [`result`](Observer::result), but gives up after `timeout`.
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, ResultTimeoutError<E>> {
         let deadline = Instant::now().checked_add(timeout);
-        self.shared.forbid_owner_wait("result_timeout", deadline);
-        if self.shared.wait(deadline) {
+        if self.shared.wait(deadline, Some("result_timeout")) {
             Ok(self.finished_result()?)
         } else {
             Err(ResultTimeoutError::Timeout)
@@ -145,8 +143,7 @@ impl<T, E> Observer<T, E> {
     /// cancelled or abandoned (never with [`ResultError::Exception`]: that
     /// is this method's value).
     pub fn exception(&self) -> Result<Option<std::sync::Arc<E>>, ResultError<E>> {
-        self.shared.forbid_owner_wait("exception", None);
-        self.shared.wait(None);
+        self.shared.wait(None, Some("exception"));
         self.finished_exception()
     }
 
@@ -165,8 +162,7 @@ impl<T, E> Observer<T, E> {
         timeout: Duration,
     ) -> Result<Option<std::sync::Arc<E>>, ResultTimeoutError<E>> {
         let deadline = Instant::now().checked_add(timeout);
-        self.shared.forbid_owner_wait("exception_timeout", deadline);
-        if self.shared.wait(deadline) {
+        if self.shared.wait(deadline, Some("exception_timeout")) {
             Ok(self.finished_exception()?)
         } else {
             Err(ResultTimeoutError::Timeout)

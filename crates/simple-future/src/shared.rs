@@ -318,7 +318,7 @@ impl<T, E> Shared<T, E> {
                 if bits & COMPLETING != 0 {
                     // Another completion has won but not published yet: wait
                     // for it, so that the caller finds the future done.
-                    this.wait(None);
+                    this.wait(None, None);
                 }
                 return Err(Refused { outcome, state });
             }
@@ -397,7 +397,7 @@ impl<T, E> Shared<T, E> {
             };
             if let Some(refusal) = refusal {
                 if bits & COMPLETING != 0 {
-                    self.wait(None);
+                    self.wait(None, None);
                 }
                 if refusal == Ok(false) {
                     // Final now: only this flag ever changes again.
@@ -473,33 +473,32 @@ impl<T, E> Shared<T, E> {
         lists(&mut guard).owner = Some(thread);
     }
 
-    /// Panics, naming `call`, if this thread is the one that must complete
-    /// the pending future: waiting for it here would never return. A wait
-    /// whose deadline has passed only looks, and is let through.
-    pub(crate) fn forbid_owner_wait(&self, call: &'static str, deadline: Option<Instant>) {
-        if self.state().is_done() || deadline.is_some_and(|d| d <= Instant::now()) {
-            return;
-        }
-        let guard = self.lock();
-        let owner = guard.as_ref().and_then(|waiting| waiting.owner);
-        drop(guard);
-        if owner.is_some_and(|owner| owner == thread::current().id()) && !self.state().is_done() {
-            panic!(
-                "`{call}` blocks on a pending future that only this thread can complete \
-                 (its completing thread, e.g. an event loop's own): it would never return; \
-                 await it, or read it with `try_result` once it is done"
-            );
-        }
-    }
-
     /// Blocks until the future is done, or until `deadline`. True if done.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
+    ///
+    /// `call` names a user's blocking read (`result`, …): it panics instead
+    /// if this thread is the one that must complete the future, since the
+    /// wait would never return (a deadline already passed only looks). The
+    /// crate's own waits for a completion in progress pass `None`.
+    pub(crate) fn wait(&self, deadline: Option<Instant>, call: Option<&'static str>) -> bool {
         if self.state().is_done() {
             return true;
         }
         let mut waiting = self.lock();
         if !self.listen(&waiting) {
             return true;
+        }
+        if let Some(call) = call {
+            let owner = lists(&mut waiting).owner;
+            if owner.is_some_and(|owner| owner == thread::current().id())
+                && !deadline.is_some_and(|d| d <= Instant::now())
+            {
+                drop(waiting);
+                panic!(
+                    "`{call}` blocks on a pending future that only this thread can complete \
+                     (its completing thread, e.g. an event loop's own): it would never return; \
+                     await it, or read it with `try_result` once it is done"
+                );
+            }
         }
         lists(&mut waiting).blocked += 1;
         let done = loop {
