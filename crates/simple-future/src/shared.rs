@@ -490,7 +490,7 @@ impl<T, E> Shared<T, E> {
         if let Some(call) = call {
             let owner = lists(&mut waiting).owner;
             if owner.is_some_and(|owner| owner == thread::current().id())
-                && !deadline.is_some_and(|d| d <= Instant::now())
+                && deadline.is_none_or(|d| d > Instant::now())
             {
                 drop(waiting);
                 panic!(
