@@ -28,10 +28,12 @@ impl<T: Clone, E> std::future::Future for Observer<T, E> {
     type Output = Result<T, ResultError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (shared, key) = self.get_mut().shared_and_waker_key();
-        if shared.poll_ready(key, cx.waker()) {
-            // Completion took every waker, ours included.
-            *key = None;
+        let (shared, handle) = self.get_mut().shared_and_handle();
+        let mut key = handle.waker_key();
+        let ready = shared.poll_ready(&mut key, cx.waker());
+        // Once ready, completion has taken every waker, ours included.
+        handle.set_waker_key(if ready { None } else { key });
+        if ready {
             let outcome = shared.outcome().expect("a ready future has an outcome");
             Poll::Ready(outcome_result(outcome).cloned())
         } else {
@@ -51,8 +53,8 @@ impl<T: Clone, E> std::future::Future for Future<T, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.completer {
-            this.completer = false;
+        if this.observer.handle.completes() {
+            this.observer.handle.give_up_completing();
             Shared::remove_completer(&this.observer);
         }
         Pin::new(&mut this.observer).poll(cx)

@@ -54,10 +54,10 @@ use crate::sync::Arc;
 /// assert!(matches!(failed.result(), Err(ResultError::Exception(_))));
 /// ```
 pub struct Future<T, E = crate::Exception> {
+    /// Its `handle` bits say whether this handle still keeps the future
+    /// completable (a polled one gave that up: see its
+    /// `std::future::Future` impl).
     pub(crate) observer: Observer<T, E>,
-    /// False once this handle gave up its part in keeping the future
-    /// completable (it was polled: see its `std::future::Future` impl).
-    pub(crate) completer: bool,
 }
 
 impl<T: 'static> Future<T> {
@@ -121,10 +121,10 @@ impl<T, E> Future<T, E> {
         Future::with_hook(crate::shared::borrowing_hook::<T, E>)
     }
 
+    #[inline]
     fn with_hook(hook: crate::shared::HookFn<T, E>) -> Future<T, E> {
         Future {
             observer: Observer::from_shared(Arc::new(Shared::new(hook))),
-            completer: true,
         }
     }
 
@@ -133,6 +133,7 @@ impl<T, E> Future<T, E> {
     ///
     /// Fails with the value handed back if the future is already done
     /// (finished or cancelled); works while it is pending or running.
+    #[inline]
     pub fn set_result(&self, value: T) -> Result<(), InvalidState<T>> {
         self.complete(Outcome::Returned(value))
             .map_err(|(outcome, state)| match outcome {
@@ -222,6 +223,7 @@ impl<T, E> Future<T, E> {
         self.observer.clone()
     }
 
+    #[inline]
     fn complete(&self, outcome: Outcome<T, E>) -> Result<(), (Outcome<T, E>, State)> {
         Shared::finish(&self.observer, outcome, |state| {
             matches!(state, State::Pending | State::Running)
@@ -264,14 +266,13 @@ impl<T, E> Clone for Future<T, E> {
         self.observer.shared().add_completer();
         Future {
             observer: self.observer.clone(),
-            completer: true,
         }
     }
 }
 
 impl<T, E> Drop for Future<T, E> {
     fn drop(&mut self) {
-        if self.completer {
+        if self.observer.handle.completes() {
             Shared::remove_completer(&self.observer);
         }
     }

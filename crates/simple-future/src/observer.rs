@@ -52,16 +52,47 @@ use crate::sync::Arc;
 /// ```
 pub struct Observer<T, E = crate::Exception> {
     shared: Arc<Shared<T, E>>,
-    /// Where this handle's waker is registered, once it has been polled
-    /// and is still waiting; unregistered when the handle is dropped.
-    pub(crate) waker_key: Option<NonZeroU64>,
+    pub(crate) handle: HandleBits,
+}
+
+/// A handle's own state in one word, so that a `Future` handle stays two
+/// words and is returned in registers (a third word cost a quarter of a
+/// create-complete-read): the key its waker is registered under, once it
+/// has been polled and is still waiting (zero for none; unregistered when
+/// the handle is dropped); and, in the top bit, whether a `Future` handle
+/// gave up its part in keeping the future completable.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct HandleBits(u64);
+
+const GAVE_UP_COMPLETING: u64 = 1 << 63;
+
+impl HandleBits {
+    pub(crate) fn waker_key(self) -> Option<NonZeroU64> {
+        NonZeroU64::new(self.0 & !GAVE_UP_COMPLETING)
+    }
+
+    pub(crate) fn set_waker_key(&mut self, key: Option<NonZeroU64>) {
+        let key = key.map_or(0, NonZeroU64::get);
+        // Keys count up from one, a step per registration: the top bit
+        // would take centuries to reach.
+        assert!(key & GAVE_UP_COMPLETING == 0, "waker keys exhausted");
+        self.0 = (self.0 & GAVE_UP_COMPLETING) | key;
+    }
+
+    pub(crate) fn completes(self) -> bool {
+        self.0 & GAVE_UP_COMPLETING == 0
+    }
+
+    pub(crate) fn give_up_completing(&mut self) {
+        self.0 |= GAVE_UP_COMPLETING;
+    }
 }
 
 impl<T, E> Observer<T, E> {
     pub(crate) fn from_shared(shared: Arc<Shared<T, E>>) -> Observer<T, E> {
         Observer {
             shared,
-            waker_key: None,
+            handle: HandleBits::default(),
         }
     }
 
@@ -69,9 +100,9 @@ impl<T, E> Observer<T, E> {
         &self.shared
     }
 
-    /// The state and this handle's waker registration, borrowed together.
-    pub(crate) fn shared_and_waker_key(&mut self) -> (&Shared<T, E>, &mut Option<NonZeroU64>) {
-        (&self.shared, &mut self.waker_key)
+    /// The state and this handle's own bits, borrowed together.
+    pub(crate) fn shared_and_handle(&mut self) -> (&Shared<T, E>, &mut HandleBits) {
+        (&self.shared, &mut self.handle)
     }
 
     /// The future's current state.
@@ -111,6 +142,7 @@ impl<T, E> Observer<T, E> {
     /// the same value. Waiting on a future that nobody will complete blocks
     /// forever *unless* you wait through an `Observer` and every
     /// [`Future`](crate::Future) handle is gone (see the type's docs).
+    #[inline]
     pub fn result(&self) -> Result<&T, ResultError<E>> {
         self.shared.wait(None, Some("result"));
         self.finished_result()
@@ -190,6 +222,7 @@ impl<T, E> Observer<T, E> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    #[inline]
     fn finished_result(&self) -> Result<&T, ResultError<E>> {
         outcome_result(self.finished_outcome())
     }
@@ -237,7 +270,7 @@ impl<T, E> Clone for Observer<T, E> {
 /// nothing behind on a long-lived future.
 impl<T, E> Drop for Observer<T, E> {
     fn drop(&mut self) {
-        if let Some(key) = self.waker_key {
+        if let Some(key) = self.handle.waker_key() {
             self.shared.remove_waker(key);
         }
     }

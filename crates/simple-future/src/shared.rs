@@ -288,6 +288,7 @@ impl<T, E> Shared<T, E> {
 
     /// Called when a `Future` handle is dropped; the last one abandons a
     /// future that is not done yet.
+    #[inline]
     pub(crate) fn remove_completer(observer: &Observer<T, E>) {
         let this = observer.shared();
         // A count of one means this is the only handle, so nobody can clone
@@ -304,6 +305,7 @@ impl<T, E> Shared<T, E> {
 
     /// Stores `outcome` if `allowed` accepts the current state, then wakes
     /// every waiter and runs the callbacks on this thread.
+    #[inline]
     pub(crate) fn finish(
         observer: &Observer<T, E>,
         outcome: Outcome<T, E>,
@@ -311,7 +313,14 @@ impl<T, E> Shared<T, E> {
     ) -> Result<(), Refused<T, E>> {
         let this = observer.shared();
         let new_state = outcome.state();
-        let mut bits = this.state.load(Ordering::Acquire);
+        // Every completion may end a pending future, so start from the guess
+        // "pending, nobody listening" rather than a load: the
+        // compare-and-swap reads the state anyway (and corrects a wrong
+        // guess), while a load right after `Future::new` stalls on the
+        // stores that just made the future (measured: 1.4 of the 21 ns of
+        // a create-complete-read).
+        debug_assert!(allowed(State::Pending));
+        let mut bits = State::Pending.to_u8();
         loop {
             let state = claimed_state(bits);
             if !allowed(state) {
@@ -345,43 +354,52 @@ impl<T, E> Shared<T, E> {
         tracing::trace!(future = ?this.address(), state = %new_state, "future done");
 
         if previous & LISTENERS != 0 {
-            let mut guard = this.lock();
-            let waiting = lists(&mut guard);
-            let wake_threads = waiting.blocked > 0;
-            let callbacks = mem::take(&mut waiting.callbacks);
-            let wakers = mem::take(&mut waiting.wakers);
-            drop(guard);
-            // Notified after unlocking, so a woken thread does not block
-            // again on the lock we hold. It cannot miss the notification:
-            // it registered and started waiting under the lock, before we
-            // took it.
-            if wake_threads {
-                this.ready.notify_all();
-            }
-            match deferred::enter() {
-                Some(scope) => {
-                    for (_, callback) in callbacks {
-                        run_callback(callback, observer);
-                    }
-                    for (_, waker) in wakers {
-                        wake(waker, this.address());
-                    }
-                    // Runs the callbacks of completions they made.
-                    drop(scope);
+            Shared::notify_listeners(observer);
+        }
+        Ok(())
+    }
+
+    /// The rest of a completion that found listeners: wakes the blocked
+    /// threads and tasks and runs the callbacks. Out of line, so that the
+    /// common completion, which nobody waits on yet, stays small.
+    #[inline(never)]
+    fn notify_listeners(observer: &Observer<T, E>) {
+        let this = observer.shared();
+        let mut guard = this.lock();
+        let waiting = lists(&mut guard);
+        let wake_threads = waiting.blocked > 0;
+        let callbacks = mem::take(&mut waiting.callbacks);
+        let wakers = mem::take(&mut waiting.wakers);
+        drop(guard);
+        // Notified after unlocking, so a woken thread does not block
+        // again on the lock we hold. It cannot miss the notification:
+        // it registered and started waiting under the lock, before we
+        // took it.
+        if wake_threads {
+            this.ready.notify_all();
+        }
+        match deferred::enter() {
+            Some(scope) => {
+                for (_, callback) in callbacks {
+                    run_callback(callback, observer);
                 }
-                None => {
-                    // Inside a callback on this thread: ours run after it.
-                    if !callbacks.is_empty() {
-                        let callbacks = callbacks.into_iter().map(|(_, c)| c).collect();
-                        (this.hook)(Hook::Defer(observer.clone(), callbacks));
-                    }
-                    for (_, waker) in wakers {
-                        wake(waker, this.address());
-                    }
+                for (_, waker) in wakers {
+                    wake(waker, this.address());
+                }
+                // Runs the callbacks of completions they made.
+                drop(scope);
+            }
+            None => {
+                // Inside a callback on this thread: ours run after it.
+                if !callbacks.is_empty() {
+                    let callbacks = callbacks.into_iter().map(|(_, c)| c).collect();
+                    (this.hook)(Hook::Defer(observer.clone(), callbacks));
+                }
+                for (_, waker) in wakers {
+                    wake(waker, this.address());
                 }
             }
         }
-        Ok(())
     }
 
     /// Pending → Running. `Ok(false)` the first time it finds the future
@@ -479,10 +497,15 @@ impl<T, E> Shared<T, E> {
     /// if this thread is the one that must complete the future, since the
     /// wait would never return (a deadline already passed only looks). The
     /// crate's own waits for a completion in progress pass `None`.
+    #[inline]
     pub(crate) fn wait(&self, deadline: Option<Instant>, call: Option<&'static str>) -> bool {
-        if self.state().is_done() {
-            return true;
-        }
+        // Most reads find the future done: keep that path small enough to
+        // inline, and the blocking one out of line.
+        self.state().is_done() || self.block(deadline, call)
+    }
+
+    #[inline(never)]
+    fn block(&self, deadline: Option<Instant>, call: Option<&'static str>) -> bool {
         let mut waiting = self.lock();
         if !self.listen(&waiting) {
             return true;
@@ -589,5 +612,16 @@ fn wake(waker: Waker, future: *const ()) {
             panic = payload_message(payload.as_ref()).unwrap_or("<non-string payload>"),
             "waker panicked"
         );
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    /// Two words are returned in registers; a third made every handle
+    /// go through memory (a quarter of a create-complete-read).
+    #[test]
+    fn handles_are_two_words() {
+        assert_eq!(size_of::<crate::Future<u64>>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<crate::Observer<u64>>(), 2 * size_of::<usize>());
     }
 }
