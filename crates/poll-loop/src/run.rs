@@ -211,7 +211,7 @@ impl LoopHandle {
                 if inner.remote.wake.take_notification() {
                     self.take_injected();
                 }
-                let (ntodo, ndue) = self.take_batch();
+                let (ntodo, ndue) = self.take_batch(None);
                 self.run_batch(ntodo, ndue);
                 return inner.remote.take_stop();
             }
@@ -220,9 +220,15 @@ impl LoopHandle {
             traced.then(|| tracing::trace_span!("iteration", ready = Empty, sleep_us = Empty));
         let _entered = span.as_ref().map(Span::enter);
 
+        // Read the clock at most once before the wait and once after: on a
+        // virtual machine a read costs tens of nanoseconds, and four more
+        // of them a round trip were a fifth of a socket ping-pong's time in
+        // user space (benches/net).
+        let mut now = None;
+        let mut clock = || *now.get_or_insert_with(Instant::now);
         let has_sources = !inner.state.borrow().sources.is_empty();
         let mut polled = if has_sources {
-            self.poll_sources(Instant::now())
+            self.poll_sources(clock())
         } else {
             Polled::default()
         };
@@ -240,7 +246,7 @@ impl LoopHandle {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                next.map(|when| when.saturating_duration_since(Instant::now()))
+                next.map(|when| when.saturating_duration_since(clock()))
             }
         };
 
@@ -254,9 +260,13 @@ impl LoopHandle {
                 });
                 span.record("sleep_us", us);
             }
-            let start = Instant::now();
+            let start = clock();
             let waited = self.wait(timeout, true);
-            inner.counters.add_slept(start.elapsed());
+            let end = Instant::now();
+            inner
+                .counters
+                .add_slept(end.saturating_duration_since(start));
+            now = Some(end);
             waited
         } else {
             self.wait(timeout, false)
@@ -267,10 +277,10 @@ impl LoopHandle {
         if has_sources && (sleep || waited.callbacks) {
             // Readiness may have changed while we slept, and the wait may
             // have found descriptors ready.
-            polled = self.poll_sources(Instant::now());
+            polled = self.poll_sources(now.unwrap_or_else(Instant::now));
         }
 
-        let (ntodo, ndue) = self.take_batch();
+        let (ntodo, ndue) = self.take_batch(now);
         if let Some(span) = &span {
             span.record("ready", ntodo + ndue + polled.ready.len());
         }
@@ -370,12 +380,13 @@ impl LoopHandle {
     }
 
     /// Fixes this iteration's batch: the ready callbacks queued so far and
-    /// the timers due now. Returns how many of each.
+    /// the timers due now (`now`, if the iteration has read the clock since
+    /// it waited). Returns how many of each.
     #[inline]
-    fn take_batch(&self) -> (usize, usize) {
+    fn take_batch(&self, now: Option<Instant>) -> (usize, usize) {
         let mut state = self.inner.state.borrow_mut();
         let ndue = if state.queues.has_timers() {
-            state.queues.take_due(Instant::now())
+            state.queues.take_due(now.unwrap_or_else(Instant::now))
         } else {
             0
         };
