@@ -486,6 +486,11 @@ impl Inner {
         self.state.borrow().queues.timer_is_pending(id)
     }
 
+    /// True if the timer `id` is pending and will wake what `waker` wakes.
+    pub(crate) fn timer_will_wake(&self, id: TimerId, waker: &Waker) -> bool {
+        self.state.borrow().queues.timer_will_wake(id, waker)
+    }
+
     pub(crate) fn remove_source(&self, id: u64) -> bool {
         let (registered, source) = self.state.borrow_mut().sources.remove(id);
         drop(source);

@@ -413,6 +413,14 @@ impl Queues {
         self.slot(id).is_some()
     }
 
+    /// True if the timer `id` is pending and wakes what `waker` wakes.
+    pub(crate) fn timer_will_wake(&self, id: TimerId, waker: &Waker) -> bool {
+        matches!(
+            self.slot(id),
+            Some(Slot { entry: Entry::Live(Timed::Wake(ours)), .. }) if ours.will_wake(waker)
+        )
+    }
+
     fn is_live(&self, entry: &HeapEntry) -> bool {
         self.slots[entry.slot].is_live(entry.seq)
     }

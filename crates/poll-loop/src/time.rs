@@ -8,7 +8,7 @@ use std::mem;
 use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::event_loop::LoopHandle;
@@ -83,10 +83,12 @@ pub struct Sleep {
     location: &'static Location<'static>,
 }
 
-/// A sleep's timer on the loop, and the waker it will wake.
+/// A sleep's timer on the loop. The timer holds the waker it will wake,
+/// and the sleep asks it rather than keep a copy: a task's future holds
+/// its `Sleep` twice when it makes one and then awaits it, so each word
+/// here is two in every sleeping task (benches/tasks).
 struct Armed {
     timer: TimerId,
-    waker: Waker,
     /// The loop's cross-thread side: identifies the loop, and reaches it
     /// if the sleep is dropped on another thread.
     remote: Arc<Remote>,
@@ -155,21 +157,21 @@ impl StdFuture for Sleep {
             this.disarm();
             return Poll::Ready(());
         }
+        let lp = LoopHandle::current().expect(NO_LOOP);
         if let Some(armed) = &this.armed {
-            if armed.waker.will_wake(cx.waker()) {
+            if Arc::ptr_eq(&armed.remote, &lp.inner.remote)
+                && lp.inner.timer_will_wake(armed.timer, cx.waker())
+            {
                 return Poll::Pending;
             }
-            // Polled by another task (moved, or in a select): re-arm for
-            // the new waker.
+            // Polled by another task (moved, or in a select), or on
+            // another loop: re-arm for this waker.
             this.disarm();
         }
-        let lp = LoopHandle::current().expect(NO_LOOP);
-        let waker = cx.waker().clone();
         // The timer holds the waker itself: no callback to allocate.
-        let timer = lp.schedule_wake(deadline, waker.clone(), this.location);
+        let timer = lp.schedule_wake(deadline, cx.waker().clone(), this.location);
         this.armed = Some(Armed {
             timer,
-            waker,
             remote: Arc::clone(&lp.inner.remote),
         });
         Poll::Pending
