@@ -27,8 +27,8 @@ use crate::error::JoinError;
 pub(crate) struct Output<T> {
     slot: Mutex<Slot<T>>,
     /// The many-reader view, made when first asked for. Boxed, as is its
-    /// completing side: only a task read by reference pays for them (an
-    /// output of a sleeping task went from 168 to 120 bytes).
+    /// completing side (in `Awaited`): only a task read by reference pays
+    /// for them (an output of a sleeping task went from 168 to 120 bytes).
     view: OnceLock<Box<Observer<T>>>,
     /// Set by `cancel`: read lock-free by every poll of the task.
     cancelled: AtomicBool,
@@ -38,11 +38,9 @@ pub(crate) struct Output<T> {
 
 struct Slot<T> {
     outcome: Outcome<T>,
-    /// The view's completing side, while the task runs and a view exists.
-    completer: Option<Box<Future<T>>>,
-    /// By-value and by-reference awaiters, by key.
-    waiters: Vec<(u64, Waker)>,
-    next_key: u64,
+    /// Made by the first awaiter or the view: the output of a task nobody
+    /// awaits (a detached or sleeping one) stays 88 bytes, not 120.
+    awaited: Option<Box<Awaited<T>>>,
     /// Whether someone read the task's panic (an await, or the view).
     retrieved: bool,
 }
@@ -60,6 +58,25 @@ enum Outcome<T> {
     Panicked(Box<Failure>),
     /// The task was dropped unfinished (its loop closed).
     Abandoned,
+}
+
+/// Who waits for a task's output.
+struct Awaited<T> {
+    /// The view's completing side, while the task runs and a view exists.
+    completer: Option<Future<T>>,
+    /// By-value and by-reference awaiters, by key.
+    waiters: Vec<(u64, Waker)>,
+    next_key: u64,
+}
+
+impl<T> Default for Awaited<T> {
+    fn default() -> Self {
+        Awaited {
+            completer: None,
+            waiters: Vec::new(),
+            next_key: 0,
+        }
+    }
 }
 
 /// A task's panic, and the task, for the "never retrieved" report.
@@ -116,9 +133,7 @@ impl<T> Output<T> {
         Output {
             slot: Mutex::new(Slot {
                 outcome: Outcome::Running,
-                completer: None,
-                waiters: Vec::new(),
-                next_key: 0,
+                awaited: None,
                 retrieved: false,
             }),
             view: OnceLock::new(),
@@ -137,10 +152,10 @@ impl<T> Output<T> {
         {
             slot.outcome = Outcome::Cancelled;
             self.cancelled.store(true, Ordering::Release);
-            drop(slot.completer.take()); // done already: dropping it runs nothing
+            drop(slot.take_completer()); // done already: dropping it runs nothing
             // Woken under the lock: a waker only queues a poll (one that
             // polled in place, re-entering this lock, would be broken anyway).
-            wake_all(mem::take(&mut slot.waiters));
+            wake_all(slot.take_waiters());
         }
         slot
     }
@@ -181,7 +196,7 @@ impl<T> Output<T> {
         let publish = slot
             .take_completer()
             .map_or(Publish::Nothing, Publish::Cancel);
-        let waiters = mem::take(&mut slot.waiters);
+        let waiters = slot.take_waiters();
         drop(slot);
         publish.run();
         wake_all(waiters);
@@ -220,7 +235,7 @@ impl<T> Output<T> {
             // The view was cancelled just before: so was the task.
             self.lock().outcome = Outcome::Cancelled;
         }
-        let waiters = mem::take(&mut self.lock().waiters);
+        let waiters = self.lock().take_waiters();
         wake_all(waiters);
     }
 
@@ -234,7 +249,7 @@ impl<T> Output<T> {
         let publish = slot
             .take_completer()
             .map_or(Publish::Nothing, Publish::Abandon);
-        let waiters = mem::take(&mut slot.waiters);
+        let waiters = slot.take_waiters();
         drop(slot);
         publish.run();
         wake_all(waiters);
@@ -267,7 +282,7 @@ impl<T> Output<T> {
             Outcome::Running => {
                 slot.outcome = Outcome::Running;
                 future.set_completing_thread(loop_thread);
-                slot.completer = Some(Box::new(future));
+                slot.awaited().completer = Some(future);
                 Publish::Nothing
             }
             Outcome::Returned(value) => Publish::Value(future, value),
@@ -382,28 +397,40 @@ impl<T> Outcome<T> {
 }
 
 impl<T> Slot<T> {
+    fn awaited(&mut self) -> &mut Awaited<T> {
+        self.awaited.get_or_insert_with(Box::default)
+    }
+
     fn take_completer(&mut self) -> Option<Future<T>> {
-        self.completer.take().map(|future| *future)
+        self.awaited.as_mut()?.completer.take()
+    }
+
+    fn take_waiters(&mut self) -> Vec<(u64, Waker)> {
+        self.awaited
+            .as_mut()
+            .map(|awaited| mem::take(&mut awaited.waiters))
+            .unwrap_or_default()
     }
 
     fn register(&mut self, key: &mut Option<u64>, waker: &Waker) {
+        let awaited = self.awaited();
         if let Some(k) = *key {
-            if let Some((_, old)) = self.waiters.iter_mut().find(|(w, _)| *w == k) {
+            if let Some((_, old)) = awaited.waiters.iter_mut().find(|(w, _)| *w == k) {
                 if !old.will_wake(waker) {
                     old.clone_from(waker);
                 }
                 return;
             }
         }
-        let k = self.next_key;
-        self.next_key += 1;
-        self.waiters.push((k, waker.clone()));
+        let k = awaited.next_key;
+        awaited.next_key += 1;
+        awaited.waiters.push((k, waker.clone()));
         *key = Some(k);
     }
 
     fn unregister(&mut self, key: &mut Option<u64>) {
-        if let Some(k) = key.take() {
-            self.waiters.retain(|(w, _)| *w != k);
+        if let (Some(k), Some(awaited)) = (key.take(), self.awaited.as_mut()) {
+            awaited.waiters.retain(|(w, _)| *w != k);
         }
     }
 
