@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use simple_future::{Exception, Observer, ResultError, ResultTimeoutError, State};
 
-pub(crate) use self::output::Output;
+pub(crate) use self::output::{Output, report_unretrieved};
 use crate::error::JoinError;
 use crate::task::{Header, is_polling};
 
@@ -74,7 +74,10 @@ use crate::task::{Header, is_polling};
 ///
 /// # Detaching, and cancelling on timeout
 ///
-/// Dropping the handle detaches the task: it still runs to the end. So does
+/// Dropping the handle detaches the task: it still runs to the end, and
+/// once its last handle (and [view](JoinHandle::observer)) is gone, the loop
+/// stops keeping a place for its output, which nobody could read; a panic
+/// is still reported as never retrieved. So does
 /// a [`timeout`](crate::timeout) that expires over a handle: it drops the
 /// handle, not the task (asyncio's `wait_for` cancels the task). To cancel
 /// on timeout, keep a clone:
@@ -290,6 +293,16 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         if let Some(key) = self.waiter {
             self.output.unregister(key);
+        }
+        // The last handle of a running task (the task holds the other
+        // count): the loop need not keep the output until the task ends.
+        if Arc::strong_count(&self.output) == 2
+            && self.task.on_loop_thread()
+            && self.output.unviewed_and_running()
+        {
+            if let Some(lp) = crate::event_loop::LoopHandle::current() {
+                lp.release_output(&self.task);
+            }
         }
     }
 }

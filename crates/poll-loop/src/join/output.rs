@@ -160,6 +160,13 @@ impl<T> Output<T> {
         slot
     }
 
+    /// True if nothing but the task can still read or cancel the outcome
+    /// once the handles are gone: it is running and has no view (whose
+    /// observers would read it).
+    pub(crate) fn unviewed_and_running(&self) -> bool {
+        self.view.get().is_none() && matches!(self.lock().outcome, Outcome::Running)
+    }
+
     /// The future's state, as the view would show it, without claiming the
     /// output.
     pub(crate) fn state(&self) -> State {
@@ -461,22 +468,31 @@ impl<T> Drop for Output<T> {
     fn drop(&mut self) {
         let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
         if let (Outcome::Panicked(failure), false) = (&slot.outcome, slot.retrieved) {
-            let panic = failure.panicked.message().unwrap_or("<non-string panic>");
-            match &failure.task {
-                Some(task) => tracing::error!(
-                    location = %self.location,
-                    task = %task,
-                    panic,
-                    "task exception was never retrieved: {task} panicked: {panic}",
-                ),
-                None => tracing::error!(
-                    location = %self.location,
-                    panic,
-                    "task exception was never retrieved: the task spawned at {} panicked: {panic}",
-                    self.location,
-                ),
-            }
+            report_unretrieved(self.location, failure.task.as_deref(), &failure.panicked);
         }
+    }
+}
+
+/// Reports the panic of a task spawned at `location` that nobody read
+/// (`task`: the task as `current_task()` named it).
+pub(crate) fn report_unretrieved(
+    location: &'static Location<'static>,
+    task: Option<&str>,
+    panicked: &Panicked,
+) {
+    let panic = panicked.message().unwrap_or("<non-string panic>");
+    match task {
+        Some(task) => tracing::error!(
+            location = %location,
+            task = %task,
+            panic,
+            "task exception was never retrieved: {task} panicked: {panic}",
+        ),
+        None => tracing::error!(
+            location = %location,
+            panic,
+            "task exception was never retrieved: the task spawned at {location} panicked: {panic}",
+        ),
     }
 }
 

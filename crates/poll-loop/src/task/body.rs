@@ -13,9 +13,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::panic::Location;
+
 use simple_future::Panicked;
 
-use crate::join::Output;
+use crate::join::{Output, report_unretrieved};
 
 /// What the loop needs of a task's output, whatever its type.
 pub(crate) trait TaskOutput: Any {
@@ -27,6 +29,10 @@ pub(crate) trait TaskOutput: Any {
 
     /// Records the task dropped unfinished; nothing if it finished.
     fn abandon(&self);
+
+    /// True if nothing but the task can read or cancel it once its handles
+    /// are gone (see `Output::unviewed_and_running`).
+    fn unviewed_and_running(&self) -> bool;
 
     /// The output, to publish a value into once its type is known.
     fn as_any(&self) -> &dyn Any;
@@ -45,22 +51,36 @@ impl<T: 'static> TaskOutput for Output<T> {
         Output::abandon(self);
     }
 
+    fn unviewed_and_running(&self) -> bool {
+        Output::unviewed_and_running(self)
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
 }
 
+/// Where a task's outcome goes.
+#[derive(Clone, Copy)]
+pub(crate) enum Reader<'a> {
+    /// Its join handles read it here.
+    Handles(&'a dyn TaskOutput),
+    /// Its last handle went unread while it ran (spawned here): nobody can
+    /// read the outcome, so none is kept, and a panic is reported as
+    /// never retrieved, as the output would have been.
+    Gone(&'static Location<'static>),
+    /// Spawned without handles (a `TaskGroup` child): the loop reports a
+    /// panic as it does a callback's.
+    None,
+}
+
 /// A spawned future, as the loop polls it.
 pub(crate) trait TaskFuture {
-    /// Polls the future once. With an `output` (a task with a join
-    /// handle), panics are caught and the outcome is published there once
-    /// the future is dropped; a cancel requested through the output drops
-    /// the future unpolled. `Ready` once the future is dropped.
-    fn poll_task(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        output: Option<&dyn TaskOutput>,
-    ) -> Poll<()>;
+    /// Polls the future once. For a task with join handles, panics are
+    /// caught and the outcome is published to them once the future is
+    /// dropped; a cancel requested through them drops the future unpolled.
+    /// `Ready` once the future is dropped.
+    fn poll_task(self: Pin<&mut Self>, cx: &mut Context<'_>, reader: Reader<'_>) -> Poll<()>;
 }
 
 impl<F> TaskFuture for Option<F>
@@ -68,21 +88,36 @@ where
     F: StdFuture,
     F::Output: 'static,
 {
-    fn poll_task(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        output: Option<&dyn TaskOutput>,
-    ) -> Poll<()> {
+    fn poll_task(mut self: Pin<&mut Self>, cx: &mut Context<'_>, reader: Reader<'_>) -> Poll<()> {
         let Some(future) = self.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let Some(output) = output else {
-            // A detached task: the loop catches and reports its panics.
-            let poll = future.poll(cx).map(drop);
-            if poll.is_ready() {
-                self.set(None);
+        let output = match reader {
+            Reader::Handles(output) => output,
+            Reader::Gone(location) => {
+                let poll = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                    Ok(poll) => poll.map(drop),
+                    Err(payload) => {
+                        self.set(None);
+                        let panicked = Panicked::from_payload(&*payload);
+                        let task = crate::current::current_task().map(|task| task.to_string());
+                        report_unretrieved(location, task.as_deref(), &panicked);
+                        return Poll::Ready(());
+                    }
+                };
+                if poll.is_ready() {
+                    self.set(None);
+                }
+                return poll;
             }
-            return poll;
+            Reader::None => {
+                // The loop catches and reports its panics.
+                let poll = future.poll(cx).map(drop);
+                if poll.is_ready() {
+                    self.set(None);
+                }
+                return poll;
+            }
         };
         // `JoinHandle::cancel` wakes the task to get here.
         if output.cancel_requested() {
