@@ -22,6 +22,7 @@ mod io;
 mod join;
 #[cfg(target_os = "linux")]
 pub mod net;
+mod pages;
 mod primitives;
 mod queue;
 #[cfg(target_os = "linux")]

@@ -20,7 +20,9 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::mem;
 use std::panic::Location;
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::pages::Pages;
 
 /// A scheduled closure and where it was scheduled (for panic reports and
 /// slow-callback warnings), in one allocation.
@@ -210,12 +212,20 @@ pub(crate) struct TimerId {
 /// A timer's place in the heap: deadline first, then the sequence number,
 /// which breaks ties in insertion order. `BinaryHeap` is a max-heap, so the
 /// order is reversed.
+//
+// 24 bytes, not the 32 an `Instant` and a `usize` slot take: the deadline
+// is counted in nanoseconds from the queue's creation, and the slot in 32
+// bits. With 100,000 sleeping tasks the heap is the largest structure the
+// loop has (and doubling, old and new are allocated at once).
 #[derive(Clone, Copy)]
 struct HeapEntry {
-    when: Instant,
+    when: Ticks,
     seq: u64,
-    slot: usize,
+    slot: u32,
 }
+
+/// Nanoseconds since a queue's `epoch` (0 for any deadline before it).
+type Ticks = u64;
 
 impl Ord for HeapEntry {
     fn cmp(&self, other: &Self) -> Ordering {
@@ -289,12 +299,14 @@ pub(crate) struct Queues {
     ready: VecDeque<Option<Callback>>,
     /// Every timer gets the next number; handles find their entry by it.
     next_timer_seq: u64,
-    slots: Vec<Slot>,
+    slots: Pages<Slot>,
     /// The first free slot, `NONE` if there is none.
     free: usize,
     /// Timers with a deadline, by (deadline, number). Entries whose slot
     /// was freed (cancelled) are stale; the top is never stale.
     heap: BinaryHeap<HeapEntry>,
+    /// What the heap's deadlines count from.
+    epoch: Instant,
     /// The timers found due at the start of the current iteration, taken
     /// out of the heap so that ones scheduled meanwhile wait for the next.
     /// May hold stale entries (cancelled meanwhile).
@@ -314,9 +326,10 @@ impl Default for Queues {
             ready_head: 0,
             ready: VecDeque::new(),
             next_timer_seq: 0,
-            slots: Vec::new(),
+            slots: Pages::default(),
             free: NONE,
             heap: BinaryHeap::new(),
+            epoch: Instant::now(),
             due: VecDeque::new(),
             armed: 0,
             never: BTreeMap::new(),
@@ -348,6 +361,8 @@ impl Queues {
         };
         match when {
             Some(when) => {
+                let when = self.ticks(when);
+                let slot = u32::try_from(slot).expect("fewer than 2^32 timers at once");
                 self.heap.push(HeapEntry { when, seq, slot });
                 self.armed += 1;
             }
@@ -421,8 +436,17 @@ impl Queues {
         )
     }
 
+    fn ticks(&self, when: Instant) -> Ticks {
+        let since = when.saturating_duration_since(self.epoch).as_nanos();
+        Ticks::try_from(since).unwrap_or(Ticks::MAX)
+    }
+
+    fn instant(&self, ticks: Ticks) -> Instant {
+        self.epoch + Duration::from_nanos(ticks)
+    }
+
     fn is_live(&self, entry: &HeapEntry) -> bool {
-        self.slots[entry.slot].is_live(entry.seq)
+        self.slots[entry.slot as usize].is_live(entry.seq)
     }
 
     /// Drops stale entries from the top of the heap, and rebuilds it when
@@ -456,7 +480,7 @@ impl Queues {
 
     /// The earliest deadline of a timer that has one.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|entry| entry.when)
+        self.heap.peek().map(|entry| self.instant(entry.when))
     }
 
     #[inline]
@@ -467,7 +491,7 @@ impl Queues {
     /// Moves every timer due at `now` to the due batch; returns how many.
     pub(crate) fn take_due(&mut self, now: Instant) -> usize {
         while let Some(top) = self.heap.peek() {
-            if top.when > now {
+            if top.when > self.ticks(now) {
                 break;
             }
             let entry = *top;
@@ -484,9 +508,9 @@ impl Queues {
     pub(crate) fn pop_due(&mut self) -> Option<(Instant, u64, Timed)> {
         while let Some(entry) = self.due.pop_front() {
             if self.is_live(&entry) {
-                let callback = self.free_slot(entry.slot)?;
+                let callback = self.free_slot(entry.slot as usize)?;
                 self.armed -= 1;
-                return Some((entry.when, entry.seq, callback));
+                return Some((self.instant(entry.when), entry.seq, callback));
             }
         }
         None
