@@ -265,10 +265,24 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         ),
         Err(e) => Check::target(false, format!("{n} sleeping tasks, lateness p99: {e}")),
     };
-    let heap = Check::report(format!(
-        "{n} sleeping tasks, peak heap: poll-loop {} MB, tokio {} MB",
-        num(&ours[4], 2),
-        num(tokio_mb, 2)
-    ));
+    // Issue 13: at most tokio's, in the same run.
+    let heap = match (&ours[4], tokio_mb) {
+        (Ok(ours_mb), Ok(theirs)) => Check::target(
+            ours_mb <= theirs,
+            format!(
+                "{n} sleeping tasks, peak heap: poll-loop {ours_mb:.2} MB, tokio {theirs:.2} MB \
+                 ({:.2}x; target <= tokio's)",
+                ours_mb / theirs
+            ),
+        ),
+        _ => Check::target(
+            false,
+            format!(
+                "{n} sleeping tasks, peak heap: poll-loop {} MB, tokio {} MB",
+                num(&ours[4], 2),
+                num(tokio_mb, 2)
+            ),
+        ),
+    };
     vec![p99, heap]
 }
