@@ -68,8 +68,9 @@ impl Registration {
 
     /// Waits for `direction` if `result` says the operation would block:
     /// stores the task's waker so that it is polled again when the socket
-    /// is ready (level-triggered: readiness that arrived before this call
-    /// is reported at the next wait, so it cannot be missed).
+    /// is ready. The socket is watched edge-triggered: the operation was
+    /// just tried and would block, so whatever readies the socket from now
+    /// on is a change, reported at a later wait; it cannot be missed.
     fn poll<R>(
         &mut self,
         cx: &mut Context<'_>,
@@ -113,7 +114,8 @@ impl Registration {
                 waker: None,
                 armed: false,
             };
-            // Unarmed, nothing reaches the kernel yet: this cannot fail.
+            // The first adds the socket to the epoll set (both directions,
+            // edge-triggered); the second changes nothing there.
             if let Err((err, _)) = reactor.set(self.fd, direction, task) {
                 return Err(err);
             }

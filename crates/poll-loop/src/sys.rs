@@ -32,6 +32,8 @@ pub(crate) const EPOLLERR: u32 = 0x008;
 pub(crate) const EPOLLHUP: u32 = 0x010;
 /// The peer shut its writing half down (`EPOLLRDHUP`).
 pub(crate) const EPOLLRDHUP: u32 = 0x2000;
+/// Edge-triggered: report changes of readiness, not readiness (`EPOLLET`).
+pub(crate) const EPOLLET: u32 = 1 << 31;
 
 const EFD_CLOEXEC: c_int = 0o2_000_000;
 const EFD_NONBLOCK: c_int = 0o4_000;
