@@ -22,6 +22,22 @@ pub fn percentile(values: &[f64], p: f64) -> Measured {
     Ok(values[rank.clamp(1, values.len()) - 1])
 }
 
+/// The CPU time this thread has spent so far in user space and in the kernel, from
+/// `/proc/thread-self/stat` (10 ms ticks: the kernel's `USER_HZ` is 100); `None` off Linux.
+pub fn thread_times() -> Option<(std::time::Duration, std::time::Duration)> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Field 2 is the command name in parentheses and may hold spaces: split after the
+    // last `)`. What follows starts at field 3; utime and stime are fields 14 and 15.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    let tick = std::time::Duration::from_millis(10);
+    Some((
+        tick * u32::try_from(ticks(14)?).ok()?,
+        tick * u32::try_from(ticks(15)?).ok()?,
+    ))
+}
+
 /// The `i`th of a fixed sequence of pseudo-random numbers (splitmix64, from a fixed seed):
 /// the same delays for every peer of a benchmark, and for poll-loop's `peer.py`, which
 /// computes the same sequence.
