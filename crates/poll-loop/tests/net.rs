@@ -235,3 +235,78 @@ fn a_socket_polled_outside_a_running_loop_is_an_error_not_a_hang() {
         other => panic!("expected an error, got {:?}", other.map(|r| r.map(drop))),
     }
 }
+
+/// Task sockets are watched edge-triggered: readiness the kernel reported
+/// while nobody waited is not reported again. Data left unread then must
+/// still be read (the task tries before it waits), and data that arrives
+/// after a wait began must still wake it.
+#[test]
+fn readiness_reported_while_nobody_waits_is_not_lost() {
+    without_hanging(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let peer = thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            conn.write_all(b"abc").unwrap(); // all at once: one edge
+            go_rx.recv().unwrap();
+            conn.write_all(b"d").unwrap(); // after the reader waits again
+        });
+        let lp = EventLoop::new();
+        let read = lp
+            .block_on(async move {
+                let mut stream = TcpStream::connect(addr).await?;
+                let mut got = Vec::new();
+                let mut byte = [0; 1];
+                // One byte a read, with the loop waiting in between: the
+                // edge for "abc" came and went while this task slept.
+                for _ in 0..3 {
+                    stream.read_exact(&mut byte).await?;
+                    got.push(byte[0]);
+                    poll_loop::sleep(ms(5)).await;
+                }
+                go_tx.send(()).unwrap();
+                stream.read_exact(&mut byte).await?;
+                got.push(byte[0]);
+                Ok::<_, std::io::Error>(got)
+            })
+            .unwrap()
+            .unwrap();
+        peer.join().unwrap();
+        assert_eq!(read, b"abcd");
+    });
+}
+
+/// A writer that fills the socket's buffer waits for it to drain, through
+/// the write edge, while the same socket's read side is watched too.
+#[test]
+fn a_full_send_buffer_wakes_the_writer_when_it_drains() {
+    without_hanging(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        const TOTAL: usize = 8 << 20; // far more than the socket buffers hold
+        let peer = thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            thread::sleep(std::time::Duration::from_millis(50)); // let it fill
+            let mut sink = vec![0; 64 << 10];
+            let mut total = 0;
+            while total < TOTAL {
+                total += conn.read(&mut sink).unwrap();
+            }
+            conn.write_all(b"k").unwrap();
+        });
+        let lp = EventLoop::new();
+        let ack = lp
+            .block_on(async move {
+                let mut stream = TcpStream::connect(addr).await?;
+                stream.write_all(&vec![7; TOTAL]).await?;
+                let mut ack = [0; 1];
+                stream.read_exact(&mut ack).await?;
+                Ok::<_, std::io::Error>(ack)
+            })
+            .unwrap()
+            .unwrap();
+        peer.join().unwrap();
+        assert_eq!(&ack, b"k");
+    });
+}
