@@ -1,13 +1,14 @@
-//! TCP sockets for `async` code on the loop: [`TcpListener`] and
-//! [`TcpStream`], non-blocking std sockets that wait on the loop's epoll.
+//! Sockets for `async` code on the loop: TCP ([`TcpListener`],
+//! [`TcpStream`]) and Unix stream sockets ([`UnixListener`],
+//! [`UnixStream`]), non-blocking std sockets that wait on the loop's epoll.
 //!
 //! They are used from tasks (or [`block_on`](crate::LoopHandle::block_on))
 //! of a running loop: an operation that would block registers the task's
 //! waker with the loop the first time it has to wait, and the task is
 //! polled again once the socket is ready: in the same loop iteration as the
 //! wait that found it ready. Nothing here blocks the loop's
-//! thread: not even [`TcpStream::connect`], which starts a non-blocking
-//! connect and waits for it. Errors are the operating system's, as
+//! thread: not even [`TcpStream::connect`] (or [`UnixStream::connect`]),
+//! which starts a non-blocking connect and waits for it. Errors are the operating system's, as
 //! [`io::Error`]s: `ConnectionRefused`, `ConnectionReset`, and end of file
 //! as `Ok(0)` from [`read`](TcpStream::read) (or `UnexpectedEof` from
 //! [`read_exact`](TcpStream::read_exact)).
@@ -44,14 +45,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt;
+mod tcp;
+mod unix;
+
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+pub use self::tcp::{TcpListener, TcpStream};
+pub use self::unix::{UnixListener, UnixStream};
 use crate::event_loop::LoopHandle;
 use crate::reactor::{Direction, Handler, Reactor};
 
@@ -139,174 +143,53 @@ impl Drop for Registration {
     }
 }
 
-/// A TCP socket listening for connections, for `async` code on the loop.
-///
-/// See the [module documentation](self).
-pub struct TcpListener {
-    // Unregistered (in `Drop`) before the socket closes.
+/// A non-blocking socket and its place in the loop's reactor: what every
+/// type of this module wraps.
+struct Socket<S: AsRawFd> {
+    // Unregistered (in `Drop`) before the socket closes: fields drop in
+    // the order they are declared.
     registration: Registration,
-    listener: std::net::TcpListener,
+    inner: S,
 }
 
-impl TcpListener {
-    /// Binds a listening socket to `addr` (port 0: any free port). Needs
-    /// no loop: the socket joins the loop that first waits on it.
-    ///
-    /// `addr` is resolved with [`ToSocketAddrs`], which may block for a
-    /// name lookup: pass an IP address from a task.
-    ///
-    /// # Errors
-    ///
-    /// What `bind(2)` and `listen(2)` say (`AddrInUse`, …).
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        TcpListener::from_std(std::net::TcpListener::bind(addr)?)
-    }
-
-    /// A listener from a std one (made non-blocking).
-    ///
-    /// # Errors
-    ///
-    /// If it cannot be made non-blocking.
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        listener.set_nonblocking(true)?;
-        Ok(TcpListener {
-            registration: Registration::new(listener.as_raw_fd()),
-            listener,
-        })
-    }
-
-    /// The address it listens on.
-    ///
-    /// # Errors
-    ///
-    /// What `getsockname(2)` says.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Waits for the next connection, and returns it with the peer's
-    /// address.
-    ///
-    /// # Errors
-    ///
-    /// What `accept(2)` says (for instance `EMFILE` when out of file
-    /// descriptors: the connection stays queued, and a later `accept` may
-    /// take it).
-    pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = poll_fn(|cx| {
-            let result = self.listener.accept();
-            self.registration.poll(cx, Direction::Read, result)
-        })
-        .await?;
-        Ok((TcpStream::from_std(stream)?, addr))
-    }
-}
-
-/// A TCP connection, for `async` code on the loop.
-///
-/// `read`, `write` and the rest take `&mut self`: one operation at a
-/// time per direction, as the loop keeps one waiting task per direction.
-/// A socket belongs to the loop it first waited on (on a later loop of the
-/// same thread it would wait on the first one's reactor).
-/// See the [module documentation](self).
-pub struct TcpStream {
-    // Unregistered (in `Drop`) before the socket closes.
-    registration: Registration,
-    stream: std::net::TcpStream,
-}
-
-impl TcpStream {
-    /// Connects to `addr` without blocking the loop's thread: starts a
-    /// non-blocking connect and waits until the socket is writable, then
-    /// reports how the connection went.
-    ///
-    /// # Errors
-    ///
-    /// `ConnectionRefused` when nothing listens there, and whatever else
-    /// `connect(2)` says. Must be awaited on a running loop.
-    pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let (stream, in_progress) = crate::sys::connect_nonblocking(addr)?;
-        let mut stream = TcpStream {
-            registration: Registration::new(stream.as_raw_fd()),
-            stream,
-        };
-        if in_progress {
-            poll_fn(|cx| {
-                let result = stream.connected();
-                stream.registration.poll(cx, Direction::Write, result)
-            })
-            .await?;
-        }
-        Ok(stream)
-    }
-
-    /// Whether a connect in progress is done: `WouldBlock` while not.
-    fn connected(&self) -> io::Result<()> {
-        if let Some(err) = self.stream.take_error()? {
-            return Err(err);
-        }
-        match self.stream.peer_addr() {
-            Ok(_) => Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotConnected => {
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            Err(err) => Err(err),
+impl<S: AsRawFd> Socket<S> {
+    fn new(inner: S) -> Socket<S> {
+        Socket {
+            registration: Registration::new(inner.as_raw_fd()),
+            inner,
         }
     }
 
-    /// A stream from a connected std one (made non-blocking).
-    ///
-    /// # Errors
-    ///
-    /// If it cannot be made non-blocking.
-    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        stream.set_nonblocking(true)?;
-        Ok(TcpStream {
-            registration: Registration::new(stream.as_raw_fd()),
-            stream,
+    /// Runs `op` on the socket until it does not block, the task waiting
+    /// for `direction` in between.
+    async fn io<R>(
+        &mut self,
+        direction: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| {
+            let result = op(&self.inner);
+            self.registration.poll(cx, direction, result)
         })
+        .await
+    }
+}
+
+impl<S: AsRawFd> Socket<S>
+where
+    for<'a> &'a S: Read + Write,
+{
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io(Direction::Read, |mut socket| socket.read(buf))
+            .await
     }
 
-    /// Reads what has arrived into `buf`, waiting until something has.
-    /// Returns how many bytes were read; `Ok(0)` is end of file (or an
-    /// empty `buf`).
-    ///
-    /// # Errors
-    ///
-    /// What `read(2)` says: `ConnectionReset` when the peer reset the
-    /// connection, …
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
+    async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.io(Direction::Write, |mut socket| socket.write(buf))
+            .await
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let result = (&self.stream).read(buf);
-        self.registration.poll(cx, Direction::Read, result)
-    }
-
-    /// Writes some of `buf`, waiting until the socket takes at least one
-    /// byte. Returns how many it took.
-    ///
-    /// # Errors
-    ///
-    /// What `write(2)` says: `BrokenPipe` or `ConnectionReset` once the
-    /// peer is gone, …
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
-    }
-
-    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let result = (&self.stream).write(buf);
-        self.registration.poll(cx, Direction::Write, result)
-    }
-
-    /// Reads exactly `buf.len()` bytes.
-    ///
-    /// # Errors
-    ///
-    /// `UnexpectedEof` if the stream ends first (what was read is in
-    /// `buf`, lost to the caller), or any error of [`read`](TcpStream::read).
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+    async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.read(buf).await? {
                 0 => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -316,13 +199,7 @@ impl TcpStream {
         Ok(())
     }
 
-    /// Writes all of `buf`.
-    ///
-    /// # Errors
-    ///
-    /// Any error of [`write`](TcpStream::write); `WriteZero` if the socket
-    /// takes nothing.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+    async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {
                 0 => return Err(io::ErrorKind::WriteZero.into()),
@@ -331,84 +208,68 @@ impl TcpStream {
         }
         Ok(())
     }
-
-    /// Shuts down the reading half, the writing half (the peer then reads
-    /// end of file), or both. Never blocks.
-    ///
-    /// # Errors
-    ///
-    /// What `shutdown(2)` says (`NotConnected`, …).
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.stream.shutdown(how)
-    }
-
-    /// The peer's address.
-    ///
-    /// # Errors
-    ///
-    /// What `getpeername(2)` says.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.peer_addr()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// What `getsockname(2)` says.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.local_addr()
-    }
-
-    /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
-    ///
-    /// # Errors
-    ///
-    /// What `setsockopt(2)` says.
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.stream.set_nodelay(nodelay)
-    }
 }
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.listener.as_raw_fd()
-    }
-}
+/// The reading and writing methods of a stream type (a `stream:
+/// Socket<_>` field whose std type has `shutdown`), with their
+/// documentation: the same for TCP and Unix streams.
+macro_rules! stream_io {
+    ($stream:ident) => {
+        impl $stream {
+            /// Reads what has arrived into `buf`, waiting until something
+            /// has. Returns how many bytes were read; `Ok(0)` is end of
+            /// file (or an empty `buf`).
+            ///
+            /// # Errors
+            ///
+            /// What `read(2)` says: `ConnectionReset` when the peer reset
+            /// the connection, …
+            pub async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.stream.read(buf).await
+            }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.listener.as_fd()
-    }
-}
+            /// Writes some of `buf`, waiting until the socket takes at
+            /// least one byte. Returns how many it took.
+            ///
+            /// # Errors
+            ///
+            /// What `write(2)` says: `BrokenPipe` or `ConnectionReset` once
+            /// the peer is gone, …
+            pub async fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.stream.write(buf).await
+            }
 
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.stream.as_raw_fd()
-    }
-}
+            /// Reads exactly `buf.len()` bytes.
+            ///
+            /// # Errors
+            ///
+            /// `UnexpectedEof` if the stream ends first (what was read is
+            /// in `buf`, lost to the caller), or any error of
+            /// [`read`](Self::read).
+            pub async fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+                self.stream.read_exact(buf).await
+            }
 
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.stream.as_fd()
-    }
-}
+            /// Writes all of `buf`.
+            ///
+            /// # Errors
+            ///
+            /// Any error of [`write`](Self::write); `WriteZero` if the
+            /// socket takes nothing.
+            pub async fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+                self.stream.write_all(buf).await
+            }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("fd", &self.listener.as_raw_fd())
-            .field("local_addr", &self.listener.local_addr().ok())
-            .finish()
-    }
+            /// Shuts down the reading half, the writing half (the peer then
+            /// reads end of file), or both. Never blocks.
+            ///
+            /// # Errors
+            ///
+            /// What `shutdown(2)` says (`NotConnected`, …).
+            pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
+                self.stream.inner.shutdown(how)
+            }
+        }
+    };
 }
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("fd", &self.stream.as_raw_fd())
-            .field("local_addr", &self.stream.local_addr().ok())
-            .field("peer_addr", &self.stream.peer_addr().ok())
-            .finish()
-    }
-}
+use stream_io;

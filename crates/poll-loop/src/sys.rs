@@ -15,6 +15,9 @@ use std::ffi::{c_int, c_uint, c_void};
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 const EPOLL_CLOEXEC: c_int = 0o2_000_000;
@@ -38,6 +41,7 @@ pub(crate) const EPOLLET: u32 = 1 << 31;
 const EFD_CLOEXEC: c_int = 0o2_000_000;
 const EFD_NONBLOCK: c_int = 0o4_000;
 
+const AF_UNIX: c_int = 1;
 const AF_INET: c_int = 2;
 const AF_INET6: c_int = 10;
 const SOCK_STREAM: c_int = 1;
@@ -77,6 +81,13 @@ struct SockaddrIn {
     port: [u8; 2],
     addr: [u8; 4],
     zero: [u8; 8],
+}
+
+/// `struct sockaddr_un`.
+#[repr(C)]
+struct SockaddrUn {
+    family: u16,
+    path: [u8; 108],
 }
 
 /// `struct sockaddr_in6`.
@@ -324,19 +335,51 @@ pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bo
             }
         }
     };
-    let in_progress = if result == 0 {
-        false
-    } else {
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            // Interrupted, a non-blocking connect goes on in the
-            // background just as one that is in progress.
-            Some(EINPROGRESS) => true,
-            _ if err.kind() == io::ErrorKind::Interrupted => true,
-            _ => return Err(err),
-        }
+    Ok((TcpStream::from(fd), in_progress(result)?))
+}
+
+/// What a non-blocking `connect` returned: done (false), in progress
+/// (true), or failed.
+fn in_progress(result: c_int) -> io::Result<bool> {
+    if result == 0 {
+        return Ok(false);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        // Interrupted, a non-blocking connect goes on in the background
+        // just as one that is in progress.
+        Some(EINPROGRESS) => Ok(true),
+        _ if err.kind() == io::ErrorKind::Interrupted => Ok(true),
+        _ => Err(err),
+    }
+}
+
+/// Connects a new non-blocking Unix stream socket to the socket at `path`.
+/// Returns the socket and whether the connection is still in progress, as
+/// [`connect_nonblocking`] does.
+///
+/// A listener whose backlog is full makes a non-blocking connect fail with
+/// `EAGAIN` (`WouldBlock`): it is returned as it is, as tokio does.
+pub(crate) fn connect_unix_nonblocking(path: &Path) -> io::Result<(UnixStream, bool)> {
+    let bytes = path.as_os_str().as_bytes();
+    let mut raw = SockaddrUn {
+        family: AF_UNIX as u16,
+        path: [0; 108],
     };
-    Ok((TcpStream::from(fd), in_progress))
+    // Room for the terminating NUL of a path name.
+    if bytes.len() >= raw.path.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "path must be shorter than 108 bytes",
+        ));
+    }
+    raw.path[..bytes.len()].copy_from_slice(bytes);
+    // SAFETY: no pointer arguments; the result is checked by `owned`.
+    let fd = owned(unsafe { socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
+    let len = (std::mem::offset_of!(SockaddrUn, path) + bytes.len() + 1) as u32;
+    // SAFETY: `raw` is a valid `sockaddr_un`, and `len` is within it.
+    let result = unsafe { connect(fd.as_raw_fd(), (&raw as *const SockaddrUn).cast(), len) };
+    Ok((UnixStream::from(fd), in_progress(result)?))
 }
 
 #[cfg(test)]
@@ -357,6 +400,8 @@ mod tests {
         assert_eq!(size_of::<SockaddrIn>(), 16);
         assert_eq!(offset_of!(SockaddrIn, addr), 4);
         assert_eq!(size_of::<SockaddrIn6>(), 28);
+        assert_eq!(size_of::<SockaddrUn>(), 110);
+        assert_eq!(offset_of!(SockaddrUn, path), 2);
         assert_eq!(offset_of!(SockaddrIn6, addr), 8);
         assert_eq!(offset_of!(SockaddrIn6, scope_id), 24);
     }

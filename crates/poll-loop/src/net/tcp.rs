@@ -1,0 +1,193 @@
+//! TCP: [`TcpListener`] and [`TcpStream`].
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+use super::{Socket, stream_io};
+use crate::reactor::Direction;
+
+/// A TCP socket listening for connections, for `async` code on the loop.
+///
+/// See the [module documentation](crate::net).
+pub struct TcpListener {
+    listener: Socket<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds a listening socket to `addr` (port 0: any free port). Needs
+    /// no loop: the socket joins the loop that first waits on it.
+    ///
+    /// `addr` is resolved with [`ToSocketAddrs`], which may block for a
+    /// name lookup: pass an IP address from a task.
+    ///
+    /// # Errors
+    ///
+    /// What `bind(2)` and `listen(2)` say (`AddrInUse`, …).
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        TcpListener::from_std(std::net::TcpListener::bind(addr)?)
+    }
+
+    /// A listener from a std one (made non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// If it cannot be made non-blocking.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            listener: Socket::new(listener),
+        })
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    ///
+    /// What `getsockname(2)` says.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.inner.local_addr()
+    }
+
+    /// Waits for the next connection, and returns it with the peer's
+    /// address.
+    ///
+    /// # Errors
+    ///
+    /// What `accept(2)` says (for instance `EMFILE` when out of file
+    /// descriptors: the connection stays queued, and a later `accept` may
+    /// take it).
+    pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) = self.listener.io(Direction::Read, |l| l.accept()).await?;
+        Ok((TcpStream::from_std(stream)?, addr))
+    }
+}
+
+/// A TCP connection, for `async` code on the loop.
+///
+/// `read`, `write` and the rest take `&mut self`: one operation at a
+/// time per direction, as the loop keeps one waiting task per direction.
+/// A socket belongs to the loop it first waited on (on a later loop of the
+/// same thread it would wait on the first one's reactor).
+/// See the [module documentation](crate::net).
+pub struct TcpStream {
+    stream: Socket<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr` without blocking the loop's thread: starts a
+    /// non-blocking connect and waits until the socket is writable, then
+    /// reports how the connection went.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` when nothing listens there, and whatever else
+    /// `connect(2)` says. Must be awaited on a running loop.
+    pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let (stream, in_progress) = crate::sys::connect_nonblocking(addr)?;
+        let mut stream = Socket::new(stream);
+        if in_progress {
+            stream.io(Direction::Write, connected).await?;
+        }
+        Ok(TcpStream { stream })
+    }
+
+    /// A stream from a connected std one (made non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// If it cannot be made non-blocking.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream {
+            stream: Socket::new(stream),
+        })
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// What `getpeername(2)` says.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.inner.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// What `getsockname(2)` says.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.inner.local_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
+    ///
+    /// # Errors
+    ///
+    /// What `setsockopt(2)` says.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.stream.inner.set_nodelay(nodelay)
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.listener.inner.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.listener.inner.as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.inner.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.stream.inner.as_fd()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("fd", &self.listener.inner.as_raw_fd())
+            .field("local_addr", &self.listener.inner.local_addr().ok())
+            .finish()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("fd", &self.stream.inner.as_raw_fd())
+            .field("local_addr", &self.stream.inner.local_addr().ok())
+            .field("peer_addr", &self.stream.inner.peer_addr().ok())
+            .finish()
+    }
+}
+
+stream_io!(TcpStream);
+
+/// Whether a connect in progress is done: `WouldBlock` while not.
+fn connected(stream: &std::net::TcpStream) -> io::Result<()> {
+    if let Some(err) = stream.take_error()? {
+        return Err(err);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotConnected => {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,224 @@
+//! Unix stream sockets: [`UnixListener`] and [`UnixStream`], the same
+//! operations as TCP's on a socket file (or a `socketpair`).
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use super::{Socket, stream_io};
+use crate::reactor::Direction;
+
+/// A Unix stream socket listening for connections, for `async` code on
+/// the loop.
+///
+/// ```
+/// use poll_loop::{EventLoop, LoopHandle};
+/// use poll_loop::net::{UnixListener, UnixStream};
+///
+/// let dir = std::env::temp_dir().join(format!("poll-loop-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("echo.sock");
+/// let _ = std::fs::remove_file(&path);
+///
+/// let lp = EventLoop::new();
+/// let reply = lp.block_on(async {
+///     let mut listener = UnixListener::bind(&path)?;
+///     LoopHandle::current().unwrap().spawn(async move {
+///         let (mut conn, _peer) = listener.accept().await.unwrap();
+///         let mut buf = [0; 4];
+///         conn.read_exact(&mut buf).await.unwrap();
+///         conn.write_all(&buf).await.unwrap();
+///     });
+///     let mut client = UnixStream::connect(&path).await?;
+///     client.write_all(b"ping").await?;
+///     let mut reply = [0; 4];
+///     client.read_exact(&mut reply).await?;
+///     Ok::<_, std::io::Error>(reply)
+/// })??;
+/// assert_eq!(&reply, b"ping");
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// See the [module documentation](crate::net).
+pub struct UnixListener {
+    listener: Socket<std::os::unix::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds a listening socket to a new socket file at `path`. Needs no
+    /// loop: the socket joins the loop that first waits on it. The file
+    /// stays when the listener is dropped (remove it yourself), as with
+    /// std's listener.
+    ///
+    /// # Errors
+    ///
+    /// What `bind(2)` and `listen(2)` say (`AddrInUse` if the file
+    /// exists, …).
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
+    }
+
+    /// A listener from a std one (made non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// If it cannot be made non-blocking.
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            listener: Socket::new(listener),
+        })
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    ///
+    /// What `getsockname(2)` says.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.inner.local_addr()
+    }
+
+    /// Waits for the next connection, and returns it with the peer's
+    /// address (usually unnamed).
+    ///
+    /// # Errors
+    ///
+    /// What `accept(2)` says (`EMFILE` when out of file descriptors, …).
+    pub async fn accept(&mut self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (stream, addr) = self.listener.io(Direction::Read, |l| l.accept()).await?;
+        Ok((UnixStream::from_std(stream)?, addr))
+    }
+}
+
+/// A Unix stream connection, for `async` code on the loop: the same
+/// operations as [`TcpStream`](super::TcpStream)'s, with the same rules
+/// (one operation at a time per direction; the socket belongs to the loop
+/// it first waited on).
+///
+/// See the [module documentation](crate::net).
+pub struct UnixStream {
+    stream: Socket<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path` without blocking the loop's
+    /// thread.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when no socket file is there, `ConnectionRefused` when
+    /// nothing listens on it, `WouldBlock` when its listener's backlog is
+    /// full (a non-blocking Unix connect cannot wait for room: try again
+    /// later), `InvalidInput` for a path of 108 bytes or more, and
+    /// whatever else `connect(2)` says. Must be awaited on a running loop.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let (stream, in_progress) = crate::sys::connect_unix_nonblocking(path.as_ref())?;
+        let mut stream = Socket::new(stream);
+        if in_progress {
+            stream.io(Direction::Write, connected).await?;
+        }
+        Ok(UnixStream { stream })
+    }
+
+    /// Two streams connected to each other (`socketpair(2)`).
+    ///
+    /// # Errors
+    ///
+    /// What `socketpair(2)` says.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    /// A stream from a connected std one (made non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// If it cannot be made non-blocking.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream {
+            stream: Socket::new(stream),
+        })
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// What `getpeername(2)` says.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.inner.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// What `getsockname(2)` says.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.inner.local_addr()
+    }
+}
+
+stream_io!(UnixStream);
+
+/// Whether a connect in progress is done: `WouldBlock` while not.
+fn connected(stream: &std::os::unix::net::UnixStream) -> io::Result<()> {
+    match stream.take_error()? {
+        Some(err) => Err(err),
+        None => match stream.peer_addr() {
+            Ok(_) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotConnected => {
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+            Err(err) => Err(err),
+        },
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.listener.inner.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.listener.inner.as_fd()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.inner.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.stream.inner.as_fd()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.listener.inner.as_raw_fd())
+            .field("local_addr", &self.listener.inner.local_addr().ok())
+            .finish()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.stream.inner.as_raw_fd())
+            .field("peer_addr", &self.stream.inner.peer_addr().ok())
+            .finish()
+    }
+}
