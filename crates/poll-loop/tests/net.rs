@@ -15,6 +15,17 @@ use helpers::{ms, without_hanging};
 use poll_loop::net::{TcpListener, TcpStream};
 use poll_loop::{EventLoop, LoopHandle, timeout};
 
+/// A std listener on a free local port, whose first connection `peer`
+/// handles on a thread of its own.
+fn std_peer<R: Send + 'static>(
+    peer: impl FnOnce(std::net::TcpStream) -> R + Send + 'static,
+) -> (SocketAddr, thread::JoinHandle<R>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = thread::spawn(move || peer(listener.accept().unwrap().0));
+    (addr, peer)
+}
+
 /// A free local port nothing listens on (bound, then closed).
 fn closed_port() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -66,10 +77,7 @@ fn connecting_where_nothing_listens_is_connection_refused() {
 fn the_peer_shutting_down_is_end_of_file() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = server.local_addr().unwrap();
-        let peer = thread::spawn(move || {
-            let (mut conn, _) = server.accept().unwrap();
+        let (addr, peer) = std_peer(move |mut conn| {
             conn.write_all(b"ab").unwrap();
             conn.shutdown(Shutdown::Write).unwrap();
             // Keep the connection until the client is done.
@@ -94,10 +102,7 @@ fn the_peer_shutting_down_is_end_of_file() {
 fn a_peer_reset_is_connection_reset() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = server.local_addr().unwrap();
-        let peer = thread::spawn(move || {
-            let (mut conn, _) = server.accept().unwrap();
+        let (addr, peer) = std_peer(move |mut conn| {
             let mut one = [0; 1];
             conn.read_exact(&mut one).unwrap();
             // Closing with unread data resets the connection.
@@ -125,11 +130,8 @@ fn a_peer_reset_is_connection_reset() {
 fn a_read_dropped_mid_wait_loses_nothing() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = server.local_addr().unwrap();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let peer = thread::spawn(move || {
-            let (mut conn, _) = server.accept().unwrap();
+        let (addr, peer) = std_peer(move |mut conn| {
             rx.recv().unwrap();
             conn.write_all(b"late").unwrap();
             let _ = conn.read(&mut [0; 1]);
@@ -243,11 +245,8 @@ fn a_socket_polled_outside_a_running_loop_is_an_error_not_a_hang() {
 #[test]
 fn readiness_reported_while_nobody_waits_is_not_lost() {
     without_hanging(|| {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-        let peer = thread::spawn(move || {
-            let (mut conn, _) = listener.accept().unwrap();
+        let (addr, peer) = std_peer(move |mut conn| {
             conn.write_all(b"abc").unwrap(); // all at once: one edge
             go_rx.recv().unwrap();
             conn.write_all(b"d").unwrap(); // after the reader waits again
@@ -282,11 +281,8 @@ fn readiness_reported_while_nobody_waits_is_not_lost() {
 #[test]
 fn a_full_send_buffer_wakes_the_writer_when_it_drains() {
     without_hanging(|| {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         const TOTAL: usize = 8 << 20; // far more than the socket buffers hold
-        let peer = thread::spawn(move || {
-            let (mut conn, _) = listener.accept().unwrap();
+        let (addr, peer) = std_peer(move |mut conn| {
             thread::sleep(std::time::Duration::from_millis(50)); // let it fill
             let mut sink = vec![0; 64 << 10];
             let mut total = 0;

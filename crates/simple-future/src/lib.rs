@@ -26,7 +26,7 @@ pub use executor::{
     ThreadPoolExecutor,
 };
 pub use future::Future;
-pub use observer::Observer;
+pub use observer::{CallbackKey, Observer};
 pub use panic::Panicked;
 pub use state::State;
 pub use wait::{AsCompleted, AsCompletedTimeout, DoneAndNotDone, ReturnWhen, as_completed, wait};

@@ -55,6 +55,11 @@ pub struct Observer<T, E = crate::Exception> {
     pub(crate) handle: HandleBits,
 }
 
+/// Names a done-callback added with
+/// [`add_removable_done_callback`](Observer::add_removable_done_callback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallbackKey(u64);
+
 /// A handle's own state in one word, so that a `Future` handle stays two
 /// words and is returned in registers (a third word cost a quarter of a
 /// create-complete-read): the key its waker is registered under, once it
@@ -215,6 +220,37 @@ impl<T, E> Observer<T, E> {
         F: FnOnce(&Observer<T, E>) + Send + 'static,
     {
         Shared::add_callback(self, Box::new(callback));
+    }
+
+    /// As [`add_done_callback`](Observer::add_done_callback), and returns
+    /// a key that can [remove](Observer::remove_done_callback) the callback
+    /// until it runs; `None` if the future was done, so the callback has
+    /// run already. For code that stops caring before the future is done
+    /// (a wait with a timeout), so that a long-lived future does not
+    /// collect its callbacks.
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let future: Future<u8> = Future::new();
+    /// let key = future.add_removable_done_callback(|_| panic!("removed"));
+    /// assert!(future.remove_done_callback(key.unwrap()));
+    /// future.set_result(1).unwrap(); // runs nothing
+    /// ```
+    pub fn add_removable_done_callback<F>(&self, callback: F) -> Option<CallbackKey>
+    where
+        F: FnOnce(&Observer<T, E>) + Send + 'static,
+    {
+        Shared::add_callback(self, Box::new(callback)).map(CallbackKey)
+    }
+
+    /// Removes the callback added under `key` if it has not run (nor
+    /// started). True if it was removed; false if it ran, or if `key`
+    /// belongs to another future (which it leaves alone). Like asyncio's
+    /// `Future.remove_done_callback`, by key rather than by function.
+    pub fn remove_done_callback(&self, key: CallbackKey) -> bool {
+        // Keys are unique among all futures: another's finds nothing here.
+        self.shared.remove_callback(key.0)
     }
 
     /// True if both handles belong to the same future.

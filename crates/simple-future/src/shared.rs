@@ -159,7 +159,6 @@ struct Waiting<T, E> {
     callbacks: Vec<(u64, Callback<T, E>)>,
     /// Async tasks waiting, each under the key its handle holds.
     wakers: Vec<(u64, Waker)>,
-    next_key: u64,
     /// The one thread that can complete the future, if it said so
     /// ([`Future::set_completing_thread`](crate::Future::set_completing_thread)):
     /// a blocking wait on it would never return.
@@ -168,14 +167,22 @@ struct Waiting<T, E> {
     blocked: usize,
 }
 
+/// A new key for a callback or a waker: unique among all futures, so that
+/// a key given to the wrong future (`Observer::remove_done_callback`)
+/// finds nothing there. Keys start at 1, so a handle stores its waker key
+/// as a `NonZeroU64` and stays one word smaller. (`std`'s atomic even
+/// under loom: it only numbers, it orders nothing.)
+fn next_key() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+// By hand: a derive would ask `T: Default` and `E: Default`.
 impl<T, E> Default for Waiting<T, E> {
     fn default() -> Self {
         Waiting {
             callbacks: Vec::new(),
             wakers: Vec::new(),
-            // Keys start at 1, so a handle stores its waker key as a
-            // `NonZeroU64` and stays one word smaller.
-            next_key: 1,
             owner: None,
             blocked: 0,
         }
@@ -457,8 +464,7 @@ impl<T, E> Shared<T, E> {
         let mut guard = this.lock();
         if this.listen(&guard) {
             let waiting = lists(&mut guard);
-            let key = waiting.next_key;
-            waiting.next_key += 1;
+            let key = next_key();
             waiting.callbacks.push((key, callback));
             Some(key)
         } else {
@@ -473,7 +479,8 @@ impl<T, E> Shared<T, E> {
     }
 
     /// Forgets the callback under `key` if it has not run (or started).
-    pub(crate) fn remove_callback(&self, key: u64) {
+    /// True if it was removed.
+    pub(crate) fn remove_callback(&self, key: u64) -> bool {
         let mut guard = self.lock();
         let removed = guard.as_mut().and_then(|waiting| {
             let index = waiting.callbacks.iter().position(|(id, _)| *id == key)?;
@@ -482,7 +489,7 @@ impl<T, E> Shared<T, E> {
         });
         drop(guard);
         // The closure's captures are dropped outside the lock.
-        drop(removed);
+        removed.is_some()
     }
 
     /// Records the one thread that completes this future.
@@ -568,8 +575,7 @@ impl<T, E> Shared<T, E> {
             Some((_, registered)) if registered.will_wake(waker) => {}
             Some((_, registered)) => mem::swap(registered, new.as_mut().expect("not taken yet")),
             None => {
-                let k = waiting.next_key;
-                waiting.next_key += 1;
+                let k = next_key();
                 waiting.wakers.push((k, new.take().expect("not taken yet")));
                 *key = NonZeroU64::new(k);
             }

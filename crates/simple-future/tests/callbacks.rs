@@ -5,6 +5,7 @@
 mod helpers;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use simple_future::{Future, Observer, ResultError, State};
@@ -303,4 +304,29 @@ fn a_running_callback_holds_up_set_result_but_not_other_readers() {
     );
     release_tx.send(()).unwrap();
     completer.join().unwrap();
+}
+
+#[test]
+fn a_removable_callback_is_removed_only_from_its_future_and_only_before_it_ran() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counting = |ran: &Arc<AtomicUsize>| {
+        let ran = Arc::clone(ran);
+        move |_: &Observer<u8>| {
+            ran.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    let a: Future<u8> = Future::new();
+    let b: Future<u8> = Future::new();
+    let key_a = a.add_removable_done_callback(counting(&ran)).unwrap();
+    let key_b = b.add_removable_done_callback(counting(&ran)).unwrap();
+    assert!(!b.remove_done_callback(key_a), "another future's key");
+    assert!(a.remove_done_callback(key_a));
+    assert!(!a.remove_done_callback(key_a), "removed already");
+    a.set_result(1).unwrap();
+    b.set_result(2).unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 1, "only b's ran");
+    assert!(!b.remove_done_callback(key_b), "it ran");
+    // Added to a done future: it runs at once, and there is nothing to remove.
+    assert!(a.add_removable_done_callback(counting(&ran)).is_none());
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
 }

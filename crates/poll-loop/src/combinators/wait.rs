@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use simple_future::{DoneAndNotDone, Observer, ResultError, ReturnWhen, TryResultError};
+use simple_future::{
+    CallbackKey, DoneAndNotDone, Observer, ResultError, ReturnWhen, TryResultError,
+};
 
 use crate::time::sleep;
 
@@ -25,9 +27,10 @@ use crate::time::sleep;
 /// a cancellation not, as simple-future does. Unlike simple-future's, a
 /// future given twice is counted twice.
 ///
-/// The wait registers a small done-callback on every future that is not
-/// done; a callback left on a future that never completes does nothing
-/// once the wait is over. The timeout is a timer on the running loop.
+/// The wait adds a small done-callback to every future that is not done,
+/// and removes those that have not run when it returns (or is dropped), so
+/// waiting on a long-lived future again and again costs no memory. The
+/// timeout is a timer on the running loop.
 ///
 /// # Panics
 ///
@@ -86,7 +89,12 @@ where
             }
     };
     if !satisfied(pending, any_done, any_failed) {
-        let notifier = Notifier::watch(&futures, watched);
+        let (notifier, keys) = Notifier::watch(&futures, watched);
+        // Removes the callbacks that did not run, however the wait ends.
+        let _watching = Watching {
+            futures: &futures,
+            keys,
+        };
         let mut deadline = timeout.map(sleep);
         poll_fn(|cx| {
             for index in notifier.take(cx.waker()) {
@@ -116,6 +124,20 @@ fn failed<T, E>(future: &Observer<T, E>) -> bool {
     )
 }
 
+/// The done-callbacks a wait added, by position: removed when it ends.
+struct Watching<'a, T, E> {
+    futures: &'a [Observer<T, E>],
+    keys: Vec<(usize, CallbackKey)>,
+}
+
+impl<T, E> Drop for Watching<'_, T, E> {
+    fn drop(&mut self) {
+        for &(index, key) in &self.keys {
+            self.futures[index].remove_done_callback(key);
+        }
+    }
+}
+
 /// Where the done-callbacks report, from whichever thread completes a
 /// future: the positions done, in order, and the waker of the task that
 /// waits.
@@ -130,8 +152,12 @@ struct Notified {
 }
 
 impl Notifier {
-    /// Adds a done-callback to each future at `watched` positions.
-    fn watch<T, E>(futures: &[Observer<T, E>], watched: Vec<usize>) -> Arc<Notifier>
+    /// Adds a done-callback to each future at `watched` positions, and
+    /// returns them by position, to be removed once the waiter is done.
+    fn watch<T, E>(
+        futures: &[Observer<T, E>],
+        watched: Vec<usize>,
+    ) -> (Arc<Notifier>, Vec<(usize, CallbackKey)>)
     where
         T: 'static,
         E: 'static,
@@ -139,16 +165,20 @@ impl Notifier {
         let notifier = Arc::new(Notifier {
             state: Mutex::new(Notified::default()),
         });
-        for index in watched {
-            // Weak: once the waiter is gone the callback does nothing.
-            let weak = Arc::downgrade(&notifier);
-            futures[index].add_done_callback(move |_| {
-                if let Some(notifier) = weak.upgrade() {
-                    notifier.push(index);
-                }
-            });
-        }
-        notifier
+        let keys = watched
+            .into_iter()
+            .filter_map(|index| {
+                // Weak: once the waiter is gone the callback does nothing.
+                let weak = Arc::downgrade(&notifier);
+                let key = futures[index].add_removable_done_callback(move |_| {
+                    if let Some(notifier) = weak.upgrade() {
+                        notifier.push(index);
+                    }
+                })?;
+                Some((index, key))
+            })
+            .collect();
+        (notifier, keys)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Notified> {
@@ -189,7 +219,8 @@ impl Notifier {
 /// Take them with [`next`](AsCompleted::next)`().await`, which gives
 /// `None` once every future was yielded. For a time limit, wrap it in
 /// [`timeout`](crate::timeout). Like [`wait`], this adds a small
-/// done-callback to each future not done yet.
+/// done-callback to each future not done yet, and removes those that have
+/// not run when it is dropped.
 ///
 /// # Examples
 ///
@@ -226,12 +257,13 @@ where
     let (done, watched): (Vec<usize>, Vec<usize>) =
         (0..futures.len()).partition(|&index| futures[index].done());
     let waiting = watched.len();
-    let notifier = Notifier::watch(&futures, watched);
+    let (notifier, keys) = Notifier::watch(&futures, watched);
     AsCompleted {
         futures: futures.into_iter().map(Some).collect(),
         done_first: done.into_iter(),
         reported: Vec::new().into_iter(),
         notifier,
+        keys,
         waiting,
     }
 }
@@ -244,8 +276,22 @@ pub struct AsCompleted<T, E = simple_future::Exception> {
     /// Reported by the callbacks, not yielded yet.
     reported: std::vec::IntoIter<usize>,
     notifier: Arc<Notifier>,
+    /// The callbacks added, removed on drop from the futures not yielded.
+    keys: Vec<(usize, CallbackKey)>,
     /// Not done at the start and not yielded yet.
     waiting: usize,
+}
+
+/// A dropped `AsCompleted` (read to the end or not, or timed out) leaves no
+/// callback behind on the futures it did not yield.
+impl<T, E> Drop for AsCompleted<T, E> {
+    fn drop(&mut self) {
+        for &(index, key) in &self.keys {
+            if let Some(future) = &self.futures[index] {
+                future.remove_done_callback(key);
+            }
+        }
+    }
 }
 
 impl<T, E> AsCompleted<T, E> {
