@@ -16,7 +16,10 @@ use crate::time::{Sleep, sleep_until};
 #[non_exhaustive]
 pub enum MissedTicks {
     /// Every missed tick, back to back, until caught up; the ticks stay on
-    /// their grid (`start + k * period`) and none is lost.
+    /// their grid (`start + k * period`). At most
+    /// [`BURST_LIMIT`](MissedTicks::BURST_LIMIT) of them, as cb-timer's:
+    /// an interval further behind than that drops the older ones, so a
+    /// burst never keeps the task from yielding for longer.
     Burst,
     /// Drop the missed ticks: the next is the next point of the grid still
     /// ahead. The default.
@@ -24,6 +27,12 @@ pub enum MissedTicks {
     Skip,
     /// A new grid: the next tick is one period after the late one came.
     Delay,
+}
+
+impl MissedTicks {
+    /// The most missed ticks [`Burst`](MissedTicks::Burst) gives back to
+    /// back; older missed ticks are dropped.
+    pub const BURST_LIMIT: u32 = 1_000;
 }
 
 /// Ticks every `period`, the first one at once: tokio's `interval`.
@@ -121,17 +130,30 @@ impl Interval {
     /// The tick after one due at `due` that came at `now`.
     fn after(&self, due: Instant, now: Instant) -> Option<Instant> {
         let next = due.checked_add(self.period)?;
+        if next > now {
+            return Some(next); // on time: every policy keeps the grid
+        }
         match self.missed {
-            MissedTicks::Burst => Some(next),
-            MissedTicks::Skip if next > now => Some(next),
-            MissedTicks::Skip => {
-                let behind = now.duration_since(due).as_nanos() / self.period.as_nanos() + 1;
-                let behind = u32::try_from(behind).ok()?;
-                due.checked_add(self.period.checked_mul(behind)?)
+            MissedTicks::Burst => {
+                let limit = self.period.checked_mul(MissedTicks::BURST_LIMIT);
+                match limit.and_then(|limit| now.checked_sub(limit)) {
+                    // Further behind than the limit: only the latest ticks.
+                    Some(oldest) if next < oldest => self.grid_after(due, oldest),
+                    _ => Some(next),
+                }
             }
-            MissedTicks::Delay if next > now => Some(next),
+            MissedTicks::Skip => self.grid_after(due, now),
             MissedTicks::Delay => now.checked_add(self.period),
         }
+    }
+
+    /// The first point of the grid through `due` strictly after `at`
+    /// (`at` not before `due`), however many periods lie between: counted
+    /// in nanoseconds, which cannot overflow as a count of periods can.
+    fn grid_after(&self, due: Instant, at: Instant) -> Option<Instant> {
+        let period = self.period.as_nanos();
+        let ahead = period - at.duration_since(due).as_nanos() % period;
+        at.checked_add(Duration::from_nanos(u64::try_from(ahead).ok()?))
     }
 
     /// The period.

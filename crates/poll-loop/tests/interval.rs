@@ -137,3 +137,45 @@ fn a_dropped_tick_loses_nothing() {
 fn a_zero_period_panics() {
     let _ = interval(Duration::ZERO);
 }
+
+#[test]
+fn a_burst_far_behind_gives_at_most_burst_limit_ticks_back_to_back() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let caught_up = lp
+            .block_on(async {
+                let period = Duration::from_micros(1);
+                let mut ticks = interval_at(Instant::now(), period);
+                ticks.set_missed_ticks(MissedTicks::Burst);
+                ticks.tick().await;
+                std::thread::sleep(ms(20)); // 20,000 periods behind
+                let resumed = Instant::now();
+                let mut behind = 0;
+                while ticks.tick().await < resumed {
+                    behind += 1;
+                }
+                behind
+            })
+            .unwrap();
+        assert!(
+            (1..=MissedTicks::BURST_LIMIT).contains(&caught_up),
+            "{caught_up} ticks back to back"
+        );
+    });
+}
+
+#[test]
+fn skip_far_more_periods_behind_than_a_u32_counts_still_ticks() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        lp.block_on(async {
+            // Ten seconds of nanosecond periods: 10^10 missed ticks.
+            let start = Instant::now() - Duration::from_secs(10);
+            let mut ticks = interval_at(start, Duration::from_nanos(1));
+            assert_eq!(ticks.tick().await, start);
+            let next = ticks.tick().await;
+            assert!(next > start + Duration::from_secs(9), "skipped ahead");
+        })
+        .unwrap();
+    });
+}
