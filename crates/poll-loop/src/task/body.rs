@@ -94,21 +94,21 @@ where
         };
         let output = match reader {
             Reader::Handles(output) => output,
+            // No handles: nothing to publish, the future is dropped once done.
             Reader::Gone(location) => {
-                let poll = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+                if !matches!(polled, Ok(Poll::Pending)) {
+                    self.set(None);
+                }
+                return match polled {
                     Ok(poll) => poll.map(drop),
                     Err(payload) => {
-                        self.set(None);
                         let panicked = Panicked::from_payload(&*payload);
                         let task = crate::current::current_task().map(|task| task.to_string());
                         report_unretrieved(location, task.as_deref(), &panicked);
-                        return Poll::Ready(());
+                        Poll::Ready(())
                     }
                 };
-                if poll.is_ready() {
-                    self.set(None);
-                }
-                return poll;
             }
             Reader::None => {
                 // The loop catches and reports its panics.
