@@ -39,15 +39,19 @@ impl LoopHandle {
     /// of the same number starts afresh, dropping what the closed one had.
     /// It is never undefined behaviour and never a busy loop.
     ///
-    /// Linux only (epoll). The first descriptor a loop watches makes its
-    /// wait `epoll_wait` (with an eventfd for wake-ups from other threads)
-    /// instead of a park; a loop keeps that wait until it is dropped.
+    /// Unix only. The first descriptor a loop watches makes its wait the
+    /// kernel's instead of a park: `epoll_wait` on Linux (with an eventfd
+    /// for wake-ups from other threads), `poll` on other Unixes (with a
+    /// socket pair; it scans every registered descriptor at each wait, so
+    /// it suits tens of them, not thousands). A loop keeps that wait until
+    /// it is dropped.
     ///
     /// # Errors
     ///
-    /// What epoll says: a descriptor it cannot watch (a regular file:
-    /// `PermissionDenied`), a closed one (`EBADF`); then nothing is
-    /// registered and `callback` is dropped.
+    /// What epoll says (and `poll`'s loop says the same): a descriptor it
+    /// cannot watch (a regular file or a directory: `PermissionDenied`), a
+    /// closed one (`EBADF`); then nothing is registered and `callback` is
+    /// dropped.
     ///
     /// # Panics
     ///
@@ -163,7 +167,10 @@ impl LoopHandle {
         // eventfd the next wait watches (see `wake.rs`).
         inner.remote.wake.set_signal(reactor.signal());
         let _ = inner.io.set(Rc::clone(&reactor));
-        tracing::debug!("event loop waits in epoll from now on");
+        tracing::debug!(
+            wait = crate::reactor::WAIT_NAME,
+            "event loop waits in the kernel from now on"
+        );
         Ok(reactor)
     }
 

@@ -1,4 +1,4 @@
-//! Where the loop cannot watch file descriptors (not Linux): it always
+//! Where the loop cannot watch file descriptors (not Unix): it always
 //! parks, and `add_reader`, `poll_loop::net` and the rest do not exist.
 
 use std::panic::Location;

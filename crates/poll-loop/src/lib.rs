@@ -14,25 +14,27 @@ mod exception;
 mod future;
 mod handle;
 mod interval;
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 mod io;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(unix))]
 #[path = "io_unsupported.rs"]
 mod io;
 mod join;
 #[cfg(target_os = "linux")]
 pub mod net;
 mod pages;
+#[cfg(any(not(target_os = "linux"), poll_loop_force_poll, test))]
+mod poll_set;
 mod primitives;
 mod queue;
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 mod reactor;
 mod receiver;
 mod run;
 mod source;
 mod stats;
 mod sync;
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 mod sys;
 mod task;
 mod task_group;

@@ -1,10 +1,11 @@
-//! The reactor: the file descriptors the loop watches, the epoll set that
-//! watches them, and the eventfd that makes the same wait the loop's
+//! The reactor: the file descriptors the loop watches, the kernel's set
+//! that watches them (epoll, or poll(2) where there is none), and the
+//! eventfd (a socket pair with poll(2)) that makes the same wait the loop's
 //! wake-up from other threads.
 //!
 //! A loop gets its reactor when its first file descriptor is registered
 //! (`io.rs`); until then it parks, as before. From then on the loop's one
-//! wait is `epoll_wait` with the timeout to the next deadline.
+//! wait is `epoll_wait` (or `poll`) with the timeout to the next deadline.
 //
 // Registration is per file descriptor number: an `Entry` holds a reader
 // and a writer slot and what the epoll set watches the number for
@@ -23,8 +24,25 @@ use std::task::Waker;
 use std::time::Duration;
 
 use crate::source::SourceHandle;
-use crate::sys::{
-    EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Epoll, Event, EventFd,
+use crate::sys::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
+
+// The kernel's readiness wait: epoll on Linux; poll(2) on other Unixes and
+// on Linux built with `--cfg poll_loop_force_poll` (`poll_set.rs`, with
+// epoll's interface, so that everything below is the same over both).
+#[cfg(not(all(target_os = "linux", not(poll_loop_force_poll))))]
+use crate::poll_set::{PollSet as WaitSet, WakePair as WakeFd};
+#[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
+use crate::sys::{Epoll as WaitSet, EventFd as WakeFd};
+
+/// Whether task sockets may be watched edge-triggered (see
+/// [`Entry::wanted`]): not with poll(2), which has no edge trigger.
+const EDGE_TRIGGERED: bool = cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
+
+/// The name of the wait, for the logs.
+pub(crate) const WAIT_NAME: &str = if cfg!(all(target_os = "linux", not(poll_loop_force_poll))) {
+    "epoll"
+} else {
+    "poll"
 };
 use crate::wake::Signal;
 
@@ -161,7 +179,7 @@ impl Entry {
                 })
             )
         };
-        if !self.is_empty() && is_task(&self.reader) && is_task(&self.writer) {
+        if EDGE_TRIGGERED && !self.is_empty() && is_task(&self.reader) && is_task(&self.writer) {
             return Direction::Read.interest() | Direction::Write.interest() | EPOLLET;
         }
         let mut events = 0;
@@ -321,8 +339,8 @@ pub(crate) enum Due {
 }
 
 pub(crate) struct Reactor {
-    epoll: RefCell<Epoll>,
-    wake: Arc<EventFd>,
+    set: RefCell<WaitSet>,
+    wake: Arc<WakeFd>,
     table: RefCell<Table>,
     ready: RefCell<Ready>,
     /// The wakers a wait took, kept between waits for its allocation.
@@ -332,19 +350,19 @@ pub(crate) struct Reactor {
     pub(crate) source: Cell<Option<SourceHandle>>,
 }
 
-impl Signal for EventFd {
+impl Signal for WakeFd {
     fn signal(&self) {
-        EventFd::signal(self);
+        WakeFd::signal(self);
     }
 }
 
 impl Reactor {
     pub(crate) fn new() -> io::Result<Reactor> {
-        let epoll = Epoll::new()?;
-        let wake = Arc::new(EventFd::new()?);
-        epoll.add(wake.as_raw_fd(), EPOLLIN, WAKE_TOKEN)?;
+        let set = WaitSet::new()?;
+        let wake = Arc::new(WakeFd::new()?);
+        set.add(wake.as_raw_fd(), EPOLLIN, WAKE_TOKEN)?;
         Ok(Reactor {
-            epoll: RefCell::new(epoll),
+            set: RefCell::new(set),
             wake,
             table: RefCell::new(Table::default()),
             ready: RefCell::new(Ready {
@@ -420,7 +438,7 @@ impl Reactor {
             if entry.kernel != 0 {
                 // EBADF or ENOENT: the descriptor was closed, and the
                 // kernel dropped it from the set itself.
-                let _ = self.epoll.borrow().delete(fd);
+                let _ = self.set.borrow().delete(fd);
             }
             table.entries.remove(&fd);
         } else {
@@ -477,22 +495,22 @@ impl Reactor {
         if wanted == entry.kernel {
             return Ok(Vec::new());
         }
-        let epoll = self.epoll.borrow();
+        let set = self.set.borrow();
         if wanted == 0 {
-            let _ = epoll.delete(fd);
+            let _ = set.delete(fd);
             entry.kernel = 0;
             return Ok(Vec::new());
         }
         let mut stale = Vec::new();
         if entry.kernel == 0 {
-            match epoll.add(fd, wanted, entry.token(fd)) {
+            match set.add(fd, wanted, entry.token(fd)) {
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-                    epoll.modify(fd, wanted, entry.token(fd))?;
+                    set.modify(fd, wanted, entry.token(fd))?;
                 }
                 result => result?,
             }
         } else {
-            match epoll.modify(fd, wanted, entry.token(fd)) {
+            match set.modify(fd, wanted, entry.token(fd)) {
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
                     // The number was closed and is open again: what it had
                     // registered belonged to the closed file. Keep only the
@@ -508,7 +526,7 @@ impl Reactor {
                     }
                     entry.generation = generation;
                     let wanted = entry.wanted();
-                    epoll.add(fd, wanted, entry.token(fd))?;
+                    set.add(fd, wanted, entry.token(fd))?;
                     entry.kernel = wanted;
                     return Ok(stale);
                 }
@@ -531,12 +549,12 @@ impl Reactor {
         if ready.next < ready.len {
             return true;
         }
-        let n = match self.epoll.borrow().wait(&mut ready.events, timeout) {
+        let n = match self.set.borrow().wait(&mut ready.events, timeout) {
             Ok(n) => n,
             Err(err) => {
                 // Only a bug of ours (a bad buffer, a closed epoll) makes
                 // epoll_wait fail; do not spin on it.
-                tracing::error!(%err, "poll-loop: epoll_wait failed");
+                tracing::error!(%err, "poll-loop: the {WAIT_NAME} wait failed");
                 std::thread::sleep(timeout.unwrap_or(Duration::from_millis(10)));
                 0
             }
@@ -628,7 +646,7 @@ impl Reactor {
     /// with only what is registered.
     #[cold]
     fn rebuild(&self) {
-        let fresh = match Epoll::new() {
+        let fresh = match WaitSet::new() {
             Ok(fresh) => fresh,
             Err(err) => {
                 tracing::error!(%err, "poll-loop: could not rebuild the epoll set");
@@ -651,7 +669,7 @@ impl Reactor {
         );
         // Level-triggered: whatever is ready is reported again by the new
         // set.
-        *self.epoll.borrow_mut() = fresh;
+        *self.set.borrow_mut() = fresh;
     }
 
     /// The next undispatched readiness report: the descriptor, its
@@ -756,11 +774,11 @@ impl Reactor {
     /// table.
     pub(crate) fn take_all(&self) -> Vec<(Slot, &'static Location<'static>)> {
         let mut table = self.table.borrow_mut();
-        let epoll = self.epoll.borrow();
+        let set = self.set.borrow();
         let mut slots = Vec::new();
         for (fd, entry) in table.entries.drain() {
             if entry.kernel != 0 {
-                let _ = epoll.delete(fd);
+                let _ = set.delete(fd);
             }
             for slot in [entry.reader, entry.writer].into_iter().flatten() {
                 let location = match &slot.handler {

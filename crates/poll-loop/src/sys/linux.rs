@@ -1,0 +1,361 @@
+//! Linux's own: epoll, eventfd, and a non-blocking `connect` for TCP and
+//! Unix sockets.
+
+use std::ffi::{c_int, c_uint, c_void};
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{Event, timeout_ms};
+
+const EPOLL_CLOEXEC: c_int = 0o2_000_000;
+const EPOLL_CTL_ADD: c_int = 1;
+const EPOLL_CTL_DEL: c_int = 2;
+const EPOLL_CTL_MOD: c_int = 3;
+
+const EFD_CLOEXEC: c_int = 0o2_000_000;
+const EFD_NONBLOCK: c_int = 0o4_000;
+
+const AF_UNIX: c_int = 1;
+const AF_INET: c_int = 2;
+const AF_INET6: c_int = 10;
+const SOCK_STREAM: c_int = 1;
+const SOCK_NONBLOCK: c_int = 0o4_000;
+const SOCK_CLOEXEC: c_int = 0o2_000_000;
+
+const EINPROGRESS: i32 = 115;
+
+/// `struct sockaddr_in`.
+#[repr(C)]
+struct SockaddrIn {
+    family: u16,
+    port: [u8; 2],
+    addr: [u8; 4],
+    zero: [u8; 8],
+}
+
+/// `struct sockaddr_un`.
+#[repr(C)]
+struct SockaddrUn {
+    family: u16,
+    path: [u8; 108],
+}
+
+/// `struct sockaddr_in6`.
+#[repr(C)]
+struct SockaddrIn6 {
+    family: u16,
+    port: [u8; 2],
+    flowinfo: u32,
+    addr: [u8; 16],
+    scope_id: u32,
+}
+
+unsafe extern "C" {
+    fn epoll_create1(flags: c_int) -> c_int;
+    fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut Event) -> c_int;
+    fn epoll_wait(epfd: c_int, events: *mut Event, maxevents: c_int, timeout: c_int) -> c_int;
+    fn eventfd(initval: c_uint, flags: c_int) -> c_int;
+    fn read(fd: c_int, buf: *mut c_void, count: usize) -> isize;
+    fn write(fd: c_int, buf: *const c_void, count: usize) -> isize;
+    fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int;
+    fn connect(fd: c_int, addr: *const c_void, len: u32) -> c_int;
+}
+
+/// The result of a call that returns a new file descriptor, owned.
+fn owned(fd: c_int) -> io::Result<OwnedFd> {
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the call just returned `fd`, open and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Retries `call` while it fails with `EINTR`; maps a negative result to
+/// the `errno` it set.
+fn retrying(mut call: impl FnMut() -> isize) -> io::Result<usize> {
+    loop {
+        let n = call();
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// An epoll instance: the set of file descriptors the loop waits on.
+#[derive(Debug)]
+pub(crate) struct Epoll {
+    fd: OwnedFd,
+}
+
+impl Epoll {
+    pub(crate) fn new() -> io::Result<Epoll> {
+        // SAFETY: no pointer arguments; the result is checked by `owned`.
+        let fd = owned(unsafe { epoll_create1(EPOLL_CLOEXEC) })?;
+        Ok(Epoll { fd })
+    }
+
+    fn ctl(&self, op: c_int, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+        let mut event = Event {
+            events,
+            data: token,
+        };
+        // SAFETY: `event` is a valid `epoll_event` for the length of the
+        // call (the kernel only reads it); a bad `fd` is an error, not UB.
+        retrying(|| unsafe { epoll_ctl(self.fd.as_raw_fd(), op, fd, &mut event) as isize })
+            .map(drop)
+    }
+
+    /// Watches `fd` for `events`, reporting them with `token`.
+    pub(crate) fn add(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+        self.ctl(EPOLL_CTL_ADD, fd, events, token)
+    }
+
+    /// Changes what `fd` is watched for.
+    pub(crate) fn modify(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+        self.ctl(EPOLL_CTL_MOD, fd, events, token)
+    }
+
+    /// Stops watching `fd`.
+    pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+        self.ctl(EPOLL_CTL_DEL, fd, 0, 0)
+    }
+
+    /// Waits until one of the watched descriptors is ready or `timeout`
+    /// has passed (`None`: no timeout), and fills `events` from the start.
+    /// Returns how many were filled. A signal that interrupts the wait
+    /// makes it return 0 early, as a timeout would.
+    pub(crate) fn wait(
+        &self,
+        events: &mut [Event],
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let max = c_int::try_from(events.len()).unwrap_or(c_int::MAX);
+        // SAFETY: the kernel writes at most `max` events into `events`,
+        // which holds at least that many.
+        let n = unsafe {
+            epoll_wait(
+                self.fd.as_raw_fd(),
+                events.as_mut_ptr(),
+                max,
+                timeout_ms(timeout),
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            Ok(0)
+        } else {
+            Err(err)
+        }
+    }
+}
+
+/// An eventfd: a counter another thread can bump to wake an epoll wait
+/// that watches it.
+#[derive(Debug)]
+pub(crate) struct EventFd {
+    fd: OwnedFd,
+}
+
+impl EventFd {
+    /// A non-blocking eventfd at zero.
+    pub(crate) fn new() -> io::Result<EventFd> {
+        // SAFETY: no pointer arguments; the result is checked by `owned`.
+        let fd = owned(unsafe { eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) })?;
+        Ok(EventFd { fd })
+    }
+
+    /// Makes the eventfd readable. Never blocks: at the counter's limit
+    /// (2^64 - 2, far beyond any number of pending wake-ups) the write
+    /// fails with `EAGAIN`, and the eventfd is readable anyway.
+    pub(crate) fn signal(&self) {
+        let one: u64 = 1;
+        // SAFETY: `one` is 8 readable bytes, as eventfd's `write` requires.
+        let _ = retrying(|| unsafe { write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) });
+    }
+
+    /// Resets the counter to zero, so that the eventfd is no longer
+    /// readable. Does nothing if it was not.
+    pub(crate) fn drain(&self) {
+        let mut count: u64 = 0;
+        // SAFETY: `count` is 8 writable bytes, as eventfd's `read` requires.
+        let _ =
+            retrying(|| unsafe { read(self.fd.as_raw_fd(), (&mut count as *mut u64).cast(), 8) });
+    }
+}
+
+impl AsRawFd for EventFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// Starts connecting a new non-blocking TCP socket to `addr`. Returns the
+/// socket and whether the connection is still in progress (then it is
+/// writable once it completes, and `take_error` says how).
+pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
+    let domain = match addr {
+        SocketAddr::V4(_) => AF_INET,
+        SocketAddr::V6(_) => AF_INET6,
+    };
+    // SAFETY: no pointer arguments; the result is checked by `owned`.
+    let fd = owned(unsafe { socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
+    let result = match addr {
+        SocketAddr::V4(v4) => {
+            let raw = SockaddrIn {
+                family: AF_INET as u16,
+                port: v4.port().to_be_bytes(),
+                addr: v4.ip().octets(),
+                zero: [0; 8],
+            };
+            // SAFETY: `raw` is a valid `sockaddr_in` of the length given.
+            unsafe {
+                connect(
+                    fd.as_raw_fd(),
+                    (&raw as *const SockaddrIn).cast(),
+                    size_of::<SockaddrIn>() as u32,
+                )
+            }
+        }
+        SocketAddr::V6(v6) => {
+            let raw = SockaddrIn6 {
+                family: AF_INET6 as u16,
+                port: v6.port().to_be_bytes(),
+                flowinfo: v6.flowinfo(),
+                addr: v6.ip().octets(),
+                scope_id: v6.scope_id(),
+            };
+            // SAFETY: `raw` is a valid `sockaddr_in6` of the length given.
+            unsafe {
+                connect(
+                    fd.as_raw_fd(),
+                    (&raw as *const SockaddrIn6).cast(),
+                    size_of::<SockaddrIn6>() as u32,
+                )
+            }
+        }
+    };
+    Ok((TcpStream::from(fd), in_progress(result)?))
+}
+
+/// What a non-blocking `connect` returned: done (false), in progress
+/// (true), or failed.
+fn in_progress(result: c_int) -> io::Result<bool> {
+    if result == 0 {
+        return Ok(false);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        // Interrupted, a non-blocking connect goes on in the background
+        // just as one that is in progress.
+        Some(EINPROGRESS) => Ok(true),
+        _ if err.kind() == io::ErrorKind::Interrupted => Ok(true),
+        _ => Err(err),
+    }
+}
+
+/// Connects a new non-blocking Unix stream socket to the socket at `path`.
+/// Returns the socket and whether the connection is still in progress, as
+/// [`connect_nonblocking`] does.
+///
+/// A listener whose backlog is full makes a non-blocking connect fail with
+/// `EAGAIN` (`WouldBlock`): it is returned as it is, as tokio does.
+pub(crate) fn connect_unix_nonblocking(path: &Path) -> io::Result<(UnixStream, bool)> {
+    let bytes = path.as_os_str().as_bytes();
+    let mut raw = SockaddrUn {
+        family: AF_UNIX as u16,
+        path: [0; 108],
+    };
+    // Room for the terminating NUL of a path name.
+    if bytes.len() >= raw.path.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "path must be shorter than 108 bytes",
+        ));
+    }
+    raw.path[..bytes.len()].copy_from_slice(bytes);
+    // SAFETY: no pointer arguments; the result is checked by `owned`.
+    let fd = owned(unsafe { socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
+    let len = (std::mem::offset_of!(SockaddrUn, path) + bytes.len() + 1) as u32;
+    // SAFETY: `raw` is a valid `sockaddr_un`, and `len` is within it.
+    let result = unsafe { connect(fd.as_raw_fd(), (&raw as *const SockaddrUn).cast(), len) };
+    Ok((UnixStream::from(fd), in_progress(result)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{EPOLLIN, EPOLLOUT};
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn socket_addresses_match_the_kernel_abi() {
+        assert_eq!(size_of::<SockaddrIn>(), 16);
+        assert_eq!(offset_of!(SockaddrIn, addr), 4);
+        assert_eq!(size_of::<SockaddrIn6>(), 28);
+        assert_eq!(size_of::<SockaddrUn>(), 110);
+        assert_eq!(offset_of!(SockaddrUn, path), 2);
+        assert_eq!(offset_of!(SockaddrIn6, addr), 8);
+        assert_eq!(offset_of!(SockaddrIn6, scope_id), 24);
+    }
+
+    #[test]
+    fn an_eventfd_wakes_an_epoll_wait_until_drained() {
+        let epoll = Epoll::new().unwrap();
+        let efd = EventFd::new().unwrap();
+        epoll.add(efd.as_raw_fd(), EPOLLIN, 7).unwrap();
+        let mut events = [Event::EMPTY; 4];
+        assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).unwrap(), 0);
+        efd.signal();
+        efd.signal();
+        assert_eq!(epoll.wait(&mut events, None).unwrap(), 1);
+        assert_eq!(events[0].token(), 7);
+        assert_eq!(events[0].events() & EPOLLIN, EPOLLIN);
+        efd.drain();
+        assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).unwrap(), 0);
+        efd.drain(); // not readable: does nothing, does not block
+    }
+
+    #[test]
+    fn epoll_errors_come_back_as_io_errors() {
+        let epoll = Epoll::new().unwrap();
+        let efd = EventFd::new().unwrap();
+        let err = epoll.modify(efd.as_raw_fd(), EPOLLIN, 0).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound); // ENOENT
+        epoll.add(efd.as_raw_fd(), EPOLLIN, 0).unwrap();
+        let err = epoll.add(efd.as_raw_fd(), EPOLLIN, 0).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists); // EEXIST
+        epoll.delete(efd.as_raw_fd()).unwrap();
+    }
+
+    #[test]
+    fn a_refused_connection_is_an_error_on_the_socket() {
+        // A port nothing listens on: bind one, note it, close it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        match connect_nonblocking(port) {
+            Err(err) => assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused),
+            Ok((stream, _)) => {
+                let epoll = Epoll::new().unwrap();
+                epoll.add(stream.as_raw_fd(), EPOLLOUT, 1).unwrap();
+                let mut events = [Event::EMPTY; 1];
+                assert_eq!(epoll.wait(&mut events, None).unwrap(), 1);
+                let err = stream.take_error().unwrap().expect("refused");
+                assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+            }
+        }
+    }
+}
