@@ -810,7 +810,21 @@ impl fmt::Debug for Reactor {
 
 #[cfg(test)]
 mod tests {
-    use super::{Entries, Entry, PAGE};
+    use super::{Entries, Entry, PAGE, Reactor, WAIT_NAME};
+    use std::os::fd::AsRawFd;
+
+    /// The build's wait is the one it says: with `--cfg
+    /// poll_loop_force_poll` (or off Linux) poll(2), whose wake-up is a
+    /// socket pair; on Linux epoll, with an eventfd.
+    #[test]
+    fn the_wait_is_the_one_the_build_asks_for() {
+        use std::os::unix::fs::FileTypeExt;
+        let reactor = Reactor::new().unwrap();
+        let wake = crate::sys::metadata(reactor.wake.as_raw_fd()).unwrap();
+        let poll = !cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
+        assert_eq!(wake.file_type().is_socket(), poll);
+        assert_eq!(WAIT_NAME, if poll { "poll" } else { "epoll" });
+    }
 
     /// Every registered socket has an entry: what only a callback needs
     /// stays out of it (see `Handler`).
