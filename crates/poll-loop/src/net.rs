@@ -213,6 +213,25 @@ where
 /// The reading and writing methods of a stream type (a `stream:
 /// Socket<_>` field whose std type has `shutdown`), with their
 /// documentation: the same for TCP and Unix streams.
+/// Whether a connect in progress is done, from the socket's pending error
+/// (`take_error`) and whether it has a peer (`peer_addr`): `WouldBlock`
+/// while not.
+fn connect_done<A>(
+    error: io::Result<Option<io::Error>>,
+    peer: impl FnOnce() -> io::Result<A>,
+) -> io::Result<()> {
+    if let Some(err) = error? {
+        return Err(err);
+    }
+    match peer() {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotConnected => {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        Err(err) => Err(err),
+    }
+}
+
 macro_rules! stream_io {
     ($stream:ident) => {
         impl $stream {

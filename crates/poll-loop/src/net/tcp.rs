@@ -5,7 +5,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
-use super::{Socket, stream_io};
+use super::{Socket, connect_done, stream_io};
 use crate::reactor::Direction;
 
 /// A TCP socket listening for connections, for `async` code on the loop.
@@ -88,7 +88,8 @@ impl TcpStream {
         let (stream, in_progress) = crate::sys::connect_nonblocking(addr)?;
         let mut stream = Socket::new(stream);
         if in_progress {
-            stream.io(Direction::Write, connected).await?;
+            let done = |s: &std::net::TcpStream| connect_done(s.take_error(), || s.peer_addr());
+            stream.io(Direction::Write, done).await?;
         }
         Ok(TcpStream { stream })
     }
@@ -177,17 +178,3 @@ impl fmt::Debug for TcpStream {
 }
 
 stream_io!(TcpStream);
-
-/// Whether a connect in progress is done: `WouldBlock` while not.
-fn connected(stream: &std::net::TcpStream) -> io::Result<()> {
-    if let Some(err) = stream.take_error()? {
-        return Err(err);
-    }
-    match stream.peer_addr() {
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotConnected => {
-            Err(io::ErrorKind::WouldBlock.into())
-        }
-        Err(err) => Err(err),
-    }
-}

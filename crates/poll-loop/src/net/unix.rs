@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::{Socket, stream_io};
+use super::{Socket, connect_done, stream_io};
 use crate::reactor::Direction;
 
 /// A Unix stream socket listening for connections, for `async` code on
@@ -119,7 +119,9 @@ impl UnixStream {
         let (stream, in_progress) = crate::sys::connect_unix_nonblocking(path.as_ref())?;
         let mut stream = Socket::new(stream);
         if in_progress {
-            stream.io(Direction::Write, connected).await?;
+            let done =
+                |s: &std::os::unix::net::UnixStream| connect_done(s.take_error(), || s.peer_addr());
+            stream.io(Direction::Write, done).await?;
         }
         Ok(UnixStream { stream })
     }
@@ -166,20 +168,6 @@ impl UnixStream {
 }
 
 stream_io!(UnixStream);
-
-/// Whether a connect in progress is done: `WouldBlock` while not.
-fn connected(stream: &std::os::unix::net::UnixStream) -> io::Result<()> {
-    match stream.take_error()? {
-        Some(err) => Err(err),
-        None => match stream.peer_addr() {
-            Ok(_) => Ok(()),
-            Err(err) if err.kind() == io::ErrorKind::NotConnected => {
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            Err(err) => Err(err),
-        },
-    }
-}
 
 impl AsRawFd for UnixListener {
     fn as_raw_fd(&self) -> RawFd {
