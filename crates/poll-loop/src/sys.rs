@@ -140,6 +140,20 @@ pub(super) fn timeout_ms(timeout: Option<Duration>) -> c_int {
     }
 }
 
+/// What a readiness wait returned: how many are ready, 0 if a signal
+/// interrupted it (as if it had timed out), or the error it set.
+fn waited(n: c_int) -> std::io::Result<usize> {
+    if n >= 0 {
+        return Ok(n as usize);
+    }
+    let err = std::io::Error::last_os_error();
+    if err.kind() == std::io::ErrorKind::Interrupted {
+        Ok(0)
+    } else {
+        Err(err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Event, timeout_ms};
+use super::{Event, timeout_ms, waited};
 
 const EPOLL_CLOEXEC: c_int = 0o2_000_000;
 const EPOLL_CTL_ADD: c_int = 1;
@@ -141,23 +141,14 @@ impl Epoll {
         let max = c_int::try_from(events.len()).unwrap_or(c_int::MAX);
         // SAFETY: the kernel writes at most `max` events into `events`,
         // which holds at least that many.
-        let n = unsafe {
+        waited(unsafe {
             epoll_wait(
                 self.fd.as_raw_fd(),
                 events.as_mut_ptr(),
                 max,
                 timeout_ms(timeout),
             )
-        };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() == io::ErrorKind::Interrupted {
-            Ok(0)
-        } else {
-            Err(err)
-        }
+        })
     }
 }
 

@@ -4,7 +4,7 @@ use std::ffi::{c_int, c_short};
 use std::io;
 use std::time::Duration;
 
-use super::timeout_ms;
+use super::{timeout_ms, waited};
 
 /// `struct pollfd`: a descriptor, what to watch it for, what was found.
 #[derive(Clone, Copy, Debug)]
@@ -45,16 +45,7 @@ pub(crate) fn poll_fds(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Res
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "too many descriptors"))?;
     // SAFETY: the kernel reads and writes `len` entries of `fds`, which
     // holds that many.
-    let n = unsafe { poll(fds.as_mut_ptr(), len, timeout_ms(timeout)) };
-    if n >= 0 {
-        return Ok(n as usize);
-    }
-    let err = io::Error::last_os_error();
-    if err.kind() == io::ErrorKind::Interrupted {
-        Ok(0)
-    } else {
-        Err(err)
-    }
+    waited(unsafe { poll(fds.as_mut_ptr(), len, timeout_ms(timeout)) })
 }
 
 #[cfg(test)]
