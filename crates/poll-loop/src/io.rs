@@ -32,8 +32,9 @@ impl LoopHandle {
     /// readiness the loop saw before.
     ///
     /// `fd` stays yours: the loop never closes it. **Remove it before
-    /// closing it.** If you close it while it is registered, the kernel
-    /// drops it from the loop's wait (so its callbacks stop running; if
+    /// closing it.** If you close it while it is registered, its callbacks
+    /// stop running: the kernel drops it from the loop's wait (with `poll`,
+    /// the loop sees the number closed and drops the registration; if
     /// another descriptor still refers to the same file, the loop notices
     /// and drops the old registration itself), and a later registration
     /// of the same number starts afresh, dropping what the closed one had.
