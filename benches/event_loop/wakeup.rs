@@ -1,8 +1,10 @@
 //! 4. Waking a parked loop from another thread: `call_soon_threadsafe` against a plain
-//!    `Mutex` + `Condvar` wake-up.
+//!    `Mutex` + `Condvar` wake-up (the target's floor), and against tokio's
+//!    current-thread runtime woken by a message to a task that awaits it (a loop like
+//!    ours, for scale).
 //!
-//! This thread sends, alternating between the two peers: it waits a short gap (so that
-//! the loop, or the condvar's waiter, is asleep again), reads the clock, and sends the
+//! This thread sends, taking the peers in turn: it waits a short gap (so that the loop,
+//! runtime or condvar's waiter is asleep again), reads the clock, and sends the
 //! reading; the woken side subtracts it from its own reading. Latency is that difference.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +49,25 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
     });
     let remote = rx.recv().unwrap();
 
+    let (tokio_tx, mut tokio_rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let done_tokio = Arc::new(AtomicUsize::new(0));
+    let tokio_thread = {
+        let done = done_tokio.clone();
+        thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let mut latencies = Vec::with_capacity(n);
+                while let Some(sent) = tokio_rx.recv().await {
+                    latencies.push(sent.elapsed().as_secs_f64() * 1e6);
+                    done.fetch_add(1, Ordering::Release);
+                }
+                latencies
+            })
+        })
+    };
+
     let cv = Arc::new((Mutex::new(Slot::default()), Condvar::new()));
     let done_cv = Arc::new(AtomicUsize::new(0));
     let waiter = {
@@ -68,10 +89,14 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
     };
 
     for i in 0..n {
-        // Alternate which peer goes first, so that neither always follows the other.
-        for k in 0..2 {
+        // Rotate which peer goes first, so that none always follows another.
+        for k in 0..3 {
             thread::sleep(GAP);
-            if (i + k) % 2 == 0 {
+            let peer = (i + k) % 3;
+            if peer == 2 {
+                tokio_tx.send(Instant::now()).unwrap();
+                wait_for(&done_tokio, i + 1);
+            } else if peer == 0 {
                 let (lat, done) = (lat_loop.clone(), done_loop.clone());
                 let sent = Instant::now();
                 remote
@@ -96,11 +121,14 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
     cv.0.lock().unwrap().quit = true;
     cv.1.notify_one();
     let lat_cv = waiter.join().unwrap();
+    drop(tokio_tx);
+    let lat_tokio = tokio_thread.join().unwrap();
     let lat_loop = std::mem::take(&mut *lat_loop.lock().unwrap());
 
     let stats = |v: &[f64]| [0.5, 0.9, 0.99].map(|p| percentile(v, p));
     let ours = stats(&lat_loop);
     let theirs = stats(&lat_cv);
+    let tokio = stats(&lat_tokio);
     let row = |name: &str, s: &[Measured; 3]| {
         let mut row = vec![name.to_string()];
         for (k, v) in s.iter().enumerate() {
@@ -117,9 +145,10 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         rows: vec![
             row("poll-loop call_soon_threadsafe", &ours),
             row("Mutex + Condvar notify_one", &theirs),
+            row("tokio current-thread, mpsc to a task", &tokio),
         ],
         notes: vec![format!(
-            "From the sender's clock reading to the woken side's; samples alternated, {} us apart. ratio = peer / poll-loop.",
+            "From the sender's clock reading to the woken side's; samples taken in turn, {} us apart. ratio = peer / poll-loop.",
             GAP.as_micros()
         )],
     }
@@ -127,7 +156,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
     if !options.judged {
         return Vec::new();
     }
-    vec![match (&ours[0], &theirs[0]) {
+    let mut checks = vec![match (&ours[0], &theirs[0]) {
         (Ok(o), Ok(t)) => Check::target(
             *o <= t * TARGET_P50_FACTOR,
             format!(
@@ -136,5 +165,13 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             ),
         ),
         _ => Check::target(false, "wake-up latency: no samples".into()),
-    }]
+    }];
+    if let (Ok(o), Ok(t), Ok(c)) = (&ours[0], &tokio[0], &theirs[0]) {
+        checks.push(Check::report(format!(
+            "tokio's current-thread runtime woken the same way: p50 {t:.1} us, {:.2}x the condvar's (ours {:.2}x)",
+            t / c,
+            o / c
+        )));
+    }
+    checks
 }
