@@ -50,8 +50,9 @@ struct Watched {
     meta: Vec<(u64, Option<(u64, u64)>)>,
     /// Where each descriptor is in `fds`.
     index: HashMap<RawFd, usize>,
-    /// Where the next wait starts reporting, so that with more ready
-    /// descriptors than one wait takes, none is passed over for long.
+    /// Where the next wait starts reporting: after the last one reported
+    /// when more were ready than one wait takes, so that none is passed
+    /// over for long; otherwise the start.
     start: usize,
 }
 
@@ -196,6 +197,7 @@ impl PollSet {
         let len = watched.fds.len();
         let start = watched.start.min(len);
         let mut filled = 0;
+        let mut left_over = false;
         let mut closed = Vec::new();
         for at in (start..len).chain(0..start) {
             let fd = &mut watched.fds[at];
@@ -204,14 +206,20 @@ impl PollSet {
                 continue;
             }
             if filled == events.len() {
-                continue; // level-triggered: found again by the next wait
+                left_over = true; // level-triggered: found again next time
+                continue;
             }
             if revents & POLLNVAL != 0 {
                 closed.push(fd.fd);
             }
             events[filled] = Event::new(to_epoll(revents), watched.meta[at].0);
             filled += 1;
-            watched.start = at + 1;
+            if filled == events.len() {
+                watched.start = at + 1;
+            }
+        }
+        if !left_over {
+            watched.start = 0; // all reported: in the order they were added
         }
         for fd in closed {
             watched.remove(fd);
