@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use crate::source::SourceHandle;
 use crate::sys::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
+use crate::wake::Signal;
 
 // The kernel's readiness wait: epoll on Linux; poll(2) on other Unixes and
 // on Linux built with `--cfg poll_loop_force_poll` (`poll_set.rs`, with
@@ -34,17 +35,15 @@ use crate::poll_set::{PollSet as WaitSet, WakePair as WakeFd};
 #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
 use crate::sys::{Epoll as WaitSet, EventFd as WakeFd};
 
+/// Whether the wait is epoll's.
+const EPOLL: bool = cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
+
 /// Whether task sockets may be watched edge-triggered (see
 /// [`Entry::wanted`]): not with poll(2), which has no edge trigger.
-const EDGE_TRIGGERED: bool = cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
+const EDGE_TRIGGERED: bool = EPOLL;
 
 /// The name of the wait, for the logs.
-pub(crate) const WAIT_NAME: &str = if cfg!(all(target_os = "linux", not(poll_loop_force_poll))) {
-    "epoll"
-} else {
-    "poll"
-};
-use crate::wake::Signal;
+pub(crate) const WAIT_NAME: &str = if EPOLL { "epoll" } else { "poll" };
 
 /// The token of the eventfd (no entry has it: generations skip `u32::MAX`).
 const WAKE_TOKEN: u64 = u64::MAX;
