@@ -129,10 +129,7 @@ impl PollSet {
         if metadata.is_file() || metadata.is_dir() {
             return Err(io::Error::from_raw_os_error(EPERM));
         }
-        let file = {
-            use std::os::unix::fs::MetadataExt;
-            Some((metadata.dev(), metadata.ino()))
-        };
+        let file = sys::file_identity(fd);
         let at = watched.fds.len();
         watched.fds.push(PollFd {
             fd,
