@@ -1,6 +1,6 @@
 //! Test helpers shared by the behaviour tests of cb-timer, simple-future and
 //! poll-loop: a `tracing` subscriber that records what it sees, a counter, a drop
-//! guard, and waiting without hanging.
+//! guard, waiting without hanging, and an allocator that counts.
 //!
 //! This folder is not a crate. Each library crate's `tests/helpers/support/` holds
 //! symbolic links to these files, so there is one source, and `cargo package`
@@ -11,9 +11,11 @@
 // own helpers to re-export.
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
+mod counting;
 mod tracking;
 mod waiting;
 
+pub use counting::Counting;
 pub use tracking::{Counter, DropFlag, DropGuard, drop_guard};
 pub use waiting::{wait_until, without_hanging};
 

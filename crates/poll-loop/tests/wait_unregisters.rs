@@ -5,34 +5,13 @@
 //! Its own test binary, with one test and a counting global allocator: the
 //! bytes live before and after many waits must be (nearly) the same.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-use std::time::Duration;
-
 use poll_loop::{EventLoop, as_completed, timeout, wait};
 use simple_future::{Future, ReturnWhen};
+use std::time::Duration;
 
-/// `System`, counting the bytes it holds.
-struct Counting;
+mod helpers;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; the counter is a
-// side effect that allocates nothing.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use helpers::support::Counting;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -71,9 +50,9 @@ fn waiting_on_a_pending_future_again_and_again_leaves_nothing_behind() {
         .unwrap();
     };
     round(100); // warm-up: the loop's queues reach their size
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = Counting::live_bytes();
     round(5_000);
-    let grown = LIVE.load(Ordering::Relaxed) - before;
+    let grown = Counting::live_bytes() - before;
     assert!(grown < SLACK, "waits grew memory by {grown} bytes");
 
     // The future still works, and the callbacks removed never run.

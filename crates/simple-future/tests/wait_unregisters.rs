@@ -4,40 +4,15 @@
 //! Its own test binary, with one test and a counting global allocator: the
 //! bytes live before and after many polls must be (nearly) the same.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+use simple_future::{Future, ReturnWhen, as_completed, wait};
 use std::time::Duration;
 
-use simple_future::{Future, ReturnWhen, as_completed, wait};
+mod helpers;
 
-/// `System`, counting the bytes it holds.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; the counter is a
-// side effect that allocates nothing.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use helpers::support::Counting;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn live_bytes() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
 
 /// Far below what one leaked callback per poll would cost (tens of bytes
 /// each, times tens of thousands of polls), and above the noise of the test
@@ -50,11 +25,11 @@ fn growth(times: usize, mut poll: impl FnMut()) -> isize {
     for _ in 0..100 {
         poll();
     }
-    let before = live_bytes();
+    let before = Counting::live_bytes();
     for _ in 0..times {
         poll();
     }
-    live_bytes() - before
+    Counting::live_bytes() - before
 }
 
 #[test]
