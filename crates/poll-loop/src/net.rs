@@ -292,3 +292,22 @@ macro_rules! stream_io {
     };
 }
 use stream_io;
+
+/// `AsRawFd` and `AsFd` for a type whose `$field` is a `Socket<_>`: the
+/// socket's own descriptor.
+macro_rules! socket_fd {
+    ($($ty:ident . $field:ident),+) => {$(
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&self.$field.inner)
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.$field.inner)
+            }
+        }
+    )+};
+}
+use socket_fd;

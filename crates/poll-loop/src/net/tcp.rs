@@ -3,9 +3,9 @@
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 
-use super::{Socket, connect_done, stream_io};
+use super::{Socket, connect_done, socket_fd, stream_io};
 use crate::reactor::Direction;
 
 /// A TCP socket listening for connections, for `async` code on the loop.
@@ -134,29 +134,7 @@ impl TcpStream {
     }
 }
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.listener.inner.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.listener.inner.as_fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.stream.inner.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.stream.inner.as_fd()
-    }
-}
+socket_fd!(TcpListener.listener, TcpStream.stream);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

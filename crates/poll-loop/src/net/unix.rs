@@ -3,11 +3,11 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::{Socket, connect_done, stream_io};
+use super::{Socket, connect_done, socket_fd, stream_io};
 use crate::reactor::Direction;
 
 /// A Unix stream socket listening for connections, for `async` code on
@@ -169,29 +169,7 @@ impl UnixStream {
 
 stream_io!(UnixStream);
 
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.listener.inner.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.listener.inner.as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.stream.inner.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.stream.inner.as_fd()
-    }
-}
+socket_fd!(UnixListener.listener, UnixStream.stream);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
