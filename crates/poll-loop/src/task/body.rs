@@ -9,11 +9,9 @@
 
 use std::any::Any;
 use std::future::Future as StdFuture;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-
-use std::panic::Location;
 
 use simple_future::Panicked;
 
