@@ -106,10 +106,12 @@ impl LoopHandle {
                 return false;
             }
             let start = self.get_debug().then(Instant::now);
-            let poll = future
-                .borrow_mut()
-                .as_mut()
-                .poll(&mut Context::from_waker(&waker));
+            let poll = crate::coop::budgeted(|| {
+                future
+                    .borrow_mut()
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+            });
             self.warn_if_slow(start, location, "block_on poll");
             match poll {
                 Poll::Ready(value) => {

@@ -109,22 +109,24 @@ impl Interval {
 
     /// Polls for the next tick: what [`tick`](Interval::tick) does.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        let Some(due) = self.next else {
-            return Poll::Pending;
-        };
-        let now = Instant::now();
-        if now < due {
-            let sleep = match &mut self.sleep {
-                Some(sleep) if sleep.deadline() == Some(due) => sleep,
-                slot => slot.insert(sleep_until(due)),
-            };
-            if Pin::new(sleep).poll(cx).is_pending() {
+        crate::coop::poll_leaf(cx, |cx| {
+            let Some(due) = self.next else {
                 return Poll::Pending;
+            };
+            let now = Instant::now();
+            if now < due {
+                let sleep = match &mut self.sleep {
+                    Some(sleep) if sleep.deadline() == Some(due) => sleep,
+                    slot => slot.insert(sleep_until(due)),
+                };
+                if Pin::new(sleep).poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
             }
-        }
-        self.sleep = None;
-        self.next = self.after(due, Instant::now());
-        Poll::Ready(due)
+            self.sleep = None;
+            self.next = self.after(due, Instant::now());
+            Poll::Ready(due)
+        })
     }
 
     /// The tick after one due at `due` that came at `now`.

@@ -13,6 +13,7 @@ use crate::event_loop::{Inner, LoopHandle};
 use crate::exception::run_caught;
 use crate::reactor::{Direction, Due, Handler, Reactor, Slot};
 use crate::source::{PostAction, Readiness, Source};
+use crate::wake::Woke;
 
 /// A loop's reactor, made when it watches its first file descriptor.
 pub(crate) type Io = OnceCell<Rc<Reactor>>;
@@ -238,6 +239,8 @@ impl LoopHandle {
 pub(crate) struct Waited {
     /// A notification from another thread was consumed.
     pub(crate) notified: bool,
+    /// The wait blocked (it did not find a notification already pending).
+    pub(crate) slept: bool,
     /// Readiness for `add_reader`/`add_writer` callbacks waits for the
     /// reactor's source to dispatch it.
     pub(crate) callbacks: bool,
@@ -254,27 +257,42 @@ impl LoopHandle {
     pub(crate) fn wait(&self, timeout: Option<Duration>, sleep: bool) -> Waited {
         let inner = &*self.inner;
         let Some(reactor) = inner.io.get() else {
-            let notified = if sleep {
+            let woke = if sleep {
                 inner.remote.wake.park(timeout)
             } else {
-                inner.remote.wake.take_notification()
+                Woke {
+                    notified: inner.remote.wake.take_notification(),
+                    blocked: false,
+                }
             };
             return Waited {
-                notified,
+                notified: woke.notified,
+                slept: woke.blocked,
                 callbacks: false,
             };
         };
         let mut woken = reactor.woken.take();
-        let notified = if sleep {
-            inner
+        let woke = if sleep {
+            let woke = inner
                 .remote
                 .wake
-                .wait_with(timeout, |remaining| reactor.poll(remaining, &mut woken))
+                .wait_with(timeout, |remaining| reactor.poll(remaining, &mut woken));
+            if !woke.blocked && !reactor.is_empty() {
+                // A notification was pending (another thread, or
+                // `block_on`'s future waking itself), so the wait returned
+                // without blocking: the kernel is still asked, or a loop
+                // woken every iteration would never see a socket again.
+                reactor.poll(Some(Duration::ZERO), &mut woken);
+            }
+            woke
         } else {
             if !reactor.is_empty() {
                 reactor.poll(Some(Duration::ZERO), &mut woken);
             }
-            inner.remote.wake.take_notification()
+            Woke {
+                notified: inner.remote.wake.take_notification(),
+                blocked: false,
+            }
         };
         let callbacks = reactor.has_pending();
         for waker in woken.drain(..) {
@@ -284,7 +302,8 @@ impl LoopHandle {
         }
         reactor.woken.set(woken);
         Waited {
-            notified,
+            notified: woke.notified,
+            slept: woke.blocked,
             callbacks,
         }
     }

@@ -5,6 +5,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use crate::event_loop::{Inner, LoopHandle};
+use crate::wake::Woke;
 
 /// Nothing to hold.
 #[derive(Default)]
@@ -14,6 +15,8 @@ pub(crate) struct Io;
 pub(crate) struct Waited {
     /// A notification from another thread was consumed.
     pub(crate) notified: bool,
+    /// The wait blocked (it did not find a notification already pending).
+    pub(crate) slept: bool,
     /// Never: there are no descriptors.
     pub(crate) callbacks: bool,
 }
@@ -23,13 +26,17 @@ impl LoopHandle {
     /// the notification.
     pub(crate) fn wait(&self, timeout: Option<Duration>, sleep: bool) -> Waited {
         let wake = &self.inner.remote.wake;
-        let notified = if sleep {
+        let woke = if sleep {
             wake.park(timeout)
         } else {
-            wake.take_notification()
+            Woke {
+                notified: wake.take_notification(),
+                blocked: false,
+            }
         };
         Waited {
-            notified,
+            notified: woke.notified,
+            slept: woke.blocked,
             callbacks: false,
         }
     }

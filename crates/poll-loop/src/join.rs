@@ -314,14 +314,16 @@ impl<T> StdFuture for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if is_polling(&this.task) {
-            return Poll::Ready(Err(JoinError::AwaitedItself));
-        }
-        match this.output.poll_take(&mut this.waiter, cx.waker()) {
-            Some(result) => Poll::Ready(result),
-            None => Poll::Pending,
-        }
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            if is_polling(&this.task) {
+                return Poll::Ready(Err(JoinError::AwaitedItself));
+            }
+            match this.output.poll_take(&mut this.waiter, cx.waker()) {
+                Some(result) => Poll::Ready(result),
+                None => Poll::Pending,
+            }
+        })
     }
 }
 
@@ -352,15 +354,17 @@ impl<T: Clone> StdFuture for JoinClone<'_, T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if is_polling(&this.handle.task) {
-            return Poll::Ready(Err(JoinError::AwaitedItself));
-        }
-        this.handle.view();
-        match this.handle.output.poll_clone(&mut this.waiter, cx.waker()) {
-            Some(result) => Poll::Ready(result),
-            None => Poll::Pending,
-        }
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            if is_polling(&this.handle.task) {
+                return Poll::Ready(Err(JoinError::AwaitedItself));
+            }
+            this.handle.view();
+            match this.handle.output.poll_clone(&mut this.waiter, cx.waker()) {
+                Some(result) => Poll::Ready(result),
+                None => Poll::Pending,
+            }
+        })
     }
 }
 

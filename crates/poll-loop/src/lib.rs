@@ -7,6 +7,7 @@ mod block_on;
 mod blocking;
 mod channel;
 mod combinators;
+mod coop;
 mod current;
 mod error;
 mod event_loop;

@@ -168,8 +168,10 @@ impl<S: AsRawFd> Socket<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         poll_fn(|cx| {
-            let result = op(&self.inner);
-            self.registration.poll(cx, direction, result)
+            crate::coop::poll_leaf(cx, |cx| {
+                let result = op(&self.inner);
+                self.registration.poll(cx, direction, result)
+            })
         })
         .await
     }

@@ -203,11 +203,13 @@ impl<T: 'static> Future for Recv<'_, T> {
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let ready = self.receiver.poll_recv(cx);
-        if ready.is_ready() {
-            self.receiver.stop_waiting();
-        }
-        ready
+        crate::coop::poll_leaf(cx, |cx| {
+            let ready = self.receiver.poll_recv(cx);
+            if ready.is_ready() {
+                self.receiver.stop_waiting();
+            }
+            ready
+        })
     }
 }
 

@@ -253,7 +253,6 @@ impl LoopHandle {
         let sleep =
             inner.strategy.get() == crate::PollStrategy::Park && timeout != Some(Duration::ZERO);
         let waited = if sleep {
-            inner.counters.sleeps.bump();
             if let Some(span) = &span {
                 let us = timeout.map_or(u64::MAX, |t| {
                     u64::try_from(t.as_micros()).unwrap_or(u64::MAX)
@@ -262,11 +261,15 @@ impl LoopHandle {
             }
             let start = clock();
             let waited = self.wait(timeout, true);
-            let end = Instant::now();
-            inner
-                .counters
-                .add_slept(end.saturating_duration_since(start));
-            now = Some(end);
+            if waited.slept {
+                // Not a sleep if a pending notification ended it at once.
+                inner.counters.sleeps.bump();
+                let end = Instant::now();
+                inner
+                    .counters
+                    .add_slept(end.saturating_duration_since(start));
+                now = Some(end);
+            }
             waited
         } else {
             self.wait(timeout, false)

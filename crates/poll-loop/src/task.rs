@@ -425,9 +425,11 @@ impl LoopHandle {
         let outer = POLLING.with(|polling| polling.replace(Arc::as_ptr(&header) as usize));
         let poll = run_caught(|| {
             let cx = &mut Context::from_waker(&waker);
-            future
-                .as_mut()
-                .poll_task(cx, output.reader(header.location))
+            crate::coop::budgeted(|| {
+                future
+                    .as_mut()
+                    .poll_task(cx, output.reader(header.location))
+            })
         });
         POLLING.with(|polling| polling.set(outer));
         drop(current);

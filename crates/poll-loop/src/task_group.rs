@@ -387,31 +387,33 @@ impl<T, E> Future for TaskGroupJoin<T, E> {
     type Output = Result<Vec<T>, TaskGroupError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let Some(group) = &this.group else {
-            return Poll::Pending; // polled after it finished
-        };
-        let mut state = group.group.state.borrow_mut();
-        if state.live > 0 {
-            let old = match &state.waiter {
-                Some(old) if old.will_wake(cx.waker()) => None,
-                _ => state.waiter.replace(cx.waker().clone()),
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            let Some(group) = &this.group else {
+                return Poll::Pending; // polled after it finished
+            };
+            let mut state = group.group.state.borrow_mut();
+            if state.live > 0 {
+                let old = match &state.waiter {
+                    Some(old) if old.will_wake(cx.waker()) => None,
+                    _ => state.waiter.replace(cx.waker().clone()),
+                };
+                drop(state);
+                drop(old);
+                return Poll::Pending;
+            }
+            state.finished = true;
+            let outcome = match state.failure.take() {
+                Some(failure) => Err(failure),
+                None => Ok(std::mem::take(&mut state.values)
+                    .into_iter()
+                    .flatten()
+                    .collect()),
             };
             drop(state);
-            drop(old);
-            return Poll::Pending;
-        }
-        state.finished = true;
-        let outcome = match state.failure.take() {
-            Some(failure) => Err(failure),
-            None => Ok(std::mem::take(&mut state.values)
-                .into_iter()
-                .flatten()
-                .collect()),
-        };
-        drop(state);
-        this.group = None;
-        Poll::Ready(outcome)
+            this.group = None;
+            Poll::Ready(outcome)
+        })
     }
 }
 

@@ -144,40 +144,42 @@ impl StdFuture for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let Some(deadline) = this.deadline else {
-            return Poll::Pending; // never: no timer to set
-        };
-        // One read of the clock: on a virtual machine each costs tens of
-        // nanoseconds, and every sleeping task makes this poll.
-        let passed = Instant::now() >= deadline;
-        if mem::take(&mut this.yield_first) && passed {
-            // `asyncio.sleep(0)`: one trip through the ready queue.
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        if passed {
-            this.disarm();
-            return Poll::Ready(());
-        }
-        let lp = LoopHandle::current().expect(NO_LOOP);
-        if let Some(armed) = &this.armed {
-            if Arc::ptr_eq(&armed.remote, &lp.inner.remote)
-                && lp.inner.timer_will_wake(armed.timer, cx.waker())
-            {
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            let Some(deadline) = this.deadline else {
+                return Poll::Pending; // never: no timer to set
+            };
+            // One read of the clock: on a virtual machine each costs tens of
+            // nanoseconds, and every sleeping task makes this poll.
+            let passed = Instant::now() >= deadline;
+            if mem::take(&mut this.yield_first) && passed {
+                // `asyncio.sleep(0)`: one trip through the ready queue.
+                cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            // Polled by another task (moved, or in a select), or on
-            // another loop: re-arm for this waker.
-            this.disarm();
-        }
-        // The timer holds the waker itself: no callback to allocate.
-        let timer = lp.schedule_wake(deadline, cx.waker().clone(), this.location);
-        this.armed = Some(Armed {
-            timer,
-            remote: Arc::clone(&lp.inner.remote),
-        });
-        Poll::Pending
+            if passed {
+                this.disarm();
+                return Poll::Ready(());
+            }
+            let lp = LoopHandle::current().expect(NO_LOOP);
+            if let Some(armed) = &this.armed {
+                if Arc::ptr_eq(&armed.remote, &lp.inner.remote)
+                    && lp.inner.timer_will_wake(armed.timer, cx.waker())
+                {
+                    return Poll::Pending;
+                }
+                // Polled by another task (moved, or in a select), or on
+                // another loop: re-arm for this waker.
+                this.disarm();
+            }
+            // The timer holds the waker itself: no callback to allocate.
+            let timer = lp.schedule_wake(deadline, cx.waker().clone(), this.location);
+            this.armed = Some(Armed {
+                timer,
+                remote: Arc::clone(&lp.inner.remote),
+            });
+            Poll::Pending
+        })
     }
 }
 

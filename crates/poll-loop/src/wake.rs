@@ -125,10 +125,9 @@ impl WakeState {
     }
 
     /// Sleeps until notified or until `timeout` has passed (`None`: no
-    /// timeout), parked. Returns whether a notification was consumed.
-    /// Called only from the thread that created this state, and only
-    /// while no [`Signal`] is set.
-    pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
+    /// timeout), parked. Called only from the thread that created this
+    /// state, and only while no [`Signal`] is set.
+    pub(crate) fn park(&self, timeout: Option<Duration>) -> Woke {
         self.wait_with(timeout, |remaining| {
             match remaining {
                 None => park(),
@@ -142,20 +141,24 @@ impl WakeState {
     /// until `block` returns true (something else woke it: a file
     /// descriptor is ready). `block` is given the time left (`None`: no
     /// limit) and may return early for no reason; it must return once the
-    /// loop is notified (an unpark, or the [`Signal`]). Returns whether a
-    /// notification was consumed. Called only from the loop's thread.
+    /// loop is notified (an unpark, or the [`Signal`]). Called only from
+    /// the loop's thread.
     pub(crate) fn wait_with(
         &self,
         timeout: Option<Duration>,
         mut block: impl FnMut(Option<Duration>) -> bool,
-    ) -> bool {
+    ) -> Woke {
         if self
             .state
             .compare_exchange(AWAKE, SLEEPING, Ordering::SeqCst, Ordering::SeqCst)
             .is_err()
         {
-            // A notification arrived while we were awake.
-            return self.state.swap(AWAKE, Ordering::SeqCst) == NOTIFIED;
+            // A notification arrived while we were awake: `block` is not
+            // called at all.
+            return Woke {
+                notified: self.state.swap(AWAKE, Ordering::SeqCst) == NOTIFIED,
+                blocked: false,
+            };
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
@@ -179,8 +182,21 @@ impl WakeState {
                 break; // loom models the timeout as this early return
             }
         }
-        self.state.swap(AWAKE, Ordering::SeqCst) == NOTIFIED
+        Woke {
+            notified: self.state.swap(AWAKE, Ordering::SeqCst) == NOTIFIED,
+            blocked: true,
+        }
     }
+}
+
+/// How a wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Woke {
+    /// A notification was consumed.
+    pub(crate) notified: bool,
+    /// The wait blocked (called its `block`), rather than returning at
+    /// once for a notification that was already pending.
+    pub(crate) blocked: bool,
 }
 
 impl std::fmt::Debug for WakeState {
@@ -265,8 +281,8 @@ mod loom_models {
         /// The loop's one wait, whichever way it sleeps.
         fn wait(&self, timeout: Option<Duration>) -> bool {
             match &self.fd {
-                None => self.wake.park(timeout),
-                Some(fd) => self.wake.wait_with(timeout, |t| fd.block(t)),
+                None => self.wake.park(timeout).notified,
+                Some(fd) => self.wake.wait_with(timeout, |t| fd.block(t)).notified,
             }
         }
 
@@ -411,7 +427,7 @@ mod loom_models {
             let lp = Loop::new(false);
             let sender = Loop::spawn_sender(&lp, 3);
             let mut seen = Vec::new();
-            if lp.wake.park(Some(Duration::from_millis(1))) {
+            if lp.wake.park(Some(Duration::from_millis(1))).notified {
                 seen.extend(lp.drain());
             }
             lp.wake.set_signal(fd.clone());

@@ -121,28 +121,30 @@ impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let mut waiters = this.event.waiters.borrow_mut();
-        match this.key {
-            None if this.event.set.get() => Poll::Ready(()),
-            None => {
-                this.key = Some(waiters.push_back(cx.waker().clone(), ()));
-                Poll::Pending
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            let mut waiters = this.event.waiters.borrow_mut();
+            match this.key {
+                None if this.event.set.get() => Poll::Ready(()),
+                None => {
+                    this.key = Some(waiters.push_back(cx.waker().clone(), ()));
+                    Poll::Pending
+                }
+                Some(key) if waiters.is_waiting(key) => {
+                    let old = waiters.update_waker(key, cx.waker());
+                    drop(waiters);
+                    drop(old);
+                    Poll::Pending
+                }
+                Some(key) => {
+                    let (_, (), waker) = waiters.remove(key);
+                    drop(waiters);
+                    drop(waker);
+                    this.key = None;
+                    Poll::Ready(())
+                }
             }
-            Some(key) if waiters.is_waiting(key) => {
-                let old = waiters.update_waker(key, cx.waker());
-                drop(waiters);
-                drop(old);
-                Poll::Pending
-            }
-            Some(key) => {
-                let (_, (), waker) = waiters.remove(key);
-                drop(waiters);
-                drop(waker);
-                this.key = None;
-                Poll::Ready(())
-            }
-        }
+        })
     }
 }
 

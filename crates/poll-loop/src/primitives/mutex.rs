@@ -179,11 +179,13 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
     type Output = MutexGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
-        let this = self.get_mut();
-        match this.mutex.permit.poll_acquire(&mut this.key, cx) {
-            Poll::Ready(()) => Poll::Ready(this.mutex.guard()),
-            Poll::Pending => Poll::Pending,
-        }
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            match this.mutex.permit.poll_acquire(&mut this.key, cx) {
+                Poll::Ready(()) => Poll::Ready(this.mutex.guard()),
+                Poll::Pending => Poll::Pending,
+            }
+        })
     }
 }
 

@@ -348,37 +348,39 @@ impl<T> Future for Put<'_, T> {
     type Output = Result<(), PutError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let queue = this.queue;
-        let Some(key) = this.key else {
-            let Some(item) = this.item.take() else {
-                return Poll::Pending; // polled after it finished
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            let queue = this.queue;
+            let Some(key) = this.key else {
+                let Some(item) = this.item.take() else {
+                    return Poll::Pending; // polled after it finished
+                };
+                return match queue.try_put(item) {
+                    Ok(()) => Poll::Ready(Ok(())),
+                    Err(TryPutError::Closed(item)) => Poll::Ready(Err(PutError(item))),
+                    Err(TryPutError::Full(item)) => {
+                        let mut state = queue.state.borrow_mut();
+                        this.key = Some(state.putters.push_back(cx.waker().clone(), Some(item)));
+                        Poll::Pending
+                    }
+                };
             };
-            return match queue.try_put(item) {
-                Ok(()) => Poll::Ready(Ok(())),
-                Err(TryPutError::Closed(item)) => Poll::Ready(Err(PutError(item))),
-                Err(TryPutError::Full(item)) => {
-                    let mut state = queue.state.borrow_mut();
-                    this.key = Some(state.putters.push_back(cx.waker().clone(), Some(item)));
-                    Poll::Pending
-                }
-            };
-        };
-        let mut state = queue.state.borrow_mut();
-        if state.putters.is_waiting(key) {
-            let old = state.putters.update_waker(key, cx.waker());
+            let mut state = queue.state.borrow_mut();
+            if state.putters.is_waiting(key) {
+                let old = state.putters.update_waker(key, cx.waker());
+                drop(state);
+                drop(old);
+                return Poll::Pending;
+            }
+            this.key = None;
+            let (_, item, waker) = state.putters.remove(key);
             drop(state);
-            drop(old);
-            return Poll::Pending;
-        }
-        this.key = None;
-        let (_, item, waker) = state.putters.remove(key);
-        drop(state);
-        drop(waker);
-        // The item is still here only if the queue was closed meanwhile.
-        Poll::Ready(match item {
-            None => Ok(()),
-            Some(item) => Err(PutError(item)),
+            drop(waker);
+            // The item is still here only if the queue was closed meanwhile.
+            Poll::Ready(match item {
+                None => Ok(()),
+                Some(item) => Err(PutError(item)),
+            })
         })
     }
 }
@@ -419,40 +421,42 @@ impl<T> Future for Get<'_, T> {
     type Output = Result<T, GetError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let queue = this.queue;
-        let Some(key) = this.key else {
-            return match queue.try_get() {
-                Ok(item) => Poll::Ready(Ok(item)),
-                Err(TryGetError::Closed) => Poll::Ready(Err(GetError(()))),
-                Err(TryGetError::Empty) => {
-                    let mut state = queue.state.borrow_mut();
-                    this.key = Some(state.getters.push_back(cx.waker().clone(), false));
-                    Poll::Pending
-                }
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            let queue = this.queue;
+            let Some(key) = this.key else {
+                return match queue.try_get() {
+                    Ok(item) => Poll::Ready(Ok(item)),
+                    Err(TryGetError::Closed) => Poll::Ready(Err(GetError(()))),
+                    Err(TryGetError::Empty) => {
+                        let mut state = queue.state.borrow_mut();
+                        this.key = Some(state.getters.push_back(cx.waker().clone(), false));
+                        Poll::Pending
+                    }
+                };
             };
-        };
-        let mut state = queue.state.borrow_mut();
-        if state.getters.is_waiting(key) {
-            let old = state.getters.update_waker(key, cx.waker());
+            let mut state = queue.state.borrow_mut();
+            if state.getters.is_waiting(key) {
+                let old = state.getters.update_waker(key, cx.waker());
+                drop(state);
+                drop(old);
+                return Poll::Pending;
+            }
+            this.key = None;
+            let (_, reserved, old) = state.getters.remove(key);
+            if !reserved {
+                // Woken by `close`, with nothing left for it.
+                drop(state);
+                drop(old);
+                return Poll::Ready(Err(GetError(())));
+            }
+            state.reserved -= 1;
+            let (item, waker) = state.take_front();
             drop(state);
             drop(old);
-            return Poll::Pending;
-        }
-        this.key = None;
-        let (_, reserved, old) = state.getters.remove(key);
-        if !reserved {
-            // Woken by `close`, with nothing left for it.
-            drop(state);
-            drop(old);
-            return Poll::Ready(Err(GetError(())));
-        }
-        state.reserved -= 1;
-        let (item, waker) = state.take_front();
-        drop(state);
-        drop(old);
-        wake(waker);
-        Poll::Ready(Ok(item))
+            wake(waker);
+            Poll::Ready(Ok(item))
+        })
     }
 }
 
@@ -494,28 +498,30 @@ impl<T> Future for QueueJoin<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let mut state = this.queue.state.borrow_mut();
-        match this.key {
-            None if state.unfinished == 0 => Poll::Ready(()),
-            None => {
-                this.key = Some(state.joiners.push_back(cx.waker().clone(), ()));
-                Poll::Pending
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            let mut state = this.queue.state.borrow_mut();
+            match this.key {
+                None if state.unfinished == 0 => Poll::Ready(()),
+                None => {
+                    this.key = Some(state.joiners.push_back(cx.waker().clone(), ()));
+                    Poll::Pending
+                }
+                Some(key) if state.joiners.is_waiting(key) => {
+                    let old = state.joiners.update_waker(key, cx.waker());
+                    drop(state);
+                    drop(old);
+                    Poll::Pending
+                }
+                Some(key) => {
+                    let (_, (), waker) = state.joiners.remove(key);
+                    drop(state);
+                    drop(waker);
+                    this.key = None;
+                    Poll::Ready(())
+                }
             }
-            Some(key) if state.joiners.is_waiting(key) => {
-                let old = state.joiners.update_waker(key, cx.waker());
-                drop(state);
-                drop(old);
-                Poll::Pending
-            }
-            Some(key) => {
-                let (_, (), waker) = state.joiners.remove(key);
-                drop(state);
-                drop(waker);
-                this.key = None;
-                Poll::Ready(())
-            }
-        }
+        })
     }
 }
 

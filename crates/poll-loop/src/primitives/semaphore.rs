@@ -152,13 +152,15 @@ impl<'a> Future for Acquire<'a> {
     type Output = SemaphorePermit<'a>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
-        let this = self.get_mut();
-        match this.semaphore.permits.poll_acquire(&mut this.key, cx) {
-            Poll::Ready(()) => Poll::Ready(SemaphorePermit {
-                semaphore: this.semaphore,
-            }),
-            Poll::Pending => Poll::Pending,
-        }
+        crate::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            match this.semaphore.permits.poll_acquire(&mut this.key, cx) {
+                Poll::Ready(()) => Poll::Ready(SemaphorePermit {
+                    semaphore: this.semaphore,
+                }),
+                Poll::Pending => Poll::Pending,
+            }
+        })
     }
 }
 
