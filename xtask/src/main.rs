@@ -13,8 +13,8 @@
 //!   races in the order of lines show up; `--time-scale X` (default 1, or
 //!   `$XTASK_TIME_SCALE`) multiplies every upper time bound, group spread and timeout by X,
 //!   for slow machines — lower bounds never move, since a timer never fires early. A run is
-//!   held to limits (its process group killed at the timeout, output capped): see
-//!   `xtask/TRANSCRIPTS.md`. `--timeline` draws each run's lines on a time axis
+//!   held to limits (its process group killed at the timeout, output capped, what it left
+//!   running killed when it ends): see `xtask/TRANSCRIPTS.md`. `--timeline` draws each run's lines on a time axis
 //!   ([`timeline`]), `--svg DIR` writes that as `DIR/NAME.svg` ([`svg`]), `--list` lists the
 //!   demos.
 //! - `help`: prints the tasks and their options.
@@ -78,7 +78,10 @@ Options of verify:
 Limits of a run: a demo runs in a process group of its own, and the whole group is killed
 at its timeout (at most {max_timeout} s), when its stdout passes {lines} lines or {mib} MiB
 (\"too much output\"; the report shows the head), and {grace} s after the demo exits if
-anything it started still holds stdout. Output must be UTF-8; a last line without a
+anything it started still holds stdout (\"left behind\"). When the demo has ended, what it
+left running is killed: its group, and on Linux (where xtask adopts orphans as a child
+subreaper) also what left the group (setsid); the report says if anything may still be
+running (\"still running\"). Output must be UTF-8; a last line without a
 newline counts as a line, and the report says so. On Linux, each demo's threads and peak
 memory are sampled every 5 ms from /proc/PID/status (`threads max`, `rss max`). Colour only
 on a terminal (and not with $NO_COLOR).

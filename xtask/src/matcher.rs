@@ -12,7 +12,7 @@ use std::time::Duration;
 use self::failure::describe;
 pub(crate) use self::failure::{Failure, Kind};
 use self::unordered::Classes;
-use crate::outcome::{Exit, Run, Stamped};
+use crate::outcome::{Exit, Run, Stamped, Survivors};
 use crate::run::DRAIN_GRACE;
 use crate::transcript::{Expect, Group, Item, Transcript, Window};
 
@@ -95,7 +95,23 @@ pub(crate) fn judge(transcript: &Transcript, run: &Run, scale: f64) -> Judgement
         m.fail(None, None, Kind::TooMuchOutput { cap });
     }
     if run.left_behind {
-        m.fail(None, None, Kind::LeftBehind { grace: DRAIN_GRACE });
+        m.fail(
+            None,
+            None,
+            Kind::LeftBehind {
+                grace: DRAIN_GRACE,
+                killed: run.cleanup.killed,
+            },
+        );
+    }
+    if run.cleanup.survivors != Survivors::None {
+        m.fail(
+            None,
+            None,
+            Kind::StillRunning {
+                survivors: run.cleanup.survivors,
+            },
+        );
     }
     match &run.exit {
         Exit::TimedOut => m.fail(

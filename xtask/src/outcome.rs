@@ -74,6 +74,31 @@ impl CpuUse {
     }
 }
 
+/// What became of the processes a demo left running when it ended: its process group is
+/// killed, and on Linux what left the group too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Cleanup {
+    /// How many were found running and killed; `None` where they cannot be found (off
+    /// Linux: the group is killed, uncounted).
+    pub(crate) killed: Option<usize>,
+    /// What may still run after that.
+    pub(crate) survivors: Survivors,
+}
+
+/// What may still run of what a demo started, after xtask killed what it could.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Survivors {
+    /// Nothing is known to run.
+    #[default]
+    None,
+    /// This many processes the demo started still ran (Linux, where they can be found).
+    Counted(usize),
+    /// Uncounted, but something the demo started still held its stdout: a process that
+    /// left the demo's process group, where such processes cannot be found (off Linux), or
+    /// one that dropped the run's mark from its environment.
+    HoldingStdout,
+}
+
 /// What one run produced.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Run {
@@ -90,8 +115,10 @@ pub(crate) struct Run {
     /// The output went past this limit; the rest of it was not read.
     pub(crate) overflow: Option<Cap>,
     /// After the demo exited, something it started still held stdout a grace period later,
-    /// or printed past the limit; it was killed.
+    /// or printed past the limit. What became of it is in `cleanup`.
     pub(crate) left_behind: bool,
+    /// What became of the processes the demo left running when it ended.
+    pub(crate) cleanup: Cleanup,
     /// The last line had no newline at its end.
     pub(crate) unterminated: bool,
     /// The most threads and memory the demo's process was seen holding (`None`: not
@@ -119,6 +146,7 @@ impl Run {
             cpu: None,
             overflow: None,
             left_behind: false,
+            cleanup: Cleanup::default(),
             unterminated: false,
             usage: Usage::default(),
         }

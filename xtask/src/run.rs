@@ -2,11 +2,14 @@
 //! the output limits, and measures the CPU time the demo used.
 //!
 //! The demo runs in a process group of its own, and the whole group is killed at the
-//! timeout, when the output goes past its limit, and after the demo exits (whatever it left
-//! behind). Output is read on threads of their own, so the timeout holds whatever and
-//! however much the demo prints.
+//! timeout and when the output goes past its limit. When the demo has ended, what it left
+//! running is killed ([`cleanup`]: on Linux also what left its group), and the run says
+//! what may still be running. Output is read on threads of their own, so the timeout holds
+//! whatever and however much the demo prints.
 
+mod cleanup;
 mod output;
+mod sys;
 
 use std::io;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -14,12 +17,12 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 use self::output::STDERR_KEEP;
 use self::output::{Event, Tail};
 pub(crate) use self::output::{MAX_BYTES, MAX_LINES};
 use crate::cpu;
-use crate::outcome::{Cap, Exit, Run, Stamped};
+use crate::outcome::{Cap, Cleanup, Exit, Run, Stamped, Survivors};
 use crate::usage::{self, Usage};
 
 /// How often the exit of the child is polled, and its threads and memory sampled. Arrival
@@ -27,10 +30,16 @@ use crate::usage::{self, Usage};
 const POLL: Duration = Duration::from_millis(5);
 
 /// How long to wait for stdout to close after the demo exited. A process it left behind
-/// that inherited stdout keeps it open; after this it is killed with the rest of the group.
+/// that inherited stdout keeps it open; after this it is killed with the rest of what the
+/// demo left running.
 pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(1);
 
-/// Runs `command` with no input, killing its process group at `timeout`.
+/// How long stdout and stderr may take to close once what held them was killed. Still open
+/// after this, something the demo started still holds them: it may still be running.
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+/// Runs `command` with no input, killing its process group at `timeout`, and what it left
+/// running when it has ended.
 ///
 /// Fails only if the demo cannot be started or waited for, or if `timeout` reaches past
 /// what the clock can represent.
@@ -45,6 +54,10 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
     })?;
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    // Where this works, whatever the demo leaves behind is adopted by us, and found.
+    sys::become_subreaper();
+    let mark = cleanup::Mark::new();
+    mark.set(&mut command);
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -60,7 +73,7 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         usage = usage.max(usage::sample(child.id()));
         out.receive_for(POLL);
         if out.overflow.is_some() {
-            kill_group(&mut child);
+            kill(&mut child);
             child.wait()?;
             break (Exit::TooMuchOutput, start.elapsed());
         }
@@ -68,7 +81,7 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
             break (exit_of(status), start.elapsed());
         }
         if Instant::now() >= deadline {
-            kill_group(&mut child);
+            kill(&mut child);
             child.wait()?;
             break (Exit::TimedOut, start.elapsed());
         }
@@ -78,24 +91,30 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         _ => None,
     };
 
-    // Whatever is still in the pipe, or still being written by what the demo left behind.
-    let grace = Instant::now() + DRAIN_GRACE;
-    while !out.ended && out.overflow.is_none() {
-        let left = grace.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        out.receive_for(left);
+    // A demo that exited may have left something that still prints: give it a grace.
+    let exited = matches!(exit, Exit::Code(_) | Exit::Other(_));
+    if exited {
+        out.receive_until(Instant::now() + DRAIN_GRACE);
     }
     // Still open, or written past the limit, after the demo itself was gone.
-    let left_behind = !out.closed && matches!(exit, Exit::Code(_) | Exit::Other(_));
-    // The demo is reaped, but its group lives on while any member does.
-    kill_group(&mut child);
+    let left_behind = exited && !out.closed;
+    // The demo is reaped, but its group lives on while any member does, and on Linux what
+    // left the group is found too.
+    let swept = cleanup::clean_up(child.id(), &mark);
+    // What is still in the pipe; and whether something we did not find still holds it.
+    let closing = Instant::now() + CLOSE_WAIT;
+    out.receive_until(closing);
+    let survivors = match swept.running {
+        Some(n) if n > 0 => Survivors::Counted(n),
+        // (Past the output limit the reader closed it itself: that cannot be told then.)
+        _ if !out.ended => Survivors::HoldingStdout,
+        _ => Survivors::None,
+    };
     let Tail {
         kept: stderr,
         total: stderr_total,
     } = stderr
-        .recv_timeout(grace.saturating_duration_since(Instant::now()))
+        .recv_timeout(closing.saturating_duration_since(Instant::now()))
         .unwrap_or_default();
 
     Ok(Run {
@@ -107,6 +126,10 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         cpu,
         overflow: out.overflow,
         left_behind,
+        cleanup: Cleanup {
+            killed: swept.killed,
+            survivors,
+        },
         unterminated: out.unterminated,
         usage,
     })
@@ -133,6 +156,17 @@ impl Collected {
             unterminated: false,
             ended: false,
             closed: false,
+        }
+    }
+
+    /// Takes what the reader sends until it is done or `deadline` passes.
+    fn receive_until(&mut self, deadline: Instant) {
+        while !self.ended {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.receive_for(left);
         }
     }
 
@@ -178,27 +212,12 @@ fn exit_of(status: ExitStatus) -> Exit {
     }
 }
 
-/// Kills every process of the child's group with SIGKILL (the group was made with the
-/// child's id), or at least the child itself.
+/// Kills the demo with SIGKILL, and every process of its group (made with the demo's id).
 ///
-/// std has no `killpg`, and calling libc's would need `unsafe` here: the shell's `kill`
-/// with a negative id does the same, for one short process per run. After the child is
-/// reaped its id still names the group while a member lives, and Linux does not reuse an
-/// id that names a live group.
-fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        let killed = Command::new("sh")
-            .args(["-c", "kill -s KILL -- \"-$1\" 2>/dev/null", "sh"])
-            .arg(child.id().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        drop(killed);
-    }
-    // In case the shell could not run. std knows whether it reaped the child, so this never
-    // signals a reused id; it can only fail if the child already exited.
+/// `Child::kill` too, where there are no groups; std knows whether it reaped the child, so
+/// this never signals a reused id.
+fn kill(child: &mut Child) {
+    sys::kill_group(child.id());
     let _ = child.kill();
 }
 

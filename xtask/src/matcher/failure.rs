@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::outcome::{Cap, Exit};
+use crate::outcome::{Cap, Exit, Survivors};
 use crate::transcript::{Expect, Window};
 
 /// One way a run differs from its transcript.
@@ -55,8 +55,14 @@ pub(crate) enum Kind {
     /// The output went past its limit; the rest was not read.
     TooMuchOutput { cap: Cap },
     /// The demo exited, but something it started still held stdout, or printed past the
-    /// limit, a grace period later.
-    LeftBehind { grace: Duration },
+    /// limit, a grace period later. `killed`: how many processes it left running were then
+    /// killed (`None`: not counted, its process group was killed).
+    LeftBehind {
+        grace: Duration,
+        killed: Option<usize>,
+    },
+    /// Something the demo started may still run after xtask killed what it could.
+    StillRunning { survivors: Survivors },
 }
 
 impl fmt::Display for Kind {
@@ -129,15 +135,41 @@ impl fmt::Display for Kind {
             ),
             Kind::TooMuchOutput { cap } => write!(
                 f,
-                "too much output: {cap}, the limit; the rest was not read and the demo's \
-                 processes were killed"
+                "too much output: {cap}, the limit; the rest was not read and the demo was \
+                 killed"
             ),
-            Kind::LeftBehind { grace } => write!(
-                f,
-                "left behind: the demo exited, but a process it started still held stdout \
-                 {:.1} s later (it was killed)",
-                grace.as_secs_f64()
-            ),
+            Kind::LeftBehind { grace, killed } => {
+                write!(
+                    f,
+                    "left behind: the demo exited, but a process it started still held stdout \
+                     {:.1} s later; ",
+                    grace.as_secs_f64()
+                )?;
+                match killed {
+                    None => f.write_str("its process group was killed"),
+                    Some(0) => f.write_str("xtask found no process it had left running"),
+                    Some(1) => f.write_str("xtask killed 1 process it had left running"),
+                    Some(n) => write!(f, "xtask killed {n} processes it had left running"),
+                }
+            }
+            Kind::StillRunning { survivors } => match survivors {
+                Survivors::None => f.write_str("still running: nothing"),
+                Survivors::Counted(1) => f.write_str(
+                    "still running: 1 process the demo started was still running after \
+                     xtask killed it",
+                ),
+                Survivors::Counted(n) => write!(
+                    f,
+                    "still running: {n} processes the demo started were still running after \
+                     xtask killed them"
+                ),
+                Survivors::HoldingStdout => f.write_str(
+                    "still running: something the demo started still held its stdout after \
+                     xtask killed what it found, and may still be running (a process that \
+                     left the demo's process group, which xtask finds on Linux only, or one \
+                     that cleared its environment)",
+                ),
+            },
         }
     }
 }

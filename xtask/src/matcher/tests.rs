@@ -583,6 +583,47 @@ fn too_much_output_and_left_behind_processes_fail() {
 }
 
 #[test]
+fn what_may_still_run_fails_and_is_said_plainly() {
+    use crate::outcome::{Cleanup, Survivors};
+
+    let transcript = parse("\"a\"").unwrap();
+    let mut run = Run::made_up(stamped(&[(0.1, "a")]), Exit::Code(0));
+    // Killed what it left, none of which held stdout: the run passes.
+    run.cleanup.killed = Some(3);
+    assert!(super::check(&transcript, &run, 1.0).is_ok());
+
+    run.left_behind = true;
+    run.cleanup = Cleanup {
+        killed: Some(1),
+        survivors: Survivors::Counted(2),
+    };
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    let got: Vec<String> = got.iter().map(|f| f.kind.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            "left behind: the demo exited, but a process it started still held stdout 1.0 s \
+             later; xtask killed 1 process it had left running",
+            "still running: 2 processes the demo started were still running after xtask \
+             killed them",
+        ]
+    );
+
+    // Where nothing can be counted, the group is named, and nothing is claimed killed.
+    run.cleanup = Cleanup {
+        killed: None,
+        survivors: Survivors::HoldingStdout,
+    };
+    let got = super::check(&transcript, &run, 1.0).unwrap_err();
+    let got: Vec<String> = got.iter().map(|f| f.kind.to_string()).collect();
+    assert!(
+        got[0].ends_with("1.0 s later; its process group was killed"),
+        "{got:?}"
+    );
+    assert!(got[1].contains("may still be running"), "{got:?}");
+}
+
+#[test]
 fn long_lines_are_clipped_in_messages() {
     let long = "x".repeat(100_000);
     let got = failures(run("\"a\"", &stamped(&[(0.1, &long)])));

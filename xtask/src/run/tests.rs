@@ -1,6 +1,5 @@
 //! The runner on small shell scripts standing in for demos.
 
-use std::fs;
 use std::sync::mpsc;
 
 use super::output::Splitter;
@@ -27,11 +26,28 @@ fn sh_within(limit: Duration, script: &str, timeout: Duration) -> Run {
 /// The process `pid` is gone (or a zombie nobody reaped yet, which runs no more).
 #[cfg(target_os = "linux")]
 fn is_gone(pid: &str) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         Ok(stat) => stat
             .rsplit_once(')')
             .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+/// The process `pid` is gone and reaped: not even a zombie is left.
+#[cfg(target_os = "linux")]
+fn is_reaped(pid: &str) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The failures of a run that printed one line, against a transcript that takes any line,
+/// as messages.
+#[cfg(target_os = "linux")]
+fn failures(run: &Run) -> Vec<String> {
+    let transcript = crate::transcript::parse("\"{*}\"").unwrap();
+    match crate::matcher::check(&transcript, run, 1.0) {
+        Ok(_) => Vec::new(),
+        Err(failures) => failures.iter().map(|f| f.kind.to_string()).collect(),
     }
 }
 
@@ -59,6 +75,9 @@ fn stamps_lines_as_they_arrive() {
     assert!(run.unterminated);
     assert!(!run.left_behind);
     assert_eq!(run.overflow, None);
+    // Counted where processes that left the demo's group can be found.
+    assert_eq!(run.cleanup.killed, cfg!(target_os = "linux").then_some(0));
+    assert_eq!(run.cleanup.survivors, Survivors::None);
 }
 
 #[test]
@@ -146,8 +165,118 @@ fn a_child_left_behind_holding_stdout_is_killed_after_the_grace() {
     assert_eq!(run.exit, Exit::Code(0));
     assert!(run.left_behind);
     assert_eq!(run.overflow, None);
+    assert_eq!(run.cleanup.survivors, Survivors::None);
     let printer = &texts(&run)[0];
     assert!(is_gone(printer), "{printer} outlived the run");
+}
+
+// The issue: `setsid` takes a process out of the demo's group (and session), so killing the
+// group missed it, and the report said "it was killed" while it ran on, holding stdout.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_that_left_the_group_is_killed_and_reaped_with_its_own_child() {
+    // The escaped shell prints its child's pid, its own and its session, then waits.
+    let run = sh_within(
+        Duration::from_secs(20),
+        "setsid sh -c 'sleep 30 & echo $! $$ $(cut -d\" \" -f6 /proc/$$/stat); wait' &",
+        Duration::from_secs(30),
+    );
+    let line = &texts(&run)[0];
+    let [sleep, escaped, session] = line.split(' ').collect::<Vec<_>>()[..] else {
+        panic!("{line:?}");
+    };
+    assert_eq!(
+        session, escaped,
+        "the shell did not leave the demo's session"
+    );
+    assert_eq!(run.exit, Exit::Code(0));
+    assert!(run.left_behind);
+    for pid in [sleep, escaped] {
+        assert!(is_reaped(pid), "{pid} outlived the run (or was not reaped)");
+    }
+    assert_eq!(
+        run.cleanup,
+        Cleanup {
+            killed: Some(2),
+            survivors: Survivors::None
+        }
+    );
+    assert_eq!(
+        failures(&run),
+        [
+            "left behind: the demo exited, but a process it started still held stdout 1.0 s \
+          later; xtask killed 2 processes it had left running"
+        ]
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_that_left_the_group_is_killed_at_the_timeout() {
+    let run = sh_within(
+        Duration::from_secs(20),
+        "setsid sh -c 'echo $$; exec sleep 30' & exec sleep 30",
+        Duration::from_millis(300),
+    );
+    assert_eq!(run.exit, Exit::TimedOut);
+    let escaped = &texts(&run)[0];
+    assert!(is_reaped(escaped), "{escaped} outlived the run");
+    assert_eq!(run.cleanup.killed, Some(1));
+    assert_eq!(run.cleanup.survivors, Survivors::None);
+    // The stdout it held closed when it was killed: no wait for it.
+    assert!(run.wall < Duration::from_secs(10), "{:?}", run.wall);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_quiet_child_that_left_the_group_is_killed_too() {
+    // It lets go of stdout, so the run passes; it used to outlive the run, and xtask.
+    let run = sh_within(
+        Duration::from_secs(20),
+        "setsid sh -c 'echo $$; exec sleep 30 >/dev/null 2>&1' &",
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.exit, Exit::Code(0));
+    assert!(!run.left_behind);
+    let escaped = &texts(&run)[0];
+    assert!(is_reaped(escaped), "{escaped} outlived the run");
+    assert_eq!(run.cleanup.killed, Some(1));
+    assert_eq!(failures(&run), Vec::<String>::new());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn what_cannot_be_found_is_reported_as_maybe_running() {
+    // Without the run's mark in its environment, the escaped process is not found: the
+    // run must not claim it was killed. It is still adopted by this process (a subreaper),
+    // so the test can end it.
+    let run = sh_within(
+        Duration::from_secs(20),
+        "env -i setsid sh -c 'echo $$; exec sleep 30' &",
+        Duration::from_secs(30),
+    );
+    let escaped: u32 = texts(&run)[0].parse().unwrap();
+    super::sys::kill_child(escaped);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !super::sys::try_reap(escaped).unwrap() {
+        assert!(
+            Instant::now() < deadline,
+            "{escaped} not reaped after SIGKILL"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert!(run.left_behind);
+    assert_eq!(
+        run.cleanup,
+        Cleanup {
+            killed: Some(0),
+            survivors: Survivors::HoldingStdout
+        }
+    );
+    let got = failures(&run);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].ends_with("xtask found no process it had left running"));
+    assert!(got[1].starts_with("still running: something the demo started still held its stdout"));
 }
 
 #[test]
