@@ -80,7 +80,9 @@ impl Drop for Scope {
                 .ok()
                 .flatten();
             match next {
-                // Jobs contain their callbacks' panics (see `run_callback`).
+                // Jobs never unwind: they contain their callbacks' panics
+                // and their future's drop (see `shared::hook`), so the queue
+                // is always drained and closed.
                 Some(job) => job(),
                 None => return,
             }

@@ -79,7 +79,13 @@ use crate::panic::Panicked;
 ///   first and skips it.
 /// - **Panics are exceptions.** A closure that panics completes its future
 ///   with a [`Panicked`] exception, and its worker lives on. (The panic hook
-///   still prints the panic, as for any panic.)
+///   still prints the panic, as for any panic.) A closure dropped unrun
+///   (its future cancelled, a shutdown with
+///   [`cancel_futures`](ShutdownOptions::cancel_futures), a
+///   [broken](Broken) pool) whose `Drop` panics, in something it captured,
+///   is reported as a `tracing` error event, as a panicking done-callback
+///   is: the rest of the queue is still cancelled or failed, and neither
+///   the caller nor a worker unwinds.
 /// - **Callbacks on the worker.** A future's done-callbacks run on the
 ///   worker that completes it, after the closure returns.
 /// - **Quiet by default.** `tracing` events: `debug` when the pool starts,

@@ -258,6 +258,21 @@ impl<T, E> Observer<T, E> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    /// Drops this handle; if it was the last one and the future's value or
+    /// exception panics in its `Drop`, reports that as a `tracing` error
+    /// event instead of unwinding. For the crate's loops that let go of
+    /// several handles in a row, and must get through all of them.
+    pub(crate) fn drop_contained(self) {
+        let future = self.shared.address();
+        if let Err(panicked) = crate::panic::catch(move || drop(self)) {
+            tracing::error!(
+                future = ?future,
+                panic = panicked.report(),
+                "dropping a future panicked"
+            );
+        }
+    }
+
     #[inline]
     fn finished_result(&self) -> Result<&T, ResultError<E>> {
         outcome_result(self.finished_outcome())

@@ -1,9 +1,16 @@
 //! Panics as exceptions: a panicking done-callback is reported, and a
 //! panicking executor task completes its future with [`Panicked`].
+//!
+//! Every place where the crate runs or drops user values several in a row
+//! (callbacks and wakers at completion, queued closures at shutdown, unread
+//! results) contains each one's panic with [`catch`], reports it as a
+//! `tracing` error event, and goes on with the rest.
 
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe};
 
 /// A task panicked; its future raised this instead of returning.
 ///
@@ -36,6 +43,11 @@ impl Panicked {
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
+
+    /// The message, or a placeholder: what an error event reports.
+    pub(crate) fn report(&self) -> &str {
+        self.message().unwrap_or("<non-string payload>")
+    }
 }
 
 impl fmt::Display for Panicked {
@@ -50,9 +62,23 @@ impl fmt::Display for Panicked {
 impl Error for Panicked {}
 
 /// The message of a panic payload, or a placeholder.
-pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
+fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload
         .downcast_ref::<&'static str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// Runs `f`, containing a panic: `Err` says what it was, its payload already
+/// dropped. A payload whose own `Drop` panics (`panic_any(value)`) is
+/// contained too: that second panic's payload is leaked rather than dropped,
+/// as it might panic again.
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panicked> {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let panicked = Panicked::from_payload(payload.as_ref());
+        if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            mem::forget(again);
+        }
+        panicked
+    })
 }

@@ -43,14 +43,13 @@
 
 use std::mem;
 use std::num::NonZeroU64;
-use std::panic::{self, AssertUnwindSafe};
 use std::task::Waker;
 use std::thread::{self, ThreadId};
 use std::time::Instant;
 
 use crate::deferred;
 use crate::observer::Observer;
-use crate::panic::payload_message;
+use crate::panic::catch;
 use crate::state::State;
 use crate::sync::{AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, UnsafeCell};
 
@@ -110,6 +109,10 @@ pub(crate) fn hook<T: 'static, E: 'static>(hook: Hook<'_, T, E>) {
             for callback in callbacks {
                 run_callback(callback, &observer);
             }
+            // Whoever completed the future may have let go of it since:
+            // this can be its last handle, and its value's `Drop` must not
+            // unwind through the thread's queue of deferred callbacks.
+            observer.drop_contained();
         })),
         Hook::ExceptionName(error, name) => *name = crate::repr::dynamic_type_name(error),
     }
@@ -597,25 +600,26 @@ impl<T, E> Shared<T, E> {
     }
 }
 
-/// Runs one done-callback, containing a panic: the panic is reported and the
-/// remaining callbacks still run.
+/// Runs one done-callback, containing a panic (in the callback, in the
+/// `Drop` of what it captured, or in its payload's `Drop`): the panic is
+/// reported and the remaining callbacks still run.
 fn run_callback<T, E>(callback: Callback<T, E>, observer: &Observer<T, E>) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| callback(observer))) {
+    if let Err(panicked) = catch(|| callback(observer)) {
         tracing::error!(
             future = ?observer.shared().address(),
-            panic = payload_message(payload.as_ref()).unwrap_or("<non-string payload>"),
+            panic = panicked.report(),
             "done callback panicked"
         );
     }
 }
 
-/// Wakes one async task, containing a panic in the executor's waker so the
-/// other tasks are still woken.
+/// Wakes one async task, containing a panic in the executor's waker (its
+/// `wake` or its `Drop`) so the other tasks are still woken.
 fn wake(waker: Waker, future: *const ()) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+    if let Err(panicked) = catch(|| waker.wake()) {
         tracing::error!(
             future = ?future,
-            panic = payload_message(payload.as_ref()).unwrap_or("<non-string payload>"),
+            panic = panicked.report(),
             "waker panicked"
         );
     }

@@ -186,7 +186,10 @@ fn failed<T, E>(future: &Observer<T, E>) -> bool {
 ///
 /// Like [`wait`], this adds a done-callback to every future that is not
 /// done yet, and removes those that have not run when the iterator ends
-/// (its timeout) or is dropped.
+/// (its timeout) or is dropped. Dropping the iterator drops the handles it
+/// has not yielded; if they were the last ones (the futures were given by
+/// value) and a value panics in its `Drop`, that is reported as a `tracing`
+/// error event and the other handles are still dropped.
 ///
 /// # Examples
 ///
@@ -296,6 +299,11 @@ impl<T, E> AsCompleted<T, E> {
 impl<T, E> Drop for AsCompleted<T, E> {
     fn drop(&mut self) {
         self.unregister();
+        // Given by value, these may be the futures' last handles: a value
+        // whose `Drop` panics must not stop the others from being dropped.
+        for future in self.futures.drain(..).flatten() {
+            future.drop_contained();
+        }
     }
 }
 

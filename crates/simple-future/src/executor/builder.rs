@@ -74,8 +74,10 @@ impl ThreadPoolBuilder {
     ///
     /// If it panics, the pool is *broken*, as Python's is: the panic is
     /// reported as a `tracing` error event, the work still queued fails with
-    /// a [`Broken`](crate::Broken) exception, and later submissions are
-    /// refused with a [`SubmitError`](crate::SubmitError) that says so.
+    /// a [`Broken`](crate::Broken) exception (all of it, even if a closure
+    /// panics as it is dropped: that is reported too), and later
+    /// submissions are refused with a [`SubmitError`](crate::SubmitError)
+    /// that says so.
     /// Workers that did start go on with the work they took.
     pub fn initializer<F>(mut self, initializer: F) -> ThreadPoolBuilder
     where

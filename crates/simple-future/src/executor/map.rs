@@ -114,7 +114,10 @@ impl<T: Send + 'static> Refill<T> {
 /// Dropping the iterator *after* its first `next` cancels the work that has
 /// not started, too, as closing Python's generator does; work already
 /// running finishes, its result unread. Dropped before any `next`, it
-/// cancels nothing: every call submitted still runs (bpo-11777).
+/// cancels nothing: every call submitted still runs (bpo-11777). A result
+/// left unread whose `Drop` panics when the iterator lets it go (on an
+/// error, or when the iterator is dropped) is reported as a `tracing` error
+/// event instead, and the other results are still cancelled and dropped.
 ///
 /// ```
 /// use simple_future::ThreadPoolExecutor;
@@ -158,10 +161,22 @@ impl<T> MapResults<T> {
     }
 
     fn cancel_rest(&mut self) {
-        self.refill = None;
-        for future in self.pending.drain(..) {
+        // Every future first: dropping one (below) runs user code.
+        for future in &self.pending {
             future.cancel();
         }
+        self.drop_rest();
+    }
+
+    /// Drops the results not read, then the input not taken. A done
+    /// future's unread value may panic in its `Drop`: that is reported, and
+    /// the rest are still dropped (a second panic while unwinding would
+    /// abort).
+    fn drop_rest(&mut self) {
+        for future in self.pending.drain(..) {
+            future.drop_contained();
+        }
+        self.refill = None;
     }
 
     /// Python's buffered generator submits one more item before each wait.
@@ -222,6 +237,8 @@ impl<T> Drop for MapResults<T> {
     fn drop(&mut self) {
         if self.started {
             self.cancel_rest();
+        } else {
+            self.drop_rest();
         }
     }
 }

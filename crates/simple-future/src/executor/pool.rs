@@ -9,7 +9,6 @@
 //! initializers, tracing) runs under any lock here.
 
 use std::io;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard};
 use std::thread::{self, JoinHandle, ThreadId};
@@ -18,7 +17,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::error::Broken;
 use super::worker::{self, BoxedJob, Lifecycle};
-use crate::panic::payload_message;
+use crate::panic::catch;
 
 /// A closure run once on each worker as it starts.
 pub(super) type Initializer = Arc<dyn Fn() + Send + Sync>;
@@ -172,11 +171,10 @@ impl Pool {
         let Some(initializer) = &self.initializer else {
             return true;
         };
-        match panic::catch_unwind(AssertUnwindSafe(|| initializer())) {
+        match catch(|| initializer()) {
             Ok(()) => true,
-            Err(payload) => {
-                let message = payload_message(payload.as_ref()).map(str::to_owned);
-                self.break_pool(Broken::new(message));
+            Err(panicked) => {
+                self.break_pool(Broken::new(panicked.message().map(str::to_owned)));
                 false
             }
         }
@@ -194,6 +192,7 @@ impl Pool {
             self.backlog.try_iter().collect()
         };
         tracing::error!(pool = %self.name, panic = broken.message().unwrap_or("<non-string payload>"), failed = queued.len(), "a thread initializer panicked; the pool is broken");
+        // `fail` never unwinds, so every queued future fails.
         for job in queued {
             job.fail(&self.name, &broken);
         }

@@ -37,8 +37,11 @@ impl ThreadPoolExecutor {
     /// - With [`cancel_futures`](ShutdownOptions::cancel_futures), every
     ///   future whose work no worker has taken yet is cancelled (its
     ///   done-callbacks run on this thread) and its closure dropped unrun.
-    ///   Running work is not interrupted. Without it, queued work still
-    ///   runs.
+    ///   A closure whose `Drop` panics (in something it captured) is
+    ///   reported as a `tracing` error event, as a panicking done-callback
+    ///   is; the other futures are cancelled all the same, and this call
+    ///   does not panic. Running work is not interrupted. Without
+    ///   `cancel_futures`, queued work still runs.
     /// - With [`wait`](ShutdownOptions::wait), this blocks until the workers
     ///   have run what is left and exited, and joins them. Called from one
     ///   of the pool's own workers (a task, or a done-callback running on a
@@ -75,6 +78,8 @@ impl ThreadPoolExecutor {
         if options.cancel_futures {
             let queued = pool.take_queued();
             let cancelled = queued.len();
+            // `cancel` never unwinds (a closure whose `Drop` panics is
+            // reported), so every queued future ends cancelled.
             for job in queued {
                 job.cancel(&pool.name);
             }
