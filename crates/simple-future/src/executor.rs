@@ -343,6 +343,11 @@ impl ThreadPoolExecutor {
     /// keeps at most about `buffer_size` calls in flight: Python 3.14's
     /// `map(..., buffersize=n)`.
     ///
+    /// `buffer_size` is only a bound: memory is taken for the calls actually
+    /// in flight, so a buffer larger than the input (up to `usize::MAX`, for
+    /// "submit the whole input at once, but lazily") costs what the input
+    /// costs.
+    ///
     /// `map_buffered` submits the first `buffer_size` items; each
     /// [`next`](Iterator::next) of the results then takes one more item from
     /// the input and submits it before it waits for the oldest result. So
@@ -394,7 +399,12 @@ impl ThreadPoolExecutor {
         }
         let f = Arc::new(f);
         let mut items = iterable.into_iter();
-        let mut pending = std::collections::VecDeque::with_capacity(buffer_size.get());
+        // A buffer size is a bound, not an allocation: `usize::MAX` means
+        // "no limit" as much as "that many". Room for a few calls is made
+        // up front; beyond that the queue grows with the calls actually in
+        // flight (never more than the input has, nor than the buffer).
+        let mut pending =
+            std::collections::VecDeque::with_capacity(buffer_size.get().min(PREALLOCATED_CALLS));
         let mut refused = false;
         for item in items.by_ref().take(buffer_size.get()) {
             match map::submit_one(&self.pool, &f, item) {
@@ -455,6 +465,10 @@ impl ThreadPoolExecutor {
         }
     }
 }
+
+/// The most result slots [`ThreadPoolExecutor::map_buffered`] allocates
+/// before its calls are submitted, whatever the buffer size.
+const PREALLOCATED_CALLS: usize = 64;
 
 /// `None` (no limit) for no timeout or one past the end of time.
 fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {

@@ -78,6 +78,23 @@ fn map_buffered_reads_the_input_lazily() {
 }
 
 #[test]
+fn a_buffer_size_is_a_bound_not_an_allocation() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    // 2^40 slots of a result would be terabytes; where `usize` is smaller,
+    // its largest value makes the same point.
+    let huge = usize::try_from(1_u64 << 40).unwrap_or(usize::MAX);
+    for size in [usize::MAX, huge] {
+        let results = pool
+            .map_buffered(|n: u64| n * n, 0..10, buffer(size), None)
+            .unwrap();
+        assert_eq!(
+            results.collect::<Result<Vec<_>, _>>().unwrap(),
+            (0..10).map(|n| n * n).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
 fn map_buffered_ends_with_its_input() {
     let pool = ThreadPoolExecutor::new(2).unwrap();
     let results = pool
