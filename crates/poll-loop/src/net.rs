@@ -53,6 +53,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 pub use self::tcp::{TcpListener, TcpStream};
 pub use self::unix::{UnixListener, UnixStream};
@@ -209,6 +210,65 @@ where
             }
         }
         Ok(())
+    }
+}
+
+/// How long a listener waits before it tries `accept` again after the
+/// process or the system ran out of file descriptors or memory (`EMFILE`,
+/// `ENFILE`, `ENOBUFS`, `ENOMEM`): asyncio's `ACCEPT_RETRY_DELAY`.
+///
+/// The failing `accept` still returns its error; the next `accept` on the
+/// same listener first waits this long. So an accept loop that logs errors
+/// and goes on costs next to no CPU while the descriptors are used up,
+/// lets the connections that hold them run (and close), and recovers by
+/// itself.
+pub const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// A listening socket: a [`Socket`] whose `accept` backs off after running
+/// out of resources (see [`ACCEPT_RETRY_DELAY`]).
+struct Listener<S: AsRawFd> {
+    socket: Socket<S>,
+    /// When the next `accept` may try, after one failed for lack of
+    /// resources.
+    retry_at: Option<Instant>,
+}
+
+impl<S: AsRawFd> Listener<S> {
+    fn new(inner: S) -> Listener<S> {
+        Listener {
+            socket: Socket::new(inner),
+            retry_at: None,
+        }
+    }
+
+    /// Accepts with `op`, waiting out a back-off first if the last accept
+    /// ran out of resources. (Dropped during the back-off, it leaves it for
+    /// the next call.)
+    async fn accept<R>(&mut self, op: impl FnMut(&S) -> io::Result<R>) -> io::Result<R> {
+        if let Some(retry_at) = self.retry_at {
+            crate::time::sleep_until(retry_at).await;
+            self.retry_at = None;
+        }
+        let result = self.socket.io(Direction::Read, op).await;
+        if let Err(err) = &result {
+            if crate::sys::is_out_of_resources(err) {
+                tracing::warn!(
+                    error = %err,
+                    retry_after_ms = ACCEPT_RETRY_DELAY.as_millis() as u64,
+                    "accept ran out of resources: the listener waits before it tries again"
+                );
+                self.retry_at = Instant::now().checked_add(ACCEPT_RETRY_DELAY);
+            }
+        }
+        result
+    }
+}
+
+impl<S: AsRawFd> std::ops::Deref for Listener<S> {
+    type Target = Socket<S>;
+
+    fn deref(&self) -> &Socket<S> {
+        &self.socket
     }
 }
 

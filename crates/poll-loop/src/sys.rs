@@ -25,7 +25,7 @@ mod linux;
 #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
 pub(crate) use linux::{Epoll, EventFd};
 #[cfg(target_os = "linux")]
-pub(crate) use linux::{connect_nonblocking, connect_unix_nonblocking};
+pub(crate) use linux::{connect_nonblocking, connect_unix_nonblocking, is_out_of_resources};
 
 // poll(2), where the loop waits with it: other Unixes, and Linux built with
 // `--cfg poll_loop_force_poll` (to test that backend); its unit tests run

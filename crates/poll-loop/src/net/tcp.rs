@@ -5,14 +5,14 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::AsRawFd;
 
-use super::{Socket, connect_done, socket_fd, stream_io};
+use super::{Listener, Socket, connect_done, socket_fd, stream_io};
 use crate::reactor::Direction;
 
 /// A TCP socket listening for connections, for `async` code on the loop.
 ///
 /// See the [module documentation](crate::net).
 pub struct TcpListener {
-    listener: Socket<std::net::TcpListener>,
+    listener: Listener<std::net::TcpListener>,
 }
 
 impl TcpListener {
@@ -37,7 +37,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            listener: Socket::new(listener),
+            listener: Listener::new(listener),
         })
     }
 
@@ -55,11 +55,13 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// What `accept(2)` says (for instance `EMFILE` when out of file
-    /// descriptors: the connection stays queued, and a later `accept` may
-    /// take it).
+    /// What `accept(2)` says. Out of file descriptors or memory
+    /// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), the connection stays
+    /// queued and the next `accept` on this listener first waits
+    /// [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY) (one second, as
+    /// asyncio's), so a loop that retries on error does not spin.
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self.listener.io(Direction::Read, |l| l.accept()).await?;
+        let (stream, addr) = self.listener.accept(|l| l.accept()).await?;
         Ok((TcpStream::from_std(stream)?, addr))
     }
 }

@@ -7,7 +7,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use super::{Socket, connect_done, socket_fd, stream_io};
+use super::{Listener, Socket, connect_done, socket_fd, stream_io};
 use crate::reactor::Direction;
 
 /// A Unix stream socket listening for connections, for `async` code on
@@ -44,7 +44,7 @@ use crate::reactor::Direction;
 ///
 /// See the [module documentation](crate::net).
 pub struct UnixListener {
-    listener: Socket<std::os::unix::net::UnixListener>,
+    listener: Listener<std::os::unix::net::UnixListener>,
 }
 
 impl UnixListener {
@@ -69,7 +69,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
-            listener: Socket::new(listener),
+            listener: Listener::new(listener),
         })
     }
 
@@ -87,9 +87,13 @@ impl UnixListener {
     ///
     /// # Errors
     ///
-    /// What `accept(2)` says (`EMFILE` when out of file descriptors, …).
+    /// What `accept(2)` says. Out of file descriptors or memory
+    /// (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), the connection stays
+    /// queued and the next `accept` on this listener first waits
+    /// [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY) (one second, as
+    /// asyncio's), so a loop that retries on error does not spin.
     pub async fn accept(&mut self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = self.listener.io(Direction::Read, |l| l.accept()).await?;
+        let (stream, addr) = self.listener.accept(|l| l.accept()).await?;
         Ok((UnixStream::from_std(stream)?, addr))
     }
 }

@@ -29,6 +29,20 @@ const SOCK_CLOEXEC: c_int = 0o2_000_000;
 
 const EINPROGRESS: i32 = 115;
 
+// What `accept` fails with when the process or the system runs out of
+// descriptors or memory (the errors asyncio backs off on).
+const ENOMEM: i32 = 12;
+const ENFILE: i32 = 23;
+const EMFILE: i32 = 24;
+const ENOBUFS: i32 = 105;
+
+/// True if `err` says the process or the system is out of file
+/// descriptors or memory for a new socket (`EMFILE`, `ENFILE`, `ENOBUFS`,
+/// `ENOMEM`): an `accept` retried at once would fail the same way.
+pub(crate) fn is_out_of_resources(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(ENOMEM | ENFILE | EMFILE | ENOBUFS))
+}
+
 /// `struct sockaddr_in`.
 #[repr(C)]
 struct SockaddrIn {
@@ -378,6 +392,24 @@ mod tests {
             assert_eq!(file_identity(fd), super::super::fstat_identity(fd));
         }
         assert_eq!(file_identity(-1), None);
+    }
+
+    #[test]
+    fn out_of_resources_errors_are_the_c_library_s() {
+        // The C library's own names for the numbers declared above (std's
+        // `Display` asks `strerror`): an independent definition.
+        for (errno, message) in [
+            (ENOMEM, "Cannot allocate memory"),
+            (ENFILE, "Too many open files in system"),
+            (EMFILE, "Too many open files"),
+            (ENOBUFS, "No buffer space available"),
+        ] {
+            let err = io::Error::from_raw_os_error(errno);
+            assert!(err.to_string().starts_with(message), "{errno}: {err}");
+            assert!(is_out_of_resources(&err));
+        }
+        assert!(!is_out_of_resources(&io::ErrorKind::WouldBlock.into()));
+        assert!(!is_out_of_resources(&io::Error::from_raw_os_error(EPERM)));
     }
 
     #[test]
