@@ -214,9 +214,9 @@ pub(crate) struct TimerId {
 /// order is reversed.
 //
 // 24 bytes, not the 32 an `Instant` and a `usize` slot take: the deadline
-// is counted in nanoseconds from the queue's creation, and the slot in 32
-// bits. With 100,000 sleeping tasks the heap is the largest structure the
-// loop has (and doubling, old and new are allocated at once).
+// is counted in nanoseconds from the queue's `epoch` (see `Ticks`), and the
+// slot in 32 bits. With 100,000 sleeping tasks the heap is the largest
+// structure the loop has (and doubling, old and new are allocated at once).
 #[derive(Clone, Copy)]
 struct HeapEntry {
     when: Ticks,
@@ -224,8 +224,52 @@ struct HeapEntry {
     slot: u32,
 }
 
-/// Nanoseconds since a queue's `epoch` (0 for any deadline before it).
+const _: () = assert!(mem::size_of::<HeapEntry>() == 24);
+
+/// Nanoseconds since a queue's `epoch`.
+//
+// The epoch is `PAST` (2^63 ns, about 292 years) before the queue was
+// created, or the earliest instant the platform's `Instant` can hold if that
+// is later (where `Instant` counts from the boot): deadlines before the loop
+// existed (`call_at(now - 2 s)` on a new loop) keep their order, as asyncio
+// keeps it. The 2^64 ns a `u64` holds then reach about 292 years past the
+// creation (more where the epoch is the clock's origin). Outside the range
+// a deadline is saturated: any before the epoch counts as 0, so such
+// deadlines (only made on purpose, with `checked_sub` of centuries) run in
+// scheduling order among themselves, still before every later one; any at
+// or past the end counts as `Ticks::MAX`, which is never due (`take_due`),
+// so a timer is never run before its deadline: one set centuries ahead
+// keeps the loop waiting, as it would anyway, and never fires.
 type Ticks = u64;
+
+/// How far before a queue's creation its deadlines start (at most).
+const PAST: Ticks = 1 << 63;
+
+/// The epoch of a queue created at `now`: `PAST` before it, or as far back
+/// as an `Instant` goes if that is less.
+fn epoch(now: Instant) -> Instant {
+    let back = |nanos| now.checked_sub(Duration::from_nanos(nanos));
+    back(longest(PAST, |nanos| back(nanos).is_some())).unwrap_or(now)
+}
+
+/// The largest `n <= max` for which `fits(n)` holds, given that it holds
+/// for 0 and, once false, stays false for larger `n`. One call if `max`
+/// fits, else a binary search (64 calls at most).
+fn longest(max: u64, fits: impl Fn(u64) -> bool) -> u64 {
+    if fits(max) {
+        return max;
+    }
+    let (mut yes, mut no) = (0, max);
+    while no - yes > 1 {
+        let mid = yes + (no - yes) / 2;
+        if fits(mid) {
+            yes = mid;
+        } else {
+            no = mid;
+        }
+    }
+    yes
+}
 
 impl Ord for HeapEntry {
     fn cmp(&self, other: &Self) -> Ordering {
@@ -329,7 +373,7 @@ impl Default for Queues {
             slots: Pages::default(),
             free: NONE,
             heap: BinaryHeap::new(),
-            epoch: Instant::now(),
+            epoch: epoch(Instant::now()),
             due: VecDeque::new(),
             armed: 0,
             never: BTreeMap::new(),
@@ -441,8 +485,10 @@ impl Queues {
         Ticks::try_from(since).unwrap_or(Ticks::MAX)
     }
 
-    fn instant(&self, ticks: Ticks) -> Instant {
-        self.epoch + Duration::from_nanos(ticks)
+    /// The deadline `ticks` stands for, if an `Instant` can hold it (one
+    /// that was due, at most the current time, always can).
+    fn instant(&self, ticks: Ticks) -> Option<Instant> {
+        self.epoch.checked_add(Duration::from_nanos(ticks))
     }
 
     fn is_live(&self, entry: &HeapEntry) -> bool {
@@ -478,9 +524,14 @@ impl Queues {
         Some(entry)
     }
 
-    /// The earliest deadline of a timer that has one.
+    /// The earliest deadline of a timer that has one; `None` if it is past
+    /// the range of `Ticks` (never due: nothing to wait for).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|entry| self.instant(entry.when))
+        let top = self.heap.peek()?;
+        if top.when == Ticks::MAX {
+            return None;
+        }
+        self.instant(top.when)
     }
 
     #[inline]
@@ -490,8 +541,11 @@ impl Queues {
 
     /// Moves every timer due at `now` to the due batch; returns how many.
     pub(crate) fn take_due(&mut self, now: Instant) -> usize {
+        // Short of `Ticks::MAX`, which stands for deadlines past the range:
+        // never due.
+        let now = self.ticks(now).min(Ticks::MAX - 1);
         while let Some(top) = self.heap.peek() {
-            if top.when > self.ticks(now) {
+            if top.when > now {
                 break;
             }
             let entry = *top;
@@ -510,7 +564,8 @@ impl Queues {
             if self.is_live(&entry) {
                 let callback = self.free_slot(entry.slot as usize)?;
                 self.armed -= 1;
-                return Some((self.instant(entry.when), entry.seq, callback));
+                let when = self.instant(entry.when).unwrap_or(self.epoch);
+                return Some((when, entry.seq, callback));
             }
         }
         None
@@ -547,5 +602,73 @@ impl Queues {
         self.ready_head = taken.ready_head + taken.ready.len() as u64;
         self.next_timer_seq = taken.next_timer_seq;
         taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+    fn nothing() -> Timed {
+        Timed::Call(callback(|| {}, Location::caller()))
+    }
+
+    /// The numbers of the timers due at `now`, in the order they run.
+    fn due(queues: &mut Queues, now: Instant) -> Vec<u64> {
+        queues.take_due(now);
+        std::iter::from_fn(|| queues.pop_due().map(|(_, seq, _)| seq)).collect()
+    }
+
+    #[test]
+    fn longest_finds_the_last_span_that_fits() {
+        for limit in [0, 1, 2, 3, 1000, 1 << 40, PAST - 1, PAST] {
+            assert_eq!(longest(PAST, |n| n <= limit), limit);
+        }
+    }
+
+    #[test]
+    fn the_epoch_is_past_before_now_or_as_far_as_an_instant_goes() {
+        let now = Instant::now();
+        let epoch = epoch(now);
+        match now.checked_sub(Duration::from_nanos(PAST)) {
+            Some(back) => assert_eq!(epoch, back),
+            None => assert!(epoch.checked_sub(Duration::from_nanos(1)).is_none()),
+        }
+    }
+
+    #[test]
+    fn deadlines_past_the_range_are_never_due() {
+        let mut queues = Queues::default();
+        let now = Instant::now();
+        let end = queues.instant(Ticks::MAX - 1).expect("the range's end");
+        let Some(beyond) = end.checked_add(1000 * YEAR) else {
+            return; // no `Instant` past the range: nothing to saturate
+        };
+        let inside = queues.push_timer(Some(end), nothing());
+        queues.push_timer(Some(beyond), nothing());
+        assert_eq!(queues.next_deadline(), Some(end));
+        assert_eq!(due(&mut queues, now), []);
+        // At the end of the range the last deadline in it is due; the one
+        // past it is not, even once its own time has come.
+        assert_eq!(due(&mut queues, end), [inside.seq]);
+        assert_eq!(queues.next_deadline(), None, "nothing to wait for");
+        assert_eq!(due(&mut queues, beyond), []);
+        assert!(!queues.is_idle(), "still armed, still cancellable");
+    }
+
+    #[test]
+    fn deadlines_before_the_range_run_first_in_scheduling_order() {
+        // The documented limit: before the epoch, deadlines tie.
+        let mut queues = Queues::default();
+        let now = Instant::now();
+        let Some(ancient) = queues.epoch.checked_sub(2000 * YEAR) else {
+            return; // the epoch is as far back as an `Instant` goes
+        };
+        let later = queues.push_timer(Some(now), nothing());
+        let b = queues.push_timer(Some(ancient + 1000 * YEAR), nothing());
+        let a = queues.push_timer(Some(ancient), nothing());
+        assert_eq!(due(&mut queues, now), [b.seq, a.seq, later.seq]);
     }
 }
