@@ -37,9 +37,12 @@ impl LoopHandle {
     /// stop running: the kernel drops it from the loop's wait (with `poll`,
     /// the loop sees the number closed and drops the registration; if
     /// another descriptor still refers to the same file, the loop notices
-    /// and drops the old registration itself), and a later registration
-    /// of the same number starts afresh, dropping what the closed one had.
-    /// It is never undefined behaviour and never a busy loop.
+    /// and drops the old registration itself). A later `add_reader` or
+    /// `add_writer` of the same number, for whatever file has it then,
+    /// starts afresh, dropping what the closed one had (and is refused with
+    /// `EBADF` if no file has it); removing either direction of the closed
+    /// one drops both. It is never undefined behaviour and never a busy
+    /// loop.
     ///
     /// Unix only. The first descriptor a loop watches makes its wait the
     /// kernel's instead of a park: `epoll_wait` on Linux (with an eventfd
@@ -143,7 +146,7 @@ impl LoopHandle {
                 Ok(())
             }
             Err((err, rejected)) => {
-                drop(rejected);
+                drop(rejected); // the callback, outside the reactor's borrow
                 Err(err)
             }
         }

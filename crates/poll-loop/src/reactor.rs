@@ -13,6 +13,17 @@
 // reports, so a report that outlived its registration (the number closed
 // and registered again) is told apart. Each slot has a sequence number, so
 // readiness polled before a slot was set is never given to it.
+//
+// A number closed without being removed keeps its entry, which belongs to
+// the closed file: the kernel has forgotten it (epoll keys a registration
+// by file and number, and drops it with the file), and a new file may get
+// the number. When the number is set again, the entry is checked against
+// the file the number names now (callbacks keep its device and inode) and
+// against the kernel (`EPOLL_CTL_MOD` says `ENOENT`, which also covers
+// files an inode does not tell apart, such as eventfds): if either says it
+// is another file's, what the entry had is dropped and the number is
+// registered afresh, with a new generation (`set`). Removing one direction
+// of such an entry drops the other too (`clear`).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -60,6 +71,13 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
+    fn other(self) -> Direction {
+        match self {
+            Direction::Read => Direction::Write,
+            Direction::Write => Direction::Read,
+        }
+    }
+
     /// The epoll events that make this direction ready: an error or a
     /// hang-up makes both ready, so the callback finds out by trying.
     fn ready_in(self, events: u32) -> bool {
@@ -195,6 +213,18 @@ impl Entry {
 
     fn is_empty(&self) -> bool {
         self.reader.is_none() && self.writer.is_none()
+    }
+
+    /// The files the callbacks were set for. (A task's handler has none:
+    /// a socket of `net` owns its descriptor, and clears it before closing
+    /// it.)
+    fn callback_files(&self) -> impl Iterator<Item = Option<(u64, u64)>> + '_ {
+        [&self.reader, &self.writer]
+            .into_iter()
+            .filter_map(|slot| match &slot.as_ref()?.handler {
+                Handler::Callback(callback) => Some(callback.file),
+                Handler::Task { .. } => None,
+            })
     }
 }
 
@@ -386,17 +416,23 @@ impl Reactor {
     }
 
     /// Sets `direction`'s handler of `fd`, replacing (and returning, to be
-    /// dropped by the caller) the one it had. On an error from the kernel
-    /// (a descriptor epoll cannot watch, such as a regular file, or a bad
-    /// one) nothing changes and the new handler comes back with the error.
+    /// dropped by the caller) the one it had. If what was registered for
+    /// the number belonged to a file since closed (the number now names
+    /// another file, or none), all of it is returned, and the number is
+    /// registered afresh. On an error from the kernel (a descriptor epoll
+    /// cannot watch, such as a regular file, or a closed one) nothing else
+    /// changes, and the new handler comes back with the error, with what
+    /// is to be dropped.
     pub(crate) fn set(
         &self,
         fd: RawFd,
         direction: Direction,
         mut handler: Handler,
-    ) -> Result<Vec<Slot>, (io::Error, Handler)> {
+    ) -> Result<Vec<Slot>, (io::Error, Vec<Slot>)> {
+        let mut dropped = Vec::new();
         if fd < 0 {
-            return Err((io::Error::from_raw_os_error(9), handler)); // EBADF
+            dropped.push(Slot { handler });
+            return Err((io::Error::from_raw_os_error(9), dropped)); // EBADF
         }
         let mut table = self.table.borrow_mut();
         if let Handler::Callback(callback) = &mut handler {
@@ -408,31 +444,89 @@ impl Reactor {
             generation,
             ..Entry::default()
         });
+        // Whether the kernel is asked even if what it watches stays the
+        // same, to learn whether it still has the registration.
+        let mut verify = false;
+        if entry.callback_files().next().is_some() {
+            let now = match &handler {
+                Handler::Callback(callback) => callback.file,
+                Handler::Task { .. } => crate::sys::file_identity(fd),
+            };
+            if entry.callback_files().any(|file| file != now) {
+                // Closed without being removed, and the number names
+                // another file now, or none.
+                dropped.extend(entry.reader.take());
+                dropped.extend(entry.writer.take());
+                if entry.kernel != 0 {
+                    // Gone from epoll's set with its file, unless a `dup`
+                    // keeps the file open: then its reports, under the old
+                    // generation, are told apart (and the set rebuilt).
+                    let _ = self.set.borrow().delete(fd);
+                    entry.kernel = 0;
+                }
+                entry.generation = generation;
+            } else {
+                // The same file, as far as its inode tells: eventfds and
+                // the like share one.
+                verify = true;
+            }
+        }
         let old = entry.slot(direction).replace(Slot { handler });
-        let mut dropped = Vec::new();
-        match self.update(fd, entry, generation, Some(direction)) {
-            Ok(stale) => {
-                dropped.extend(stale);
+        let mut forgotten = false;
+        let result = match self.update(fd, entry, verify) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                // The kernel has forgotten the registration: the number
+                // was closed and is open again. What it had belonged to
+                // the closed file; the slot just set starts afresh.
+                forgotten = true;
+                dropped.extend(entry.slot(direction.other()).take());
+                self.afresh(fd, entry, generation)
+            }
+            result => result,
+        };
+        match result {
+            Ok(()) => {
                 dropped.extend(old);
                 Ok(dropped)
             }
             Err(err) => {
+                let old = if forgotten {
+                    dropped.extend(old);
+                    None
+                } else {
+                    old
+                };
                 let new = std::mem::replace(entry.slot(direction), old);
                 if entry.is_empty() {
                     table.entries.remove(&fd);
                 }
-                let handler = new.map(|slot| slot.handler);
-                Err((err, handler.expect("the slot just set")))
+                dropped.extend(new);
+                Err((err, dropped))
             }
         }
     }
 
     /// Clears `direction`'s handler of `fd` and returns it, to be dropped
-    /// by the caller; `None` if it had none.
-    pub(crate) fn clear(&self, fd: RawFd, direction: Direction) -> Option<Slot> {
+    /// by the caller; `None` if it had none. If the kernel has forgotten
+    /// the number's registration (it was closed, and maybe reused), the
+    /// other direction's handler belonged to the closed file too, and is
+    /// cleared and returned with it.
+    pub(crate) fn clear(&self, fd: RawFd, direction: Direction) -> Option<(Slot, Option<Slot>)> {
         let mut table = self.table.borrow_mut();
         let entry = table.entries.get_mut(&fd)?;
         let old = entry.slot(direction).take()?;
+        let mut stale = None;
+        if !entry.is_empty() {
+            // Watching less cannot fail but for a closed descriptor
+            // (`EBADF`: what is left stays, for its own removal) or a
+            // registration the kernel has forgotten (`ENOENT`).
+            if let Err(err) = self.update(fd, entry, false) {
+                if err.kind() == io::ErrorKind::NotFound {
+                    stale = entry.slot(direction.other()).take();
+                    entry.kernel = 0;
+                }
+            }
+        }
         if entry.is_empty() {
             if entry.kernel != 0 {
                 // EBADF or ENOENT: the descriptor was closed, and the
@@ -440,13 +534,8 @@ impl Reactor {
                 let _ = self.set.borrow().delete(fd);
             }
             table.entries.remove(&fd);
-        } else {
-            let generation = table.generation();
-            let entry = table.entries.get_mut(&fd).expect("looked up above");
-            // Watching less cannot fail but for a closed descriptor.
-            let _ = self.update(fd, entry, generation, None);
         }
-        Some(old)
+        Some((old, stale))
     }
 
     /// Stores the waker of a task waiting for `direction` of `fd` (which
@@ -473,34 +562,26 @@ impl Reactor {
             return Ok(());
         }
         *armed = true;
-        let stale = self.update(fd, entry, generation, Some(direction))?;
-        debug_assert!(stale.is_empty(), "a socket's registration is never stale");
-        Ok(())
+        self.update_or_afresh(fd, entry, generation)
     }
 
-    /// Brings what the epoll set watches `fd` for in line with its slots.
-    /// Returns the slots of an earlier registration of the number if the
-    /// kernel has forgotten it (the descriptor was closed without being
-    /// removed; what was registered for it is dropped): all but `newest`,
-    /// the direction just set (if any).
-    fn update(
-        &self,
-        fd: RawFd,
-        entry: &mut Entry,
-        generation: u32,
-        newest: Option<Direction>,
-    ) -> io::Result<Vec<Slot>> {
+    /// Brings what the epoll set watches `fd` for in line with its slots;
+    /// with `verify`, asks the kernel even if that is unchanged. `ENOENT`
+    /// (`NotFound`) if the kernel has forgotten the registration: the
+    /// descriptor was closed without being removed (and its number maybe
+    /// given to another file); the caller decides what of the entry is
+    /// still wanted, and registers it [`afresh`](Reactor::afresh).
+    fn update(&self, fd: RawFd, entry: &mut Entry, verify: bool) -> io::Result<()> {
         let wanted = entry.wanted();
-        if wanted == entry.kernel {
-            return Ok(Vec::new());
+        if wanted == entry.kernel && (wanted == 0 || !verify) {
+            return Ok(());
         }
         let set = self.set.borrow();
         if wanted == 0 {
             let _ = set.delete(fd);
             entry.kernel = 0;
-            return Ok(Vec::new());
+            return Ok(());
         }
-        let mut stale = Vec::new();
         if entry.kernel == 0 {
             match set.add(fd, wanted, entry.token(fd)) {
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
@@ -509,31 +590,30 @@ impl Reactor {
                 result => result?,
             }
         } else {
-            match set.modify(fd, wanted, entry.token(fd)) {
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    // The number was closed and is open again: what it had
-                    // registered belonged to the closed file. Keep only the
-                    // slot just set (the newest) and start a new
-                    // registration. (Without a newest slot, what is
-                    // left is all one registration's: keep it.)
-                    if let Some(newest) = newest {
-                        let other = match newest {
-                            Direction::Read => Direction::Write,
-                            Direction::Write => Direction::Read,
-                        };
-                        stale.extend(entry.slot(other).take());
-                    }
-                    entry.generation = generation;
-                    let wanted = entry.wanted();
-                    set.add(fd, wanted, entry.token(fd))?;
-                    entry.kernel = wanted;
-                    return Ok(stale);
-                }
-                result => result?,
-            }
+            set.modify(fd, wanted, entry.token(fd))?;
         }
         entry.kernel = wanted;
-        Ok(stale)
+        Ok(())
+    }
+
+    /// Registers what `entry` has with the kernel anew, under `generation`
+    /// (so that reports for the registration the kernel forgot, if any
+    /// still come, are told apart).
+    fn afresh(&self, fd: RawFd, entry: &mut Entry, generation: u32) -> io::Result<()> {
+        entry.generation = generation;
+        entry.kernel = 0;
+        self.update(fd, entry, false)
+    }
+
+    /// [`update`](Reactor::update) for a task's socket, whose slots are all
+    /// its own (it clears them before closing its descriptor): if the
+    /// kernel has forgotten the registration, all of it is registered
+    /// afresh.
+    fn update_or_afresh(&self, fd: RawFd, entry: &mut Entry, generation: u32) -> io::Result<()> {
+        match self.update(fd, entry, false) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => self.afresh(fd, entry, generation),
+            result => result,
+        }
     }
 
     /// Waits for readiness (at most `timeout`; `None`: no limit; zero:
@@ -625,7 +705,7 @@ impl Reactor {
         }
         if disarmed {
             let generation = entry.generation;
-            let _ = self.update(fd, entry, generation, None);
+            let _ = self.update_or_afresh(fd, entry, generation);
         }
         callbacks
     }
@@ -830,6 +910,60 @@ mod tests {
     #[test]
     fn an_entry_is_two_wakers_and_a_few_words() {
         assert!(std::mem::size_of::<Option<Entry>>() <= 56);
+    }
+
+    /// A number closed while registered and given to a file its inode
+    /// does not tell from the closed one (eventfds share one): the kernel
+    /// says the registration is gone, and the new one starts afresh.
+    #[test]
+    #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
+    #[cfg_attr(miri, ignore = "miri's epoll does not forget a closed file")]
+    fn a_number_reused_by_a_file_of_the_same_inode_is_registered_afresh() {
+        use super::{Direction, Handler};
+        use crate::sys::{EventFd, file_identity};
+        use std::panic::Location;
+        use std::time::Duration;
+
+        let reactor = Reactor::new().unwrap();
+        let callback =
+            |fd| Handler::callback(Box::new(|| {}), Location::caller(), file_identity(fd));
+        for _ in 0..100 {
+            let old = EventFd::new().unwrap();
+            let number = old.as_raw_fd();
+            assert!(
+                reactor
+                    .set(number, Direction::Read, callback(number))
+                    .is_ok()
+            );
+            drop(old); // closed while registered
+            let new = EventFd::new().unwrap();
+            if new.as_raw_fd() != number {
+                // Another test's thread took the number: try again.
+                drop(reactor.clear(number, Direction::Read));
+                continue;
+            }
+            assert_eq!(file_identity(number), reactor_file(&reactor, number));
+            let replaced = reactor.set(number, Direction::Read, callback(number));
+            assert_eq!(replaced.ok().map(|slots| slots.len()), Some(1));
+            new.signal();
+            let mut woken = Vec::new();
+            assert!(
+                reactor.poll(Some(Duration::from_secs(5)), &mut woken),
+                "the new eventfd is watched"
+            );
+            let (fd, ..) = reactor.next_ready().unwrap();
+            assert_eq!(fd, number);
+            return;
+        }
+        panic!("the number of a closed eventfd was never given to a new one");
+    }
+
+    /// The file the reader callback of `fd` was set for.
+    #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
+    fn reactor_file(reactor: &Reactor, fd: i32) -> Option<(u64, u64)> {
+        let mut table = reactor.table.borrow_mut();
+        let entry = table.entries.get_mut(&fd)?;
+        entry.callback_files().next()?
     }
 
     #[test]

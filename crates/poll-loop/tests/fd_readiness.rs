@@ -7,13 +7,13 @@ mod helpers;
 
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::thread;
 
-use helpers::{Log, drop_guard, ms, strict, without_hanging};
-use poll_loop::EventLoop;
+use helpers::{DropFlag, Log, drop_guard, ms, strict, without_hanging};
+use poll_loop::{EventLoop, LoopHandle};
 
 /// A connected pair of non-blocking Unix sockets.
 fn pair() -> (UnixStream, UnixStream) {
@@ -510,5 +510,250 @@ fn a_closed_number_reused_by_another_file_does_not_revive_the_registration() {
         assert_eq!(calls.get(), 0, "reused: {reused}");
         assert!(lp.stats().iterations < 50, "spinning: {:?}", lp.stats());
         drop((other, new));
+    });
+}
+
+/// Registers (with `register`) one end of a new pair, closes it without
+/// removing it, and makes a new pair one end of which gets the closed
+/// socket's number: returns what `register` returned, the number, and the
+/// new pair, the end with that number first. The kernel hands out the
+/// lowest free number, but another test's thread may take it first; then
+/// this tries again.
+fn registered_closed_and_reused<T>(
+    lp: &LoopHandle,
+    mut register: impl FnMut(&UnixStream, &UnixStream) -> T,
+) -> (T, RawFd, UnixStream, UnixStream) {
+    for _ in 0..100 {
+        let (old, old_peer) = pair();
+        let number = old.as_raw_fd();
+        let registered = register(&old, &old_peer);
+        drop(old); // closed while registered
+        let (a, b) = pair();
+        drop(old_peer);
+        if a.as_raw_fd() == number {
+            return (registered, number, a, b);
+        }
+        if b.as_raw_fd() == number {
+            return (registered, number, b, a);
+        }
+        lp.remove_reader(&number);
+        lp.remove_writer(&number);
+    }
+    panic!("the number of a closed socket was never given to a new one");
+}
+
+/// A callback that counts its calls, and the flag of a guard it owns.
+fn counting(calls: &Rc<Cell<u32>>) -> (impl FnMut() + 'static, DropFlag) {
+    let (guard, dropped) = drop_guard();
+    let calls = calls.clone();
+    let callback = move || {
+        guard.touch();
+        calls.set(calls.get() + 1);
+    };
+    (callback, dropped)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "miri's fstat gives every socket the same inode")]
+fn a_reader_added_for_a_reused_number_starts_afresh() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let _strict = strict(&lp);
+        let old_calls = Rc::new(Cell::new(0));
+        let (old_dropped, number, mut new, mut new_peer) =
+            registered_closed_and_reused(&lp, |old, _| {
+                let (callback, dropped) = counting(&old_calls);
+                lp.add_reader(old, callback).unwrap();
+                dropped
+            });
+        assert_eq!(new.as_raw_fd(), number);
+        let got = Rc::new(Cell::new(Vec::new()));
+        let (g, h) = (got.clone(), lp.handle());
+        lp.add_reader(&number, move || {
+            let mut buf = [0; 8];
+            let n = new.read(&mut buf).unwrap();
+            g.set(buf[..n].to_vec());
+            assert!(h.remove_reader(&number));
+        })
+        .unwrap();
+        assert!(
+            old_dropped.dropped(),
+            "the closed socket's reader is dropped when its number is registered again"
+        );
+        new_peer.write_all(b"new").unwrap();
+        lp.run_until_idle().unwrap(); // idle once the new reader is removed
+        assert_eq!(got.take(), b"new");
+        assert_eq!(old_calls.get(), 0);
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "miri's fstat gives every socket the same inode")]
+fn a_writer_added_for_a_reused_number_starts_afresh() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let _strict = strict(&lp);
+        let old_calls = Rc::new(Cell::new(0));
+        let (old_dropped, number, mut new, mut new_peer) =
+            registered_closed_and_reused(&lp, |old, _| {
+                let (callback, dropped) = counting(&old_calls);
+                lp.add_writer(old, callback).unwrap();
+                dropped
+            });
+        let wrote = Rc::new(Cell::new(false));
+        let (w, h) = (wrote.clone(), lp.handle());
+        lp.add_writer(&number, move || {
+            new.write_all(b"new").unwrap();
+            w.set(true);
+            assert!(h.remove_writer(&number));
+        })
+        .unwrap();
+        assert!(old_dropped.dropped());
+        lp.run_until_idle().unwrap(); // idle once the new writer is removed
+        assert!(wrote.get());
+        let mut buf = [0; 3];
+        new_peer.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"new");
+        assert_eq!(old_calls.get(), 0);
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "miri's fstat gives every socket the same inode")]
+fn a_reader_added_for_a_reused_number_never_runs_for_the_closed_files_readiness() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let _strict = strict(&lp);
+        let old_calls = Rc::new(Cell::new(0));
+        // A copy keeps the closed socket's file open, so the kernel may go
+        // on reporting it under the closed registration.
+        let ((old_dropped, _copy, mut old_peer), number, new, mut new_peer) =
+            registered_closed_and_reused(&lp, |old, old_peer| {
+                let (callback, dropped) = counting(&old_calls);
+                lp.add_reader(old, callback).unwrap();
+                (
+                    dropped,
+                    old.try_clone().unwrap(),
+                    old_peer.try_clone().unwrap(),
+                )
+            });
+        let calls = Rc::new(Cell::new(0));
+        let (c, h) = (calls.clone(), lp.handle());
+        lp.add_reader(&number, move || {
+            c.set(c.get() + 1);
+            let mut buf = [0; 8];
+            assert_eq!(
+                (&new).read(&mut buf).unwrap(),
+                3,
+                "only the new file's data"
+            );
+            assert!(h.remove_reader(&number));
+        })
+        .unwrap();
+        assert!(old_dropped.dropped());
+        old_peer.write_all(b"old").unwrap(); // the closed file is readable
+        let h = lp.handle();
+        lp.call_later(ms(50), move || h.stop());
+        lp.run_forever().unwrap();
+        assert_eq!(calls.get(), 0, "the new reader ran for the old file");
+        assert!(lp.stats().iterations < 50, "spinning: {:?}", lp.stats());
+        new_peer.write_all(b"new").unwrap();
+        lp.run_until_idle().unwrap();
+        assert_eq!(calls.get(), 1);
+        assert_eq!(old_calls.get(), 0);
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "miri has no /proc/self/fd")]
+fn adding_a_number_closed_while_registered_is_refused_and_drops_the_closed_registration() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        // Whether the number names an open file.
+        let is_open = |fd: RawFd| std::fs::symlink_metadata(format!("/proc/self/fd/{fd}")).is_ok();
+        for _ in 0..100 {
+            let (old, _peer) = pair();
+            let number = old.as_raw_fd();
+            let old_calls = Rc::new(Cell::new(0));
+            let (callback, old_dropped) = counting(&old_calls);
+            lp.add_reader(&old, callback).unwrap();
+            drop(old);
+            let (guard, new_dropped) = drop_guard();
+            match lp.add_reader(&number, move || guard.touch()) {
+                Err(err) => {
+                    assert_eq!(err.raw_os_error(), Some(9), "EBADF: {err}");
+                    assert!(new_dropped.dropped());
+                    assert!(old_dropped.dropped(), "the closed registration is gone");
+                    assert!(!lp.remove_reader(&number));
+                    lp.run_until_idle().unwrap(); // nothing registered
+                    assert_eq!(old_calls.get(), 0);
+                    return;
+                }
+                Ok(()) => {
+                    assert!(is_open(number), "a closed number was accepted");
+                    // Another test's thread opened a file at the number:
+                    // try again.
+                    assert!(lp.remove_reader(&number));
+                }
+            }
+        }
+        panic!("the number of a closed socket was always reused at once");
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "miri's fstat gives every socket the same inode")]
+fn removing_a_reused_numbers_reader_drops_all_the_closed_file_had() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let _strict = strict(&lp);
+        let old_calls = Rc::new(Cell::new(0));
+        let ((reader_dropped, writer_dropped), number, _new, _new_peer) =
+            registered_closed_and_reused(&lp, |old, _| {
+                let (reader, reader_dropped) = counting(&old_calls);
+                let (writer, writer_dropped) = counting(&old_calls);
+                lp.add_reader(old, reader).unwrap();
+                lp.add_writer(old, writer).unwrap();
+                (reader_dropped, writer_dropped)
+            });
+        assert!(
+            lp.remove_reader(&number),
+            "the closed socket's reader, removed"
+        );
+        assert!(reader_dropped.dropped());
+        assert!(
+            writer_dropped.dropped(),
+            "its writer belonged to the closed socket too, and is dropped, not moved to the new one"
+        );
+        assert!(!lp.remove_writer(&number));
+        lp.run_until_idle().unwrap(); // nothing registered
+        assert_eq!(old_calls.get(), 0);
+    });
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "miri's fstat gives every socket the same inode")]
+fn a_loop_socket_given_a_reused_number_starts_afresh() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let _strict = strict(&lp);
+        let old_calls = Rc::new(Cell::new(0));
+        let (old_dropped, _number, new, mut new_peer) =
+            registered_closed_and_reused(&lp, |old, _| {
+                let (callback, dropped) = counting(&old_calls);
+                lp.add_writer(old, callback).unwrap();
+                dropped
+            });
+        let mut new = poll_loop::net::UnixStream::from_std(new).unwrap();
+        lp.call_later(ms(20), move || new_peer.write_all(b"new").unwrap());
+        let got = lp
+            .block_on(async move {
+                let mut buf = [0; 3];
+                new.read_exact(&mut buf).await.map(|()| buf)
+            })
+            .unwrap();
+        assert_eq!(got.unwrap(), *b"new", "the socket waited and read");
+        assert!(old_dropped.dropped());
+        assert_eq!(old_calls.get(), 0);
     });
 }
