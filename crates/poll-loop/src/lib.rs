@@ -24,6 +24,7 @@ mod join;
 #[cfg(target_os = "linux")]
 pub mod net;
 mod pages;
+mod panic_later;
 #[cfg(any(not(target_os = "linux"), poll_loop_force_poll, test))]
 mod poll_set;
 mod primitives;

@@ -14,6 +14,7 @@ use std::task::{Context, Poll, Waker};
 use simple_future::Panicked;
 
 use crate::event_loop::LoopHandle;
+use crate::panic_later::wake_all;
 
 /// Tasks that live and fail together: asyncio's `TaskGroup`, tokio's
 /// `JoinSet` with its failure rules.
@@ -346,10 +347,8 @@ impl<T, E> Drop for Report<T, E> {
         // Outside the borrow: these may run anything, the group included.
         drop(old_waker);
         drop(dropped_error);
-        cancel.into_iter().for_each(Waker::wake);
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
+        // Each is woken even if another's waker panics.
+        wake_all(cancel.into_iter().chain(waiter));
     }
 }
 
@@ -361,7 +360,7 @@ impl<T, E> Drop for TaskGroup<T, E> {
             state.children.iter_mut().filter_map(Option::take).collect()
         };
         // Woken, each child finds the group gone and drops its future.
-        cancel.into_iter().for_each(Waker::wake);
+        wake_all(cancel);
     }
 }
 

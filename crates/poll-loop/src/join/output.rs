@@ -456,10 +456,9 @@ impl<T> Slot<T> {
     }
 }
 
+/// Wakes every awaiter, even if one's waker panics (see `panic_later`).
 fn wake_all(waiters: Vec<(u64, Waker)>) {
-    for (_, waker) in waiters {
-        waker.wake();
-    }
+    crate::panic_later::wake_all(waiters.into_iter().map(|(_, waker)| waker));
 }
 
 /// asyncio logs "Task exception was never retrieved" when a task that

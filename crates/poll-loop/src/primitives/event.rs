@@ -78,7 +78,8 @@ impl Event {
             wakers
         };
         // Outside the borrow: a waker may run anything, this event included.
-        wakers.into_iter().for_each(|waker| waker.wake());
+        // Every waiter is woken, even if one's waker panics.
+        crate::panic_later::wake_all(wakers);
     }
 
     /// Clears the flag: later waits wait for the next [`set`](Event::set).

@@ -12,6 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::task::{Context, Poll};
 
 use super::waiters::WaitList;
+use crate::panic_later::PanicLater;
 
 pub(crate) struct Permits {
     available: Cell<usize>,
@@ -47,7 +48,10 @@ impl Permits {
 
     /// Gives `n` permits back: to the waiters first, in order, then to
     /// the available count.
+    /// A waker that panics does not stop the hand-out: every permit goes
+    /// somewhere, then the panic is passed on.
     pub(crate) fn release(&self, mut n: usize) {
+        let mut panic = PanicLater::default();
         while n > 0 {
             let notified = self.waiters.borrow_mut().notify_front();
             match notified {
@@ -55,17 +59,18 @@ impl Permits {
                 Some((_, waker)) => {
                     n -= 1;
                     if let Some(waker) = waker {
-                        waker.wake();
+                        panic.wake(waker);
                     }
                 }
                 None => {
                     let total = self.available.get().checked_add(n);
                     self.available
                         .set(total.expect("poll-loop: too many permits"));
-                    return;
+                    break;
                 }
             }
         }
+        panic.finish();
     }
 
     /// One poll of an acquisition; `key` is its place in the queue.

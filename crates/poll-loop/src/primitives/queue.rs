@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::WaitList;
+use crate::panic_later::wake_all;
 
 /// A first-in, first-out queue for tasks on one loop: asyncio's `Queue`,
 /// with a [`close`](Queue::close) (asyncio's `shutdown`).
@@ -233,7 +234,7 @@ impl<T> Queue<T> {
             }
             notify_all(&mut state.joiners)
         };
-        wakers.into_iter().for_each(Waker::wake);
+        wake_all(wakers);
     }
 
     /// Waits until every item put has been marked done with
@@ -262,7 +263,7 @@ impl<T> Queue<T> {
                 notify_all(&mut state.getters),
             )
         };
-        putters.into_iter().chain(getters).for_each(Waker::wake);
+        wake_all(putters.into_iter().chain(getters));
     }
 }
 
