@@ -13,10 +13,10 @@ use simple_future::{ShutdownOptions, ThreadPoolExecutor};
 
 use crate::exception::ExceptionContext;
 use crate::handle::{Handle, TimerHandle};
-use crate::queue::{self, Callback, Queues, Spare, Timed, TimerId};
 use crate::run::PollStrategy;
 use crate::source::{Source, SourceHandle, Sources};
-use crate::stats::{Counters, Stats};
+use crate::state::queue::{self, Callback, Queues, Spare, Timed, TimerId};
+use crate::state::stats::{Counters, Stats};
 use crate::task::Tasks;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
 

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::event_loop::LoopHandle;
-use crate::queue::Callback;
+use crate::state::queue::Callback;
 
 /// A panic caught by the loop, as handed to the exception handler set with
 /// [`LoopHandle::set_exception_handler`](crate::LoopHandle::set_exception_handler).
@@ -255,7 +255,7 @@ pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
-/// Where the callback that [`Call::call`](crate::queue::Call::call) ran was
+/// Where the callback that [`Call::call`](crate::state::queue::Call::call) ran was
 /// scheduled. (Always known: it is written before the callback starts.)
 pub(crate) fn ran(location: Option<&'static Location<'static>>) -> &'static Location<'static> {
     location.unwrap_or_else(Location::caller)

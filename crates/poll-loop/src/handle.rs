@@ -5,7 +5,7 @@ use std::rc::Weak;
 use std::time::Instant;
 
 use crate::event_loop::Inner;
-use crate::queue::TimerId;
+use crate::state::queue::TimerId;
 
 /// A callback scheduled with [`call_soon`](crate::LoopHandle::call_soon):
 /// cancel it before it runs.

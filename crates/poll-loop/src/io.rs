@@ -2,7 +2,7 @@
 //! source that dispatches their readiness, and the loop's wait once it has
 //! a reactor.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::Location;
@@ -11,12 +11,26 @@ use std::time::{Duration, Instant};
 
 use crate::event_loop::{Inner, LoopHandle};
 use crate::exception::run_caught;
-use crate::reactor::{Direction, Due, Handler, Reactor, Slot};
-use crate::source::{PostAction, Readiness, Source};
-use crate::wake::Woke;
+use crate::os::reactor::{Direction, Due, Handler, Reactor, Slot};
+use crate::source::{PostAction, Readiness, Source, SourceHandle};
+use crate::state::wake::Woke;
 
 /// A loop's reactor, made when it watches its first file descriptor.
-pub(crate) type Io = OnceCell<Rc<Reactor>>;
+/// The file descriptors a loop watches: its reactor, made with the first,
+/// and the source that dispatches the reactor's readiness to callbacks
+/// while any is registered.
+#[derive(Default)]
+pub(crate) struct Io {
+    reactor: OnceCell<Rc<Reactor>>,
+    source: Cell<Option<SourceHandle>>,
+}
+
+impl Io {
+    /// The reactor, once the loop has one.
+    pub(crate) fn get(&self) -> Option<&Rc<Reactor>> {
+        self.reactor.get()
+    }
+}
 
 impl LoopHandle {
     /// Calls `callback` on the loop's thread whenever `fd` is readable,
@@ -138,7 +152,7 @@ impl LoopHandle {
     ) -> io::Result<()> {
         let location = Location::caller();
         let reactor = self.reactor()?;
-        let file = crate::sys::file_identity(fd);
+        let file = crate::os::sys::file_identity(fd);
         match reactor.set(fd, direction, Handler::callback(callback, location, file)) {
             Ok(replaced) => {
                 self.ensure_io_source(&reactor);
@@ -171,9 +185,9 @@ impl LoopHandle {
         // On the loop's thread, awake: from here on notifiers write the
         // eventfd the next wait watches (see `wake.rs`).
         inner.remote.wake.set_signal(reactor.signal());
-        let _ = inner.io.set(Rc::clone(&reactor));
+        let _ = inner.io.reactor.set(Rc::clone(&reactor));
         tracing::debug!(
-            wait = crate::reactor::WAIT_NAME,
+            wait = crate::os::reactor::WAIT_NAME,
             "event loop waits in the kernel from now on"
         );
         Ok(reactor)
@@ -182,21 +196,21 @@ impl LoopHandle {
     /// Registers the source that dispatches the reactor's readiness, if it
     /// is not.
     pub(crate) fn ensure_io_source(&self, reactor: &Rc<Reactor>) {
-        let handle = reactor.source.take();
-        let handle = match handle {
+        let source = &self.inner.io.source;
+        let handle = match source.take() {
             Some(handle) if handle.is_registered() => handle,
             _ => self.insert_source(IoSource {
                 reactor: Rc::clone(reactor),
             }),
         };
-        reactor.source.set(Some(handle));
+        source.set(Some(handle));
     }
 
     /// Removes that source once no descriptor is registered, so that a
     /// loop with none is idle again.
     pub(crate) fn release_io_source(&self, reactor: &Reactor) {
         if reactor.is_empty() {
-            if let Some(handle) = reactor.source.take() {
+            if let Some(handle) = self.inner.io.source.take() {
                 handle.remove();
             }
         }
@@ -211,7 +225,7 @@ impl LoopHandle {
                 match reactor.take_due(fd, generation, events, limit, direction) {
                     None => {}
                     Some(Due::Callback(callback, _, _, file))
-                        if crate::sys::file_identity(fd) != file =>
+                        if crate::os::sys::file_identity(fd) != file =>
                     {
                         // Closed without being removed, and the kernel
                         // still reports its file (a `dup` keeps it open),

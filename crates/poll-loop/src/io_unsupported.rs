@@ -5,7 +5,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use crate::event_loop::{Inner, LoopHandle};
-use crate::wake::Woke;
+use crate::state::wake::Woke;
 
 /// Nothing to hold.
 #[derive(Default)]

@@ -23,27 +23,19 @@ mod io;
 mod join;
 #[cfg(target_os = "linux")]
 pub mod net;
-mod pages;
-mod panic_later;
-#[cfg(any(not(target_os = "linux"), poll_loop_force_poll, test))]
-mod poll_set;
-mod primitives;
-mod queue;
 #[cfg(unix)]
-mod reactor;
+mod os;
+mod panic_later;
+mod primitives;
 mod receiver;
 mod run;
 mod source;
-mod stats;
-mod sync;
-#[cfg(unix)]
-mod sys;
+mod state;
 mod task;
 mod task_group;
 mod threadsafe;
 mod time;
 mod timer;
-mod wake;
 
 pub use channel::{Channel, SendError, Sender};
 pub use combinators::{
@@ -65,7 +57,7 @@ pub use primitives::{
 pub use receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use run::PollStrategy;
 pub use source::{PostAction, Readiness, Source, SourceHandle};
-pub use stats::Stats;
+pub use state::stats::Stats;
 pub use task::spawn;
 pub use task_group::{SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin};
 pub use threadsafe::ThreadsafeHandle;

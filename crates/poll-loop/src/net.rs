@@ -58,7 +58,7 @@ use std::time::{Duration, Instant};
 pub use self::tcp::{TcpListener, TcpStream};
 pub use self::unix::{UnixListener, UnixStream};
 use crate::event_loop::LoopHandle;
-use crate::reactor::{Direction, Handler, Reactor};
+use crate::os::reactor::{Direction, Handler, Reactor};
 
 /// A socket's place in a loop's reactor: made when it first has to wait.
 struct Registration {
@@ -251,7 +251,7 @@ impl<S: AsRawFd> Listener<S> {
         }
         let result = self.socket.io(Direction::Read, op).await;
         if let Err(err) = &result {
-            if crate::sys::is_out_of_resources(err) {
+            if crate::os::sys::is_out_of_resources(err) {
                 tracing::warn!(
                     error = %err,
                     retry_after_ms = ACCEPT_RETRY_DELAY.as_millis() as u64,

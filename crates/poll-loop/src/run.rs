@@ -12,8 +12,8 @@ use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 use crate::error::RunError;
 use crate::event_loop::{Inner, LoopHandle};
 use crate::exception::{ran, run_caught};
-use crate::queue::Timed;
 use crate::source::{PostAction, Readiness};
+use crate::state::queue::Timed;
 
 /// How the loop waits when nothing is ready.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -27,9 +27,9 @@ use crate::error::ScheduleError;
 use crate::event_loop::LoopHandle;
 use crate::exception::run_caught;
 use crate::join::{JoinHandle, Output};
-use crate::pages::Pages;
-use crate::queue::Call;
 use crate::run::trace_enabled;
+use crate::state::pages::Pages;
+use crate::state::queue::Call;
 use crate::threadsafe::{Remote, ThreadsafeHandle};
 
 /// A task's future, boxed (see `body`).

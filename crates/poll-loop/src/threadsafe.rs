@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
 use crate::error::ScheduleError;
-use crate::queue::{Call, Queues, send_callback};
-use crate::wake::WakeState;
+use crate::state::queue::{Call, Queues, send_callback};
+use crate::state::wake::WakeState;
 
 /// A callback sent from another thread, with where it was scheduled.
 pub(crate) type Injected = Box<dyn Call + Send>;

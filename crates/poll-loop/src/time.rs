@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::event_loop::LoopHandle;
-use crate::queue::{TimerId, send_callback};
+use crate::state::queue::{TimerId, send_callback};
 use crate::threadsafe::Remote;
 
 const NO_LOOP: &str = "poll-loop: a sleep was polled outside a running event loop";

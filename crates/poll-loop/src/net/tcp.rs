@@ -6,7 +6,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::AsRawFd;
 
 use super::{Listener, Socket, connect_done, socket_fd, stream_io};
-use crate::reactor::Direction;
+use crate::os::reactor::Direction;
 
 /// A TCP socket listening for connections, for `async` code on the loop.
 ///
@@ -87,7 +87,7 @@ impl TcpStream {
     /// `ConnectionRefused` when nothing listens there, and whatever else
     /// `connect(2)` says. Must be awaited on a running loop.
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let (stream, in_progress) = crate::sys::connect_nonblocking(addr)?;
+        let (stream, in_progress) = crate::os::sys::connect_nonblocking(addr)?;
         let mut stream = Socket::new(stream);
         if in_progress {
             let done = |s: &std::net::TcpStream| connect_done(s.take_error(), || s.peer_addr());

@@ -8,7 +8,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 use super::{Listener, Socket, connect_done, socket_fd, stream_io};
-use crate::reactor::Direction;
+use crate::os::reactor::Direction;
 
 /// A Unix stream socket listening for connections, for `async` code on
 /// the loop.
@@ -120,7 +120,7 @@ impl UnixStream {
     /// later), `InvalidInput` for a path of 108 bytes or more, and
     /// whatever else `connect(2)` says. Must be awaited on a running loop.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let (stream, in_progress) = crate::sys::connect_unix_nonblocking(path.as_ref())?;
+        let (stream, in_progress) = crate::os::sys::connect_unix_nonblocking(path.as_ref())?;
         let mut stream = Socket::new(stream);
         if in_progress {
             let done =

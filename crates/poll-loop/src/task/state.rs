@@ -29,7 +29,7 @@
 //! wake-up before it, and whatever a waker wrote before waking is visible
 //! to the poll that follows.
 
-use crate::sync::{AtomicU8, Ordering};
+use crate::state::sync::{AtomicU8, Ordering};
 
 const IDLE: u8 = 0;
 const SCHEDULED: u8 = 1;

@@ -25,7 +25,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use crate::sys::{
+use crate::os::sys::{
     self, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event, POLLERR, POLLHUP, POLLIN,
     POLLNVAL, POLLOUT, PollFd,
 };

@@ -22,7 +22,7 @@ use std::panic::Location;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use crate::pages::Pages;
+use crate::state::pages::Pages;
 
 /// A scheduled closure and where it was scheduled (for panic reports and
 /// slow-callback warnings), in one allocation.

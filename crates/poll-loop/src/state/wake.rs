@@ -29,7 +29,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::sync::{AtomicU8, Ordering, Thread, current, park, park_timeout};
+use crate::state::sync::{AtomicU8, Ordering, Thread, current, park, park_timeout};
 
 const AWAKE: u8 = 0;
 const SLEEPING: u8 = 1;

@@ -34,17 +34,16 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
-use crate::source::SourceHandle;
-use crate::sys::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
-use crate::wake::Signal;
+use crate::os::sys::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
+use crate::state::wake::Signal;
 
 // The kernel's readiness wait: epoll on Linux; poll(2) on other Unixes and
 // on Linux built with `--cfg poll_loop_force_poll` (`poll_set.rs`, with
 // epoll's interface, so that everything below is the same over both).
 #[cfg(not(all(target_os = "linux", not(poll_loop_force_poll))))]
-use crate::poll_set::{PollSet as WaitSet, WakePair as WakeFd};
+use crate::os::poll_set::{PollSet as WaitSet, WakePair as WakeFd};
 #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
-use crate::sys::{Epoll as WaitSet, EventFd as WakeFd};
+use crate::os::sys::{Epoll as WaitSet, EventFd as WakeFd};
 
 /// Whether the wait is epoll's.
 const EPOLL: bool = cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
@@ -374,9 +373,6 @@ pub(crate) struct Reactor {
     ready: RefCell<Ready>,
     /// The wakers a wait took, kept between waits for its allocation.
     pub(crate) woken: Cell<Vec<Waker>>,
-    /// The source that dispatches for the reactor, while any descriptor is
-    /// registered.
-    pub(crate) source: Cell<Option<SourceHandle>>,
 }
 
 impl Signal for WakeFd {
@@ -401,7 +397,6 @@ impl Reactor {
                 limit: 0,
             }),
             woken: Cell::new(Vec::new()),
-            source: Cell::new(None),
         })
     }
 
@@ -450,7 +445,7 @@ impl Reactor {
         if entry.callback_files().next().is_some() {
             let now = match &handler {
                 Handler::Callback(callback) => callback.file,
-                Handler::Task { .. } => crate::sys::file_identity(fd),
+                Handler::Task { .. } => crate::os::sys::file_identity(fd),
             };
             if entry.callback_files().any(|file| file != now) {
                 // Closed without being removed, and the number names
@@ -899,7 +894,7 @@ mod tests {
     fn the_wait_is_the_one_the_build_asks_for() {
         use std::os::unix::fs::FileTypeExt;
         let reactor = Reactor::new().unwrap();
-        let wake = crate::sys::metadata(reactor.wake.as_raw_fd()).unwrap();
+        let wake = crate::os::sys::metadata(reactor.wake.as_raw_fd()).unwrap();
         let poll = !cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
         assert_eq!(wake.file_type().is_socket(), poll);
         assert_eq!(WAIT_NAME, if poll { "poll" } else { "epoll" });
@@ -920,7 +915,7 @@ mod tests {
     #[cfg_attr(miri, ignore = "miri's epoll does not forget a closed file")]
     fn a_number_reused_by_a_file_of_the_same_inode_is_registered_afresh() {
         use super::{Direction, Handler};
-        use crate::sys::{EventFd, file_identity};
+        use crate::os::sys::{EventFd, file_identity};
         use std::panic::Location;
         use std::time::Duration;
 

@@ -1,0 +1,11 @@
+//! The bottom layer: the loop's state and queues, which import nothing from
+//! the layers above — the ready queue and the timer heap (`queue`, on the
+//! slab pages of `pages`), the wake-up rule another thread wakes the loop
+//! with (`wake`, over the `sync` seam loom replaces), and the counters
+//! (`stats`).
+
+pub(crate) mod pages;
+pub(crate) mod queue;
+pub(crate) mod stats;
+pub(crate) mod sync;
+pub(crate) mod wake;
