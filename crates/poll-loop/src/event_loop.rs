@@ -1,6 +1,28 @@
-//! `EventLoop` and `LoopHandle`: the loop's state, and scheduling on it.
+//! The loop itself, above the state and the operating system: `EventLoop`
+//! and scheduling on it (here), the loop's own state (`inner`), running an
+//! iteration (`run`), handles to what was scheduled (`handle`), sources
+//! (`source`, and those built in: `timer`, `channel`, `future`), file
+//! descriptors (`io`), other threads' way in (`threadsafe`), and panics
+//! (`context`, `exception`). Each module here imports `inner` and the
+//! layers below, never the task layer or the toolbox above.
 
-use std::cell::{Cell, RefCell};
+pub(crate) mod channel;
+pub(crate) mod context;
+pub(crate) mod exception;
+pub(crate) mod future;
+pub(crate) mod handle;
+pub(crate) mod inner;
+#[cfg(unix)]
+pub(crate) mod io;
+#[cfg(not(unix))]
+#[path = "event_loop/io_unsupported.rs"]
+pub(crate) mod io;
+pub(crate) mod run;
+pub(crate) mod source;
+pub(crate) mod strategy;
+pub(crate) mod threadsafe;
+pub(crate) mod timer;
+
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
@@ -9,18 +31,15 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use simple_future::{ShutdownOptions, ThreadPoolExecutor};
+use simple_future::ShutdownOptions;
 
-use crate::exception::ExceptionContext;
-use crate::handle::{Handle, TimerHandle};
-use crate::run::PollStrategy;
-use crate::source::{Source, SourceHandle, Sources};
-use crate::state::queue::{self, Callback, Queues, Spare, Timed, TimerId};
-use crate::state::stats::{Counters, Stats};
-use crate::task::Tasks;
-use crate::threadsafe::{Remote, ThreadsafeHandle};
-
-pub(crate) type Handler = dyn Fn(&LoopHandle, ExceptionContext);
+use crate::event_loop::handle::{Handle, TimerHandle};
+use crate::event_loop::inner::{Inner, LoopHandle};
+use crate::event_loop::source::{Source, SourceHandle};
+use crate::event_loop::strategy::PollStrategy;
+use crate::event_loop::threadsafe::ThreadsafeHandle;
+use crate::state::queue::{self, Callback, Timed, TimerId};
+use crate::state::stats::Stats;
 
 /// A single-threaded event loop: callbacks, timers and [`Source`]s, run one
 /// at a time on the thread that created it.
@@ -55,73 +74,6 @@ pub struct EventLoop {
     handle: LoopHandle,
 }
 
-/// A cheap, cloneable handle to an [`EventLoop`], for use on the loop's
-/// thread — typically captured by a callback to schedule more work.
-///
-/// It is neither `Send` nor `Sync`: the loop is single-threaded. Other
-/// threads use a [`ThreadsafeHandle`] instead.
-///
-/// Scheduling on a [closed](LoopHandle::close) loop panics (asyncio raises
-/// `RuntimeError` there); a callback cannot observe that, since callbacks of
-/// a closed loop never run.
-///
-/// # Examples
-///
-/// A callback that reschedules itself through the handle it captured:
-///
-/// ```
-/// use std::cell::Cell;
-/// use std::rc::Rc;
-/// use poll_loop::{EventLoop, LoopHandle};
-///
-/// fn countdown(lp: LoopHandle, left: Rc<Cell<u32>>) {
-///     left.set(left.get() - 1);
-///     if left.get() > 0 {
-///         lp.clone().call_soon(move || countdown(lp, left));
-///     }
-/// }
-///
-/// let lp = EventLoop::new();
-/// let left = Rc::new(Cell::new(3));
-/// let (handle, l) = (lp.handle(), left.clone());
-/// lp.call_soon(move || countdown(handle, l));
-/// lp.run_until_idle()?;
-/// assert_eq!(left.get(), 0);
-/// assert_eq!(lp.stats().iterations, 3, "one iteration per step");
-/// # Ok::<(), poll_loop::RunError>(())
-/// ```
-#[derive(Clone)]
-pub struct LoopHandle {
-    pub(crate) inner: Rc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) state: RefCell<State>,
-    pub(crate) remote: Arc<Remote>,
-    pub(crate) counters: Counters,
-    pub(crate) running: Cell<bool>,
-    closed: Cell<bool>,
-    /// Set when the `EventLoop` is dropped while running.
-    pub(crate) close_on_exit: Cell<bool>,
-    pub(crate) debug: Cell<bool>,
-    pub(crate) slow_callback: Cell<Duration>,
-    pub(crate) strategy: Cell<PollStrategy>,
-    pub(crate) handler: Cell<Option<Rc<Handler>>>,
-    /// The pool behind `run_in_executor`, made on first use.
-    pub(crate) executor: RefCell<Option<ThreadPoolExecutor>>,
-    /// The last `call_soon` callback's box, for the next one to reuse.
-    pub(crate) spare: Spare,
-    /// The file descriptors watched, made with the first (`io.rs`).
-    pub(crate) io: crate::io::Io,
-}
-
-#[derive(Default)]
-pub(crate) struct State {
-    pub(crate) queues: Queues,
-    pub(crate) sources: Sources,
-    pub(crate) tasks: Tasks,
-}
-
 const CLOSED: &str = "poll-loop: the event loop is closed";
 
 impl EventLoop {
@@ -133,21 +85,7 @@ impl EventLoop {
 
     /// A new loop with the given polling strategy.
     pub fn with_strategy(strategy: PollStrategy) -> EventLoop {
-        let inner = Inner {
-            state: RefCell::new(State::default()),
-            remote: Remote::new(),
-            counters: Counters::default(),
-            running: Cell::new(false),
-            closed: Cell::new(false),
-            close_on_exit: Cell::new(false),
-            debug: Cell::new(false),
-            slow_callback: Cell::new(Duration::from_millis(100)),
-            strategy: Cell::new(strategy),
-            handler: Cell::new(None),
-            executor: RefCell::new(None),
-            spare: Spare::default(),
-            io: crate::io::Io::default(),
-        };
+        let inner = Inner::new(strategy);
         EventLoop {
             handle: LoopHandle {
                 inner: Rc::new(inner),
@@ -285,7 +223,7 @@ impl LoopHandle {
             .borrow_mut()
             .queues
             .push_timer(when, timed);
-        if crate::run::trace_enabled() {
+        if crate::event_loop::run::trace_enabled() {
             tracing::trace!(timer = id.seq, ?when, %location, "timer scheduled");
         }
         id
@@ -331,7 +269,7 @@ impl LoopHandle {
     /// [`call_soon_threadsafe`](ThreadsafeHandle::call_soon_threadsafe),
     /// which cannot capture a `LoopHandle`, reaches its loop.
     pub fn current() -> Option<LoopHandle> {
-        crate::run::current()
+        crate::event_loop::run::current()
     }
 
     /// True while the loop runs (inside `run_forever`, `run_until_idle` or
@@ -377,7 +315,7 @@ impl LoopHandle {
         // new work, and only then report the panics.
         let mut panics = Vec::new();
         loop {
-            let fds = crate::io::take_all(&self.inner);
+            let fds = crate::event_loop::io::take_all(&self.inner);
             let (queues, sources, tasks) = {
                 let mut state = self.inner.state.borrow_mut();
                 if state.queues.is_empty()
@@ -423,8 +361,14 @@ impl LoopHandle {
         for (payload, location) in panics {
             self.report_panic(payload, location, "drop on close");
         }
-        if let Err(payload) = crate::exception::run_caught(|| drop(self.inner.handler.take())) {
-            crate::exception::report_to_default(payload, Location::caller(), "drop on close");
+        if let Err(payload) =
+            crate::event_loop::context::run_caught(|| drop(self.inner.handler.take()))
+        {
+            crate::event_loop::context::report_to_default(
+                payload,
+                Location::caller(),
+                "drop on close",
+            );
         }
         tracing::debug!("event loop closed");
         Ok(())
@@ -459,56 +403,8 @@ fn drop_caught<V>(
     location: &'static Location<'static>,
     panics: &mut Vec<(Box<dyn std::any::Any + Send>, &'static Location<'static>)>,
 ) {
-    if let Err(payload) = crate::exception::run_caught(move || drop(value)) {
+    if let Err(payload) = crate::event_loop::context::run_caught(move || drop(value)) {
         panics.push((payload, location));
-    }
-}
-
-impl Inner {
-    pub(crate) fn cancel_ready(&self, seq: u64) -> bool {
-        let taken = self.state.borrow_mut().queues.cancel_ready(seq);
-        taken.is_some() // dropped here, outside the borrow
-    }
-
-    pub(crate) fn cancel_timer(&self, when: Option<Instant>, id: TimerId) -> bool {
-        let taken = self.state.borrow_mut().queues.cancel_timer(when, id);
-        if taken.is_some() {
-            tracing::trace!(timer = id.seq, "timer cancelled");
-        }
-        taken.is_some()
-    }
-
-    pub(crate) fn ready_is_pending(&self, seq: u64) -> bool {
-        self.state.borrow().queues.ready_is_pending(seq)
-    }
-
-    pub(crate) fn timer_is_pending(&self, id: TimerId) -> bool {
-        self.state.borrow().queues.timer_is_pending(id)
-    }
-
-    /// True if the timer `id` is pending and will wake what `waker` wakes.
-    pub(crate) fn timer_will_wake(&self, id: TimerId, waker: &Waker) -> bool {
-        self.state.borrow().queues.timer_will_wake(id, waker)
-    }
-
-    pub(crate) fn remove_source(&self, id: u64) -> bool {
-        let (registered, source) = self.state.borrow_mut().sources.remove(id);
-        drop(source);
-        registered
-    }
-
-    pub(crate) fn source_is_registered(&self, id: u64) -> bool {
-        self.state.borrow().sources.contains(id)
-    }
-
-    /// Nothing queued, no timer with a deadline, no source, no
-    /// notification from another thread waiting.
-    pub(crate) fn is_idle(&self) -> bool {
-        let state = self.state.borrow();
-        state.queues.is_idle()
-            && state.sources.is_empty()
-            && state.tasks.is_empty()
-            && !self.remote.wake.is_notified()
     }
 }
 

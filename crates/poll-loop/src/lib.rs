@@ -3,66 +3,45 @@
 #![doc = include_str!("front_page.md")]
 #![doc(test(attr(deny(warnings))))]
 
-mod block_on;
-mod blocking;
-mod channel;
-mod combinators;
-mod coop;
-mod current;
 mod error;
 mod event_loop;
-mod exception;
-mod future;
-mod handle;
-mod interval;
-#[cfg(unix)]
-mod io;
-#[cfg(not(unix))]
-#[path = "io_unsupported.rs"]
-mod io;
-mod join;
 #[cfg(target_os = "linux")]
 pub mod net;
 #[cfg(unix)]
 mod os;
-mod panic_later;
-mod primitives;
-mod receiver;
-mod run;
-mod source;
 mod state;
 mod task;
-mod task_group;
-mod threadsafe;
-mod time;
-mod timer;
+mod toolbox;
 
-pub use channel::{Channel, SendError, Sender};
-pub use combinators::{
+pub use error::RunUntilCompleteError;
+pub use error::{BlockOnError, CloseError, JoinError, RunError, ScheduleError};
+pub use event_loop::EventLoop;
+pub use event_loop::channel::{Channel, SendError, Sender};
+pub use event_loop::context::ExceptionContext;
+pub use event_loop::handle::{Handle, TimerHandle};
+pub use event_loop::inner::LoopHandle;
+pub use event_loop::source::{PostAction, Readiness, Source, SourceHandle};
+pub use event_loop::strategy::PollStrategy;
+pub use event_loop::threadsafe::ThreadsafeHandle;
+pub use event_loop::timer::{RepeatingTimer, Timer};
+pub use state::current::{TaskInfo, current_task};
+pub use state::stats::Stats;
+pub use task::join::{JoinClone, JoinHandle};
+pub use task::spawn;
+pub use toolbox::combinators::{
     AsCompleted, Either, Gather, TryGather, as_completed, gather, join_all, select, select_all,
     try_gather, wait,
 };
-pub use current::{TaskInfo, current_task};
-pub use error::RunUntilCompleteError;
-pub use error::{BlockOnError, CloseError, JoinError, RunError, ScheduleError};
-pub use event_loop::{EventLoop, LoopHandle};
-pub use exception::ExceptionContext;
-pub use handle::{Handle, TimerHandle};
-pub use interval::{Interval, MissedTicks, Tick, interval, interval_at};
-pub use join::{JoinClone, JoinHandle};
-pub use primitives::{
+pub use toolbox::interval::{Interval, MissedTicks, Tick, interval, interval_at};
+pub use toolbox::primitives::{
     Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
     QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
 };
-pub use receiver::{Recv, TryRecvError, UnboundedReceiver};
-pub use run::PollStrategy;
-pub use source::{PostAction, Readiness, Source, SourceHandle};
-pub use state::stats::Stats;
-pub use task::spawn;
-pub use task_group::{SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin};
-pub use threadsafe::ThreadsafeHandle;
-pub use time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
-pub use timer::{RepeatingTimer, Timer};
+pub use toolbox::receiver::{Recv, TryRecvError, UnboundedReceiver};
+pub use toolbox::task_group::{
+    SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin,
+};
+pub use toolbox::time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
 
 // The public dependencies whose types this crate's API takes or returns, so
 // that a user needs no dependency of their own to name them.

@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 
 pub use self::tcp::{TcpListener, TcpStream};
 pub use self::unix::{UnixListener, UnixStream};
-use crate::event_loop::LoopHandle;
+use crate::event_loop::inner::LoopHandle;
 use crate::os::reactor::{Direction, Handler, Reactor};
 
 /// A socket's place in a loop's reactor: made when it first has to wait.
@@ -169,7 +169,7 @@ impl<S: AsRawFd> Socket<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         poll_fn(|cx| {
-            crate::coop::poll_leaf(cx, |cx| {
+            crate::task::coop::poll_leaf(cx, |cx| {
                 let result = op(&self.inner);
                 self.registration.poll(cx, direction, result)
             })
@@ -246,7 +246,7 @@ impl<S: AsRawFd> Listener<S> {
     /// the next call.)
     async fn accept<R>(&mut self, op: impl FnMut(&S) -> io::Result<R>) -> io::Result<R> {
         if let Some(retry_at) = self.retry_at {
-            crate::time::sleep_until(retry_at).await;
+            crate::toolbox::time::sleep_until(retry_at).await;
             self.retry_at = None;
         }
         let result = self.socket.io(Direction::Read, op).await;

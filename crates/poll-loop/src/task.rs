@@ -6,112 +6,33 @@
 // scheduling state, its slab slot and the loop's cross-thread queue. A
 // wake-up that finds the task idle queues a `TaskPoll` through that queue
 // (which wakes a parked loop); one that finds it running marks it, and the
-// loop queues the poll itself when the poll returns. See `state` for the
+// loop queues the poll itself when the poll returns. See `state::task_state` for the
 // rule, modelled under loom.
 
+pub(crate) mod block_on;
+pub(crate) mod blocking;
 mod body;
-mod state;
+pub(crate) mod coop;
+pub(crate) mod join;
+mod named;
+pub(crate) mod panic_later;
 
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future as StdFuture;
 use std::panic::Location;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
 use std::task::{Context, Poll, Wake, Waker};
 
-use self::body::{Reader, TaskFuture, TaskOutput};
-use self::state::TaskState;
 use crate::error::ScheduleError;
-use crate::event_loop::LoopHandle;
-use crate::exception::run_caught;
-use crate::join::{JoinHandle, Output};
-use crate::run::trace_enabled;
-use crate::state::pages::Pages;
+use crate::event_loop::context::run_caught;
+use crate::event_loop::inner::LoopHandle;
+use crate::event_loop::run::trace_enabled;
+use crate::event_loop::threadsafe::ThreadsafeHandle;
 use crate::state::queue::Call;
-use crate::threadsafe::{Remote, ThreadsafeHandle};
-
-/// A task's future, boxed (see `body`).
-type LocalTask = Pin<Box<dyn TaskFuture>>;
-
-/// Who reads a task's outcome, as the loop holds it.
-enum Readers {
-    /// Its join handles, through this output.
-    Handles(Arc<dyn TaskOutput>),
-    /// Nobody any more: its last handle was dropped unread while it ran,
-    /// and the loop let the output go at once rather than hold it until
-    /// the task ends (a sleeping task of benches/tasks: 88 bytes less).
-    Gone,
-    /// Nobody: spawned without handles.
-    Never,
-}
-
-impl Readers {
-    /// Lets the output go if its handles are all gone (the task holds the
-    /// one count left): spawned and dropped before the loop ran, say.
-    fn let_go_if_unread(&mut self) {
-        if let Readers::Handles(output) = self {
-            if Arc::strong_count(output) == 1 && output.unviewed_and_running() {
-                *self = Readers::Gone;
-            }
-        }
-    }
-
-    fn reader(&self, location: &'static Location<'static>) -> Reader<'_> {
-        match self {
-            Readers::Handles(output) => Reader::Handles(&**output),
-            Readers::Gone => Reader::Gone(location),
-            Readers::Never => Reader::None,
-        }
-    }
-}
-
-/// What a task's wakers (and its [`JoinHandle`]) share, on any thread.
-pub(crate) struct Header {
-    state: TaskState,
-    /// The task's slot in the loop's slab, set when the loop stores it
-    /// (the header may be made on another thread, by
-    /// `ThreadsafeHandle::spawn`). Only the loop's thread reads it.
-    /// 32 bits, so that the header is 48 bytes with its counts, not 56.
-    slot: AtomicU32,
-    /// Numbers the task in `tracing` events.
-    id: u64,
-    remote: Arc<Remote>,
-    /// Where the task was spawned: slow-poll warnings name it.
-    location: &'static Location<'static>,
-}
-
-/// Numbers the tasks of every loop.
-static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(0);
-
-impl Header {
-    /// The header of a task about to be queued for its first poll.
-    fn new(remote: &Arc<Remote>, location: &'static Location<'static>) -> Arc<Header> {
-        Arc::new(Header {
-            state: TaskState::scheduled(),
-            slot: AtomicU32::new(u32::MAX),
-            id: NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed),
-            remote: Arc::clone(remote),
-            location,
-        })
-    }
-
-    fn slot(&self) -> usize {
-        self.slot.load(Ordering::Relaxed) as usize
-    }
-
-    /// True on the thread of the task's loop: the one thread that polls
-    /// the task, so that blocking it until the task is done never ends.
-    pub(crate) fn on_loop_thread(&self) -> bool {
-        std::thread::current().id() == self.remote.thread
-    }
-
-    /// The thread of the task's loop.
-    pub(crate) fn loop_thread(&self) -> std::thread::ThreadId {
-        self.remote.thread
-    }
-}
+use crate::state::tasks::{Abandon, Header, LocalTask, Readers, Unfinished};
+use crate::task::join::{JoinHandle, Output};
 
 impl Wake for Header {
     fn wake(self: Arc<Self>) {
@@ -164,142 +85,6 @@ impl Call for TaskPoll {
 
     fn what(&self) -> &'static str {
         "task poll"
-    }
-}
-
-/// The loop's tasks, by slot. A task's future is out of its slot while it
-/// is polled.
-//
-// The free slots are a list threaded through the slab itself, as in
-// `queue.rs` and for the same reason: a separate `Vec` of free slots grows
-// while tasks finish, and each growth past a few pages made glibc's
-// `malloc` consolidate the many small blocks the finished tasks freed —
-// stalls of up to tens of milliseconds, measured by benches/tasks as sleep
-// lateness.
-#[derive(Default)]
-pub(crate) struct Tasks {
-    slots: Pages<Entry>,
-    /// The first free slot, if any.
-    free: Option<usize>,
-    live: usize,
-}
-
-enum Entry {
-    Live(Slot),
-    /// Free, with the next free slot.
-    Free(Option<usize>),
-}
-
-struct Slot {
-    header: Arc<Header>,
-    /// The future and the output, out of the slot while the task is polled.
-    future: Option<(LocalTask, Readers)>,
-}
-
-/// A task the loop dropped unfinished (it closed): dropping this drops the
-/// future, then (even if that panics: fields drop in order) leaves the
-/// task's handles abandoned.
-pub(crate) struct Unfinished {
-    _future: LocalTask,
-    _output: Abandon,
-}
-
-/// Abandons a task's output when dropped, unless the task finished.
-struct Abandon(Readers);
-
-impl Drop for Abandon {
-    fn drop(&mut self) {
-        if let Readers::Handles(output) = &self.0 {
-            output.abandon();
-        }
-    }
-}
-
-impl Tasks {
-    /// Stores a new task, whose first poll the caller queues.
-    fn insert(&mut self, header: &Arc<Header>, future: LocalTask, output: Readers) {
-        let slot = self.free.unwrap_or(self.slots.len());
-        let number = u32::try_from(slot).expect("fewer than 2^32 tasks at once");
-        header.slot.store(number, Ordering::Relaxed);
-        self.live += 1;
-        let entry = Entry::Live(Slot {
-            header: Arc::clone(header),
-            future: Some((future, output)),
-        });
-        if slot == self.slots.len() {
-            self.slots.push(entry);
-        } else if let Entry::Free(next) = std::mem::replace(&mut self.slots[slot], entry) {
-            self.free = next;
-        }
-    }
-
-    fn slot(&mut self, header: &Arc<Header>) -> Option<&mut Slot> {
-        match self.slots.get_mut(header.slot())? {
-            Entry::Live(slot) if Arc::ptr_eq(&slot.header, header) => Some(slot),
-            _ => None,
-        }
-    }
-
-    /// Takes the task's future and output out, to poll it.
-    fn take(&mut self, header: &Arc<Header>) -> Option<(LocalTask, Readers)> {
-        self.slot(header)?.future.take()
-    }
-
-    fn put_back(&mut self, header: &Arc<Header>, task: (LocalTask, Readers)) {
-        if let Some(slot) = self.slot(header) {
-            slot.future = Some(task);
-        }
-    }
-
-    /// Takes the output of a waiting task whose handles are all gone but
-    /// the one being dropped (`Output` counts it too).
-    fn release_output(&mut self, header: &Arc<Header>) -> Option<Arc<dyn TaskOutput>> {
-        let (_, readers) = self.slot(header)?.future.as_mut()?;
-        if !matches!(readers, Readers::Handles(output) if Arc::strong_count(output) == 2) {
-            return None;
-        }
-        match std::mem::replace(readers, Readers::Gone) {
-            Readers::Handles(output) => Some(output),
-            _ => None,
-        }
-    }
-
-    /// Frees the slot of a finished task.
-    fn remove(&mut self, header: &Arc<Header>) {
-        if self.slot(header).is_some() {
-            let slot = header.slot();
-            self.slots[slot] = Entry::Free(self.free);
-            self.free = Some(slot);
-            self.live -= 1;
-        }
-    }
-
-    /// True when no task is unfinished.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
-    /// Takes every task, for closing: they are finished as far as their
-    /// wakers know, and their futures are for the caller to drop.
-    pub(crate) fn take_all(&mut self) -> Vec<(Unfinished, &'static Location<'static>)> {
-        let slots = std::mem::take(&mut self.slots);
-        self.free = None;
-        self.live = 0;
-        slots
-            .into_iter()
-            .filter_map(|entry| match entry {
-                Entry::Live(slot) => {
-                    slot.header.state.finish();
-                    let (future, output) = slot.future?;
-                    let unfinished = Unfinished {
-                        _future: future,
-                        _output: Abandon(output),
-                    };
-                    Some((unfinished, slot.header.location))
-                }
-                Entry::Free(_) => None,
-            })
-            .collect()
     }
 }
 
@@ -419,13 +204,13 @@ impl LoopHandle {
         };
         output.let_go_if_unread();
         let waker = Waker::from(Arc::clone(&header));
-        let current = crate::current::enter(header.id, header.location);
+        let current = crate::state::current::enter(header.id, header.location);
         // The task's own wrapper catches its panics; this only guards the
         // loop's bookkeeping should publishing the outcome panic.
         let outer = POLLING.with(|polling| polling.replace(Arc::as_ptr(&header) as usize));
         let poll = run_caught(|| {
             let cx = &mut Context::from_waker(&waker);
-            crate::coop::budgeted(|| {
+            crate::task::coop::budgeted(|| {
                 future
                     .as_mut()
                     .poll_task(cx, output.reader(header.location))

@@ -9,32 +9,14 @@
 
 use std::any::Any;
 use std::future::Future as StdFuture;
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use simple_future::Panicked;
 
-use crate::join::{Output, report_unretrieved};
-
-/// What the loop needs of a task's output, whatever its type.
-pub(crate) trait TaskOutput: Any {
-    /// True once the task should stop (see `Output::cancel_requested`).
-    fn cancel_requested(&self) -> bool;
-
-    /// Records the task cancelled.
-    fn cancel(&self);
-
-    /// Records the task dropped unfinished; nothing if it finished.
-    fn abandon(&self);
-
-    /// True if nothing but the task can read or cancel it once its handles
-    /// are gone (see `Output::unviewed_and_running`).
-    fn unviewed_and_running(&self) -> bool;
-
-    /// The output, to publish a value into once its type is known.
-    fn as_any(&self) -> &dyn Any;
-}
+use crate::state::tasks::{Reader, TaskFuture, TaskOutput};
+use crate::task::join::{Output, report_unretrieved};
 
 impl<T: 'static> TaskOutput for Output<T> {
     fn cancel_requested(&self) -> bool {
@@ -58,29 +40,6 @@ impl<T: 'static> TaskOutput for Output<T> {
     }
 }
 
-/// Where a task's outcome goes.
-#[derive(Clone, Copy)]
-pub(crate) enum Reader<'a> {
-    /// Its join handles read it here.
-    Handles(&'a dyn TaskOutput),
-    /// Its last handle went unread while it ran (spawned here): nobody can
-    /// read the outcome, so none is kept, and a panic is reported as
-    /// never retrieved, as the output would have been.
-    Gone(&'static Location<'static>),
-    /// Spawned without handles (a `TaskGroup` child): the loop reports a
-    /// panic as it does a callback's.
-    None,
-}
-
-/// A spawned future, as the loop polls it.
-pub(crate) trait TaskFuture {
-    /// Polls the future once. For a task with join handles, panics are
-    /// caught and the outcome is published to them once the future is
-    /// dropped; a cancel requested through them drops the future unpolled.
-    /// `Ready` once the future is dropped.
-    fn poll_task(self: Pin<&mut Self>, cx: &mut Context<'_>, reader: Reader<'_>) -> Poll<()>;
-}
-
 impl<F> TaskFuture for Option<F>
 where
     F: StdFuture,
@@ -102,7 +61,8 @@ where
                     Ok(poll) => poll.map(drop),
                     Err(payload) => {
                         let panicked = Panicked::from_payload(&*payload);
-                        let task = crate::current::current_task().map(|task| task.to_string());
+                        let task =
+                            crate::state::current::current_task().map(|task| task.to_string());
                         report_unretrieved(location, task.as_deref(), &panicked);
                         Poll::Ready(())
                     }
