@@ -8,6 +8,7 @@ mod deferred;
 mod error;
 mod executor;
 mod future;
+mod names;
 mod observer;
 mod panic;
 mod repr;

@@ -114,7 +114,7 @@ pub(crate) fn hook<T: 'static, E: 'static>(hook: Hook<'_, T, E>) {
             // unwind through the thread's queue of deferred callbacks.
             observer.drop_contained();
         })),
-        Hook::ExceptionName(error, name) => *name = crate::repr::dynamic_type_name(error),
+        Hook::ExceptionName(error, name) => *name = crate::names::dynamic_type_name(error),
     }
 }
 
