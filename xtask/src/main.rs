@@ -28,7 +28,7 @@
 //! parses a transcript, [`build`] builds the demos, [`run`] runs one demo within its limits
 //! and stamps its lines (with [`cpu`] for the CPU time) into an [`outcome`], [`matcher`]
 //! judges a run against its transcript (pure, so it is unit-tested with made-up runs), and
-//! [`report`] prints the verdict; [`usage`] samples a running demo's threads and memory.
+//! [`report`] prints the verdict; [`usage`] samples a running demo's threads, memory and CPU time while it runs.
 
 mod build;
 mod cpu;

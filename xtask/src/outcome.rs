@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::usage::Usage;
+use crate::usage::{Sample, Usage};
 
 /// An output line and when it arrived, counted from just before the process was spawned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +124,9 @@ pub(crate) struct Run {
     /// The most threads and memory the demo's process was seen holding (`None`: not
     /// measured).
     pub(crate) usage: Usage,
+    /// The demo's CPU time and threads read every few milliseconds while it ran, in order
+    /// (empty where they cannot be read).
+    pub(crate) samples: Vec<Sample>,
 }
 
 impl Run {
@@ -149,6 +152,7 @@ impl Run {
             cleanup: Cleanup::default(),
             unterminated: false,
             usage: Usage::default(),
+            samples: Vec::new(),
         }
     }
 }

@@ -23,7 +23,7 @@ use self::output::{Event, Tail};
 pub(crate) use self::output::{MAX_BYTES, MAX_LINES};
 use crate::cpu;
 use crate::outcome::{Cap, Cleanup, Exit, Run, Stamped, Survivors};
-use crate::usage::{self, Usage};
+use crate::usage::{self, Sample, Usage};
 
 /// How often the exit of the child is polled, and its threads and memory sampled. Arrival
 /// times do not depend on it: the reader thread stamps lines as they come.
@@ -68,9 +68,19 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
     let mut out = Collected::new(output::read_stdout(stdout, start));
     let stderr = output::read_stderr(stderr);
     let mut usage = Usage::default();
+    let mut samples = Vec::new();
+    let program = command.get_program().to_owned();
 
     let (exit, wall) = loop {
-        usage = usage.max(usage::sample(child.id()));
+        let now = usage::sample(child.id(), &program);
+        usage = usage.max(now);
+        if usage::SUPPORTED {
+            samples.push(Sample {
+                at: start.elapsed(),
+                cpu: now.threads.and(usage::cpu_time(child.id())),
+                threads: now.threads,
+            });
+        }
         out.receive_for(POLL);
         if out.overflow.is_some() {
             kill(&mut child);
@@ -132,6 +142,7 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         },
         unterminated: out.unterminated,
         usage,
+        samples,
     })
 }
 

@@ -10,6 +10,7 @@ use std::fmt::Write;
 use crate::matcher::Judgement;
 use crate::outcome::Run;
 use crate::report::printable;
+use crate::usage::Sample;
 
 /// Most lines a timeline draws; the rest are counted.
 pub(crate) const MAX_ROWS: usize = 60;
@@ -58,6 +59,84 @@ pub(crate) struct Timeline {
     pub(crate) span: f64,
     /// One line of figures: wall time, CPU share, threads, memory.
     pub(crate) caption: String,
+    /// The CPU share (1.0: one core busy) over consecutive stretches of the run, from its
+    /// samples; empty where nothing was measured.
+    pub(crate) cpu: Vec<Stretch>,
+    /// The thread count at the first sample and wherever it changed: (seconds, threads).
+    pub(crate) threads: Vec<(f64, usize)>,
+    /// The time of the last sample, in seconds (0 if none).
+    pub(crate) sampled_until: f64,
+}
+
+/// The CPU share over one stretch of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stretch {
+    pub(crate) from: f64,
+    pub(crate) to: f64,
+    pub(crate) share: f64,
+}
+
+/// The shortest stretch the CPU strip averages over: the kernel counts CPU time in 10 ms
+/// ticks, so a shorter one would show mostly the tick.
+const MIN_STRETCH: f64 = 0.05;
+
+/// How many stretches the CPU strip is cut into, at most.
+const STRETCHES: usize = 80;
+
+/// The CPU share of the run over stretches of its samples.
+fn cpu_strip(samples: &[Sample], span: f64) -> Vec<Stretch> {
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .filter_map(|s| Some((s.at.as_secs_f64(), s.cpu?.as_secs_f64())))
+        .collect();
+    let (Some(&(first, _)), Some(&(last, _))) = (points.first(), points.last()) else {
+        return Vec::new();
+    };
+    if last - first < MIN_STRETCH {
+        return Vec::new();
+    }
+    // The kernel counts CPU time in 10 ms ticks: a sample that sees a new count marks a
+    // moment the count reached it. Linear between those moments (and the first and last
+    // sample), the CPU time is smooth where sampling every sample would show the ticks.
+    let mut knots: Vec<(f64, f64)> = Vec::new();
+    for (i, &(at, cpu)) in points.iter().enumerate() {
+        if i == 0 || i == points.len() - 1 || cpu != points[i - 1].1 {
+            knots.push((at, cpu));
+        }
+    }
+    let cpu_at = |t: f64| {
+        let i = knots.partition_point(|&(at, _)| at <= t);
+        match (knots.get(i.wrapping_sub(1)), knots.get(i)) {
+            (Some(&(a, ca)), Some(&(b, cb))) if b > a => ca + (cb - ca) * (t - a) / (b - a),
+            (Some(&(_, c)), _) | (None, Some(&(_, c))) => c,
+            (None, None) => 0.0,
+        }
+    };
+    let width = (span / STRETCHES as f64).max(MIN_STRETCH);
+    let mut out = Vec::new();
+    let mut from = first;
+    while from < last - 1e-9 {
+        let to = (from + width).min(last);
+        if to - from < MIN_STRETCH / 2.0 {
+            break;
+        }
+        let share = ((cpu_at(to) - cpu_at(from)) / (to - from)).max(0.0);
+        out.push(Stretch { from, to, share });
+        from = to;
+    }
+    out
+}
+
+/// The thread count at the first sample and wherever it changed.
+fn thread_steps(samples: &[Sample]) -> Vec<(f64, usize)> {
+    let mut out: Vec<(f64, usize)> = Vec::new();
+    for sample in samples {
+        let Some(n) = sample.threads else { continue };
+        if out.last().is_none_or(|&(_, last)| last != n) {
+            out.push((sample.at.as_secs_f64(), n));
+        }
+    }
+    out
 }
 
 impl Timeline {
@@ -113,12 +192,16 @@ impl Timeline {
             .iter()
             .filter_map(|r| r.window.map(|(_, hi)| hi))
             .fold(0.0, f64::max);
+        let span = run_span.max(windows.min(1.5 * run_span));
         Self {
             name: name.to_owned(),
             more: run.lines.len().saturating_sub(MAX_ROWS),
-            span: run_span.max(windows.min(1.5 * run_span)),
+            span,
             caption: caption(run),
             rows,
+            cpu: cpu_strip(&run.samples, span),
+            threads: thread_steps(&run.samples),
+            sampled_until: run.samples.last().map_or(0.0, |s| s.at.as_secs_f64()),
         }
     }
 
@@ -220,18 +303,22 @@ impl Timeline {
     }
 }
 
-/// `wall 4.01 s, cpu 1%, threads 4, rss 3.1 MiB`, with what was measured.
+/// `wall 4.01 s, cpu 1%, threads 4, rss 3.1 MiB`; "not measured" for what was not (a
+/// platform without `/proc`, or a demo that ended before its first reading).
 fn caption(run: &Run) -> String {
     let mut parts = vec![format!("wall {:.2} s", run.wall.as_secs_f64())];
-    if let Some(cpu) = run.cpu_use() {
-        parts.push(format!("cpu {:.0}%", cpu.share() * 100.0));
-    }
-    if let Some(threads) = run.usage.threads {
-        parts.push(format!("threads {threads}"));
-    }
-    if let Some(rss) = run.usage.rss_peak {
-        parts.push(format!("rss {:.1} MiB", rss as f64 / (1 << 20) as f64));
-    }
+    parts.push(match run.cpu_use() {
+        Some(cpu) => format!("cpu {:.0}%", cpu.share() * 100.0),
+        None => "cpu not measured".to_owned(),
+    });
+    parts.push(match run.usage.threads {
+        Some(threads) => format!("threads {threads}"),
+        None => "threads not measured".to_owned(),
+    });
+    parts.push(match run.usage.rss_peak {
+        Some(rss) => format!("rss {:.1} MiB", rss as f64 / (1 << 20) as f64),
+        None => "rss not measured".to_owned(),
+    });
     parts.join(", ")
 }
 

@@ -30,6 +30,7 @@ fn made_up(lines: &[(f64, &str)], wall: f64) -> Run {
     run.wall = Duration::from_secs_f64(wall);
     run.cpu = Some(Duration::from_millis(40));
     run.usage.threads = Some(3);
+    run.usage.rss_peak = Some(3 << 20);
     run
 }
 
@@ -53,7 +54,7 @@ fn a_good_run_shows_the_staircase_and_the_stack() {
         4.0,
     );
     let text = t.text(false);
-    let expected = "  timeline of demo: wall 4.00 s, cpu 1%, threads 3
+    let expected = "  timeline of demo: wall 4.00 s, cpu 1%, threads 3, rss 3.0 MiB
           +---------+---------+--------+---------+  0 to 4.00 s, + every 1 s
     0.000s*==]                                      Start
     1.000s          *===]                           First Call
@@ -104,4 +105,49 @@ fn long_runs_and_long_lines_stay_within_80_columns() {
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     assert!(text.ends_with("  … 40 more lines not drawn\n"));
     assert_eq!(t.tick(), 2.0);
+}
+
+#[test]
+fn what_was_not_measured_says_so() {
+    let mut run = made_up(&[(0.0, "Start")], 0.01);
+    run.cpu = None;
+    run.usage = crate::usage::Usage::default();
+    let judgement = judge(&parse(SYNC_THEN_ASYNC).unwrap(), &run, 1.0);
+    let t = Timeline::new("demo", &run, &judgement);
+    assert_eq!(
+        t.caption,
+        "wall 0.01 s, cpu not measured, threads not measured, rss not measured"
+    );
+    assert!(t.cpu.is_empty() && t.threads.is_empty());
+}
+
+#[test]
+fn samples_become_a_cpu_strip_and_thread_steps() {
+    use crate::usage::Sample;
+    let mut run = made_up(&[(0.0, "Start"), (2.0, "Second Call")], 2.0);
+    // Busy for the first second (10 ms of CPU each 10 ms), idle for the next; three threads
+    // from 0.5 s to 1.5 s.
+    run.samples = (0..=200)
+        .map(|i| Sample {
+            at: Duration::from_millis(i * 10),
+            cpu: Some(Duration::from_millis(i.min(100) * 10)),
+            threads: Some(if (50..150).contains(&i) { 3 } else { 1 }),
+        })
+        .collect();
+    let judgement = judge(&parse(SYNC_THEN_ASYNC).unwrap(), &run, 1.0);
+    let t = Timeline::new("demo", &run, &judgement);
+    assert_eq!(t.threads, vec![(0.0, 1), (0.5, 3), (1.5, 1)]);
+    assert_eq!(t.sampled_until, 2.0);
+    assert!(t.cpu.len() >= 20, "{}", t.cpu.len());
+    for s in &t.cpu {
+        assert!(s.to - s.from >= 0.049, "{s:?}");
+        let expected = if s.to <= 1.0 + 1e-9 {
+            1.0
+        } else if s.from >= 1.0 - 1e-9 {
+            0.0
+        } else {
+            s.share
+        };
+        assert!((s.share - expected).abs() < 1e-6, "{s:?}");
+    }
 }
