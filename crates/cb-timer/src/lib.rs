@@ -3,10 +3,8 @@
 #![doc = include_str!("front_page.md")]
 #![doc(test(attr(deny(warnings))))]
 
-mod clock;
 mod error;
 mod global;
-mod handle;
 mod panic;
 mod queue;
 mod scheduler;
@@ -16,11 +14,11 @@ mod task;
 mod timer;
 mod wait_graph;
 
-pub use clock::ManualClock;
 pub use error::{JoinError, ScheduleError, SpawnError, StartError};
 pub use global::{after, at, default_scheduler, every, every_with};
-pub use handle::{TimerHandle, TimerId};
 pub use panic::PanicReport;
+pub use scheduler::clock::ManualClock;
+pub use scheduler::handle::{TimerHandle, TimerId};
 pub use scheduler::{Builder, Scheduler, SchedulerHandle};
 pub use state::{CancelOutcome, TimerState};
 pub use task::MissedTicks;

@@ -6,11 +6,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::clock::Clock;
 use crate::error::{ScheduleError, SpawnError};
-use crate::handle::TimerHandle;
 use crate::panic::{self as caught, PanicReport};
 use crate::queue::{DeadlineQueue, NEVER, Tick};
+use crate::scheduler::clock::Clock;
+use crate::scheduler::handle::TimerHandle;
 use crate::task::{self, MissedTicks, Task};
 use crate::wait_graph;
 
@@ -21,6 +21,8 @@ const AWAKE: Tick = 0;
 type PanicHook = Box<dyn Fn(PanicReport) + Send + Sync>;
 
 mod builder;
+pub(crate) mod clock;
+pub(crate) mod handle;
 mod worker;
 
 pub use builder::Builder;

@@ -6,10 +6,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 
 use super::{AWAKE, NEXT_SCHEDULER, PanicHook, Queue, Scheduler, Shared};
-use crate::clock::{Clock, ManualClock};
 use crate::error::SpawnError;
 use crate::panic::{self as caught, PanicReport};
 use crate::queue::DeadlineQueue;
+use crate::scheduler::clock::{Clock, ManualClock};
 
 /// Configures a [`Scheduler`] before its thread starts.
 ///

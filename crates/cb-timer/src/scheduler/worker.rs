@@ -7,9 +7,9 @@ use std::thread;
 use std::time::Duration;
 
 use super::{AWAKE, Shared};
-use crate::handle::TimerId;
 use crate::panic::{self as caught, PanicReport};
 use crate::queue::{Due, NEVER, Tick};
+use crate::scheduler::handle::TimerId;
 use crate::task::Task;
 use crate::wait_graph;
 
