@@ -17,6 +17,9 @@
 //!   running killed when it ends): see `xtask/TRANSCRIPTS.md`. `--timeline` draws each run's lines on a time axis
 //!   ([`timeline`]), `--svg DIR` writes that as `DIR/NAME.svg` ([`svg`]), `--list` lists the
 //!   demos.
+//! - `layers`: checks the library crates' module graphs ([`layers`]): imports go only
+//!   downward through poll-loop's layers, and no circle of imports holds more than three
+//!   files or crosses a folder.
 //! - `help`: prints the tasks and their options.
 //!
 //! The transcript language is described in the [`transcript`] module, whose text is
@@ -33,6 +36,7 @@
 mod build;
 mod cpu;
 mod demos;
+mod layers;
 mod matcher;
 mod outcome;
 mod pattern;
@@ -61,6 +65,9 @@ Usage: cargo xtask <TASK> [OPTIONS]
 Tasks:
   verify [NAME...]    build the demos (release), run each one (or the NAMEd ones) and check
                       its output, and when it arrived, against its transcript
+  layers              check that the library crates import only downward: a layer (a
+                      folder of poll-loop's src/) never imports one above it, and no
+                      circle of imports holds more than 3 files or crosses a folder
   help                print this help
 
 Options of verify:
@@ -111,6 +118,7 @@ fn try_main() -> Result<ExitCode, DynError> {
     let task = args.next();
     match task.as_deref() {
         Some("verify") => verify::verify(args.collect(), &cargo(), &project_root()),
+        Some("layers") => layers::layers(&project_root()),
         Some("help" | "--help" | "-h") => {
             print!("{}", help());
             Ok(ExitCode::SUCCESS)
