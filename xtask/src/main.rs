@@ -20,6 +20,8 @@
 //! - `layers`: checks the library crates' module graphs ([`layers`]): imports go only
 //!   downward through poll-loop's layers, and no circle of imports holds more than three
 //!   files or crosses a folder.
+//! - `pictures`: copies the timelines of `docs/timelines/` into the crates' front pages
+//!   ([`pictures`]), where rustdoc shows them inlined; `--check` only compares.
 //! - `help`: prints the tasks and their options.
 //!
 //! The transcript language is described in the [`transcript`] module, whose text is
@@ -40,6 +42,7 @@ mod layers;
 mod matcher;
 mod outcome;
 mod pattern;
+mod pictures;
 mod report;
 mod run;
 mod svg;
@@ -68,6 +71,8 @@ Tasks:
   layers              check that the library crates import only downward: a layer (a
                       folder of poll-loop's src/) never imports one above it, and no
                       circle of imports holds more than 3 files or crosses a folder
+  pictures [--check]  copy docs/timelines/*.svg into the crates' front pages (after
+                      `verify --svg docs/timelines ...`), or only check that they match
   help                print this help
 
 Options of verify:
@@ -119,6 +124,7 @@ fn try_main() -> Result<ExitCode, DynError> {
     match task.as_deref() {
         Some("verify") => verify::verify(args.collect(), &cargo(), &project_root()),
         Some("layers") => layers::layers(&project_root()),
+        Some("pictures") => pictures::pictures(args.collect(), &project_root()),
         Some("help" | "--help" | "-h") => {
             print!("{}", help());
             Ok(ExitCode::SUCCESS)
