@@ -1,4 +1,7 @@
-//! Example 3a as the tutorial wrote it: a loop that polls two timers without ever sleeping.
+//! Example 3a as the tutorial wrote it: a loop that polls two timers without ever sleeping ("First Time" sic, as in the tutorial).
+//!
+//! It prints `First Time is Done` and `Second Timer is Done`: "Time", not "Timer", is the
+//! tutorial's own spelling, kept so that the output matches the Python program's.
 //!
 //! The tutorial's `while True:` asks every timer "are you done?" again and again until both
 //! have fired, and keeps one core at 100% for the two seconds it waits. This is that loop:
