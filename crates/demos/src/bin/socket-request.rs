@@ -9,179 +9,192 @@
 //!
 //! The wire format is one line each way: the client sends `3\n`, the server answers `9\n`.
 
-use std::cell::{Cell, RefCell};
-use std::error::Error;
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::process::ExitCode;
-use std::rc::Rc;
 
-use demos::{DELAY, Response};
-use poll_loop::{EventLoop, LoopHandle};
+// `add_reader`/`add_writer` take a Unix file descriptor; on Windows the loop
+// cannot watch sockets yet.
+#[cfg(unix)]
+mod over_sockets {
+    use std::cell::{Cell, RefCell};
+    use std::error::Error;
+    use std::io::{self, ErrorKind, Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+    use std::rc::Rc;
 
-/// Reads what is there into `buf` without blocking. Returns true at end of file.
-fn read_available(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
-    let mut chunk = [0; 64];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return Ok(true),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    use demos::{DELAY, Response};
+    use poll_loop::{EventLoop, LoopHandle};
+
+    /// Reads what is there into `buf` without blocking. Returns true at end of file.
+    fn read_available(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<bool> {
+        let mut chunk = [0; 64];
+        loop {
+            match stream.read(&mut chunk) {
+                Ok(0) => return Ok(true),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+    }
+
+    /// Writes `data` when `stream` is writable, then calls `then`: the writer callback removes
+    /// itself once everything is written.
+    fn write_then(
+        lp: &LoopHandle,
+        stream: Rc<RefCell<TcpStream>>,
+        data: Vec<u8>,
+        then: impl FnOnce() + 'static,
+    ) -> io::Result<()> {
+        let fd = stream.borrow().as_raw_fd();
+        let mut written = 0;
+        let mut then = Some(then);
+        let h = lp.clone();
+        lp.add_writer(&fd, move || {
+            match stream.borrow_mut().write(&data[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    eprintln!("write failed: {e}");
+                    written = data.len();
+                }
+            }
+            if written == data.len() {
+                h.remove_writer(&fd);
+                if let Some(then) = then.take() {
+                    then();
+                }
+            }
+        })
+    }
+
+    /// The server: accepts connections, reads each request line, and answers it [`DELAY`] later.
+    fn serve(lp: &LoopHandle, listener: TcpListener) -> io::Result<()> {
+        listener.set_nonblocking(true)?;
+        let fd = listener.as_raw_fd();
+        let h = lp.clone();
+        // The listener lives in its callback; removing the callback closes it.
+        lp.add_reader(&fd, move || {
+            while let Ok((conn, _)) = listener.accept() {
+                if let Err(e) = answer_later(&h, conn) {
+                    eprintln!("server: {e}");
+                }
+            }
+        })
+    }
+
+    /// Reads one request from `conn`, then schedules its answer.
+    fn answer_later(lp: &LoopHandle, conn: TcpStream) -> io::Result<()> {
+        conn.set_nonblocking(true)?;
+        let fd = conn.as_raw_fd();
+        let conn = Rc::new(RefCell::new(conn));
+        let mut request = Vec::new();
+        let h = lp.clone();
+        lp.add_reader(&fd, move || {
+            let eof = match read_available(&mut conn.borrow_mut(), &mut request) {
+                Ok(eof) => eof,
+                Err(e) => {
+                    eprintln!("server: {e}");
+                    true
+                }
+            };
+            if !request.ends_with(b"\n") && !eof {
+                return; // not all of it yet
+            }
+            h.remove_reader(&fd);
+            let number: i64 = String::from_utf8_lossy(&request)
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            let (conn, h2) = (conn.clone(), h.clone());
+            // The pretend work: the answer is ready one second later.
+            h.call_later(DELAY, move || {
+                let answer = format!("{}\n", number * number).into_bytes();
+                // Closed (dropped with the callback) once written.
+                if let Err(e) = write_then(&h2, conn, answer, || {}) {
+                    eprintln!("server: {e}");
+                }
+            });
+        })
+    }
+
+    /// The tutorial's `async_network_request(number, on_done)`, for real: connects to the server,
+    /// sends `number`, and returns at once; `on_done` is called on the loop with the answer.
+    fn async_network_request(
+        lp: &LoopHandle,
+        server: SocketAddr,
+        number: i32,
+        on_done: impl FnOnce(Response) + 'static,
+    ) -> io::Result<()> {
+        // A connect to a listening local port completes in the kernel, without waiting for the
+        // server's program to run: this does not block the loop.
+        let stream = TcpStream::connect(server)?;
+        stream.set_nonblocking(true)?;
+        let fd = stream.as_raw_fd();
+        let stream = Rc::new(RefCell::new(stream));
+        let h = lp.clone();
+        let reading = stream.clone();
+        write_then(lp, stream, format!("{number}\n").into_bytes(), move || {
+            let mut answer = Vec::new();
+            let mut on_done = Some(on_done);
+            let h2 = h.clone();
+            let added = h.add_reader(&fd, move || {
+                match read_available(&mut reading.borrow_mut(), &mut answer) {
+                    Ok(false) => return, // the answer continues
+                    Ok(true) => {}
+                    Err(e) => eprintln!("client: {e}"),
+                }
+                h2.remove_reader(&fd);
+                let result = String::from_utf8_lossy(&answer).trim().parse().unwrap_or(0);
+                if let Some(on_done) = on_done.take() {
+                    on_done(Response {
+                        value: number,
+                        result,
+                    });
+                }
+            });
+            if let Err(e) = added {
+                eprintln!("client: {e}");
+            }
+        })
+    }
+
+    pub(crate) fn run() -> Result<(), Box<dyn Error>> {
+        let lp = EventLoop::new();
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let server = listener.local_addr()?;
+        let listener_fd = listener.as_raw_fd();
+        serve(&lp, listener)?;
+
+        let left = Rc::new(Cell::new(3));
+        println!("Start Async");
+        for number in [3, 4, 5] {
+            let (left, h) = (left.clone(), lp.handle());
+            async_network_request(&lp, server, number, move |response| {
+                println!("{response}");
+                left.set(left.get() - 1);
+                if left.get() == 0 {
+                    // The last answer is in: stop serving, and the loop has nothing left.
+                    h.remove_reader(&listener_fd);
+                }
+            })?;
+        }
+        println!("End Async");
+
+        lp.run_until_idle()?;
+        Ok(())
     }
 }
 
-/// Writes `data` when `stream` is writable, then calls `then`: the writer callback removes
-/// itself once everything is written.
-fn write_then(
-    lp: &LoopHandle,
-    stream: Rc<RefCell<TcpStream>>,
-    data: Vec<u8>,
-    then: impl FnOnce() + 'static,
-) -> io::Result<()> {
-    let fd = stream.borrow().as_raw_fd();
-    let mut written = 0;
-    let mut then = Some(then);
-    let h = lp.clone();
-    lp.add_writer(&fd, move || {
-        match stream.borrow_mut().write(&data[written..]) {
-            Ok(n) => written += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-            Err(e) => {
-                eprintln!("write failed: {e}");
-                written = data.len();
-            }
-        }
-        if written == data.len() {
-            h.remove_writer(&fd);
-            if let Some(then) = then.take() {
-                then();
-            }
-        }
-    })
-}
-
-/// The server: accepts connections, reads each request line, and answers it [`DELAY`] later.
-fn serve(lp: &LoopHandle, listener: TcpListener) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let fd = listener.as_raw_fd();
-    let h = lp.clone();
-    // The listener lives in its callback; removing the callback closes it.
-    lp.add_reader(&fd, move || {
-        while let Ok((conn, _)) = listener.accept() {
-            if let Err(e) = answer_later(&h, conn) {
-                eprintln!("server: {e}");
-            }
-        }
-    })
-}
-
-/// Reads one request from `conn`, then schedules its answer.
-fn answer_later(lp: &LoopHandle, conn: TcpStream) -> io::Result<()> {
-    conn.set_nonblocking(true)?;
-    let fd = conn.as_raw_fd();
-    let conn = Rc::new(RefCell::new(conn));
-    let mut request = Vec::new();
-    let h = lp.clone();
-    lp.add_reader(&fd, move || {
-        let eof = match read_available(&mut conn.borrow_mut(), &mut request) {
-            Ok(eof) => eof,
-            Err(e) => {
-                eprintln!("server: {e}");
-                true
-            }
-        };
-        if !request.ends_with(b"\n") && !eof {
-            return; // not all of it yet
-        }
-        h.remove_reader(&fd);
-        let number: i64 = String::from_utf8_lossy(&request)
-            .trim()
-            .parse()
-            .unwrap_or(0);
-        let (conn, h2) = (conn.clone(), h.clone());
-        // The pretend work: the answer is ready one second later.
-        h.call_later(DELAY, move || {
-            let answer = format!("{}\n", number * number).into_bytes();
-            // Closed (dropped with the callback) once written.
-            if let Err(e) = write_then(&h2, conn, answer, || {}) {
-                eprintln!("server: {e}");
-            }
-        });
-    })
-}
-
-/// The tutorial's `async_network_request(number, on_done)`, for real: connects to the server,
-/// sends `number`, and returns at once; `on_done` is called on the loop with the answer.
-fn async_network_request(
-    lp: &LoopHandle,
-    server: SocketAddr,
-    number: i32,
-    on_done: impl FnOnce(Response) + 'static,
-) -> io::Result<()> {
-    // A connect to a listening local port completes in the kernel, without waiting for the
-    // server's program to run: this does not block the loop.
-    let stream = TcpStream::connect(server)?;
-    stream.set_nonblocking(true)?;
-    let fd = stream.as_raw_fd();
-    let stream = Rc::new(RefCell::new(stream));
-    let h = lp.clone();
-    let reading = stream.clone();
-    write_then(lp, stream, format!("{number}\n").into_bytes(), move || {
-        let mut answer = Vec::new();
-        let mut on_done = Some(on_done);
-        let h2 = h.clone();
-        let added = h.add_reader(&fd, move || {
-            match read_available(&mut reading.borrow_mut(), &mut answer) {
-                Ok(false) => return, // the answer continues
-                Ok(true) => {}
-                Err(e) => eprintln!("client: {e}"),
-            }
-            h2.remove_reader(&fd);
-            let result = String::from_utf8_lossy(&answer).trim().parse().unwrap_or(0);
-            if let Some(on_done) = on_done.take() {
-                on_done(Response {
-                    value: number,
-                    result,
-                });
-            }
-        });
-        if let Err(e) = added {
-            eprintln!("client: {e}");
-        }
-    })
-}
-
-fn run() -> Result<(), Box<dyn Error>> {
-    let lp = EventLoop::new();
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let server = listener.local_addr()?;
-    let listener_fd = listener.as_raw_fd();
-    serve(&lp, listener)?;
-
-    let left = Rc::new(Cell::new(3));
-    println!("Start Async");
-    for number in [3, 4, 5] {
-        let (left, h) = (left.clone(), lp.handle());
-        async_network_request(&lp, server, number, move |response| {
-            println!("{response}");
-            left.set(left.get() - 1);
-            if left.get() == 0 {
-                // The last answer is in: stop serving, and the loop has nothing left.
-                h.remove_reader(&listener_fd);
-            }
-        })?;
-    }
-    println!("End Async");
-
-    lp.run_until_idle()?;
-    Ok(())
-}
-
+#[cfg(unix)]
 fn main() -> ExitCode {
     demos::init_tracing();
-    demos::exit_code(run())
+    demos::exit_code(over_sockets::run())
+}
+
+#[cfg(not(unix))]
+fn main() -> ExitCode {
+    eprintln!("socket-request: the event loop cannot watch sockets on this OS yet");
+    ExitCode::FAILURE
 }

@@ -9,7 +9,7 @@ use crate::state::wake::Woke;
 
 /// Nothing to hold.
 #[derive(Default)]
-pub(crate) struct Io;
+pub(crate) struct Io {}
 
 /// What the loop's wait found.
 pub(crate) struct Waited {
