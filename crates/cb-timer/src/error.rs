@@ -62,16 +62,20 @@ impl From<SpawnError> for StartError {
     }
 }
 
-/// Why [`Timer::join`](crate::Timer::join) did not wait for the timer.
+/// Why [`Timer::join`](crate::Timer::join) or
+/// [`TimerHandle::join`](crate::TimerHandle::join) did not wait for the
+/// timer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JoinError {
     /// The timer was never started, so there is nothing to wait for.
     NotStarted,
-    /// `join` was called from the timer's own callback, which would wait for
-    /// itself forever.
+    /// `join` was called from the thread that must run the timer — a
+    /// [`Timer`](crate::Timer)'s own callback, or any callback of the
+    /// [`Scheduler`](crate::Scheduler) a pending timer is on — which would
+    /// wait for itself forever.
     OwnThread,
-    /// `join_timeout` gave up before the timer's thread finished.
+    /// `join_timeout` gave up before the timer was done.
     Timeout,
     /// The callback panicked, or the `Drop` of the callback or of a value it
     /// captured did; the message is the panic's (`<non-string panic>` when
@@ -83,8 +87,10 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JoinError::NotStarted => f.write_str("timer was never started"),
-            JoinError::OwnThread => f.write_str("a timer cannot join itself from its own callback"),
-            JoinError::Timeout => f.write_str("timed out waiting for the timer's thread"),
+            JoinError::OwnThread => {
+                f.write_str("a timer cannot be joined from the thread that runs it")
+            }
+            JoinError::Timeout => f.write_str("timed out waiting for the timer"),
             JoinError::Panicked(msg) => write!(f, "timer callback panicked: {msg}"),
         }
     }

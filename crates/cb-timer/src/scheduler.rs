@@ -462,6 +462,61 @@ impl Shared {
         self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// Blocks until `task` is done — fired or cancelled, [`TimerState`]'s
+    /// final states — or until `deadline` passes. Returns the final state,
+    /// or `Err(false)` at the deadline and `Err(true)` on the scheduler's own
+    /// thread, where waiting would keep the timer from ever running.
+    ///
+    /// [`TimerState`]: crate::TimerState
+    pub(crate) fn wait_done(
+        &self,
+        task: &dyn Task,
+        deadline: Option<Instant>,
+    ) -> Result<crate::TimerState, bool> {
+        let done = || {
+            let state = task.header().state.get();
+            matches!(
+                state,
+                crate::TimerState::Fired | crate::TimerState::Cancelled
+            )
+            .then_some(state)
+        };
+        if let Some(state) = done() {
+            return Ok(state);
+        }
+        if self.on_worker() {
+            return Err(true);
+        }
+        // As in `wait_not_running`: either we see the final state, or whoever
+        // sets it (the worker, or a `cancel`) sees us waiting and notifies.
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let mut queue = self.lock();
+        let outcome = loop {
+            if let Some(state) = done() {
+                break Ok(state);
+            }
+            queue = match deadline {
+                None => self
+                    .progress
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break Err(false);
+                    }
+                    self.progress
+                        .wait_timeout(queue, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        };
+        drop(queue);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        outcome
+    }
+
     /// For [`ManualClock::advance`]: waits until the worker has run
     /// everything due at the clock's time of this call.
     ///

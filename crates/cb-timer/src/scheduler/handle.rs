@@ -2,7 +2,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
+use crate::error::JoinError;
 use crate::panic;
 use crate::scheduler::Shared;
 use crate::state::{CancelOutcome, TimerState};
@@ -34,7 +36,8 @@ impl fmt::Display for TimerId {
 }
 
 /// A timer scheduled on a [`Scheduler`](crate::Scheduler): ask its state,
-/// or cancel it.
+/// wait until it is done ([`join`](TimerHandle::join), like Python's
+/// `threading.Timer.join`), or cancel it.
 ///
 /// Clones refer to the same timer. Dropping a handle does **not** cancel the
 /// timer: fire-and-forget is `let _ = cb_timer::after(…)`.
@@ -101,6 +104,8 @@ impl TimerHandle {
                 Some(scheduler) => {
                     scheduler.note_cancelled(&*self.task);
                     scheduler.discard_callback(&*self.task);
+                    // Threads in `join` wait for this.
+                    scheduler.notify_progress();
                 }
                 None => {
                     if let Err(payload) = self.task.discard_callback() {
@@ -128,6 +133,93 @@ impl TimerHandle {
             }
         }
         outcome
+    }
+
+    /// Blocks until the timer is done, and says how it ended:
+    /// [`TimerState::Fired`] once its callback has returned (or panicked),
+    /// [`TimerState::Cancelled`] if it was cancelled or its scheduler shut
+    /// down first. Python's `threading.Timer.join`, for a scheduled timer.
+    ///
+    /// A repeating timer is done only when it is cancelled, and a timer at
+    /// `Duration::MAX` only when cancelled too: wait for those with
+    /// [`join_timeout`](TimerHandle::join_timeout). On a
+    /// [`ManualClock`](crate::ManualClock), time moves only when another
+    /// thread advances it.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError::OwnThread`] if the timer is not done and this is the
+    /// scheduler's own thread (a callback of the same scheduler), which
+    /// would have to run the timer: waiting there would never end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use cb_timer::{Scheduler, TimerState};
+    ///
+    /// let scheduler = Scheduler::new()?;
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let flag = ran.clone();
+    /// let timer = scheduler.after(Duration::from_millis(20), move || flag.store(true, Ordering::SeqCst));
+    /// assert_eq!(timer.join(), Ok(TimerState::Fired)); // no sleep-and-guess
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// # Ok::<(), cb_timer::SpawnError>(())
+    /// ```
+    pub fn join(&self) -> Result<TimerState, JoinError> {
+        self.join_until(None)
+    }
+
+    /// Like [`join`](TimerHandle::join), but gives up with
+    /// [`JoinError::Timeout`] after `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cb_timer::{JoinError, Scheduler, TimerState};
+    ///
+    /// let scheduler = Scheduler::new()?;
+    /// let ticking = scheduler.every(Duration::from_millis(5), || {});
+    /// // A repeating timer is never done by itself.
+    /// assert_eq!(ticking.join_timeout(Duration::from_millis(20)), Err(JoinError::Timeout));
+    /// ticking.cancel();
+    /// assert_eq!(ticking.join_timeout(Duration::from_millis(20)), Ok(TimerState::Cancelled));
+    /// # Ok::<(), cb_timer::SpawnError>(())
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> Result<TimerState, JoinError> {
+        self.join_until(Instant::now().checked_add(timeout))
+    }
+
+    /// How the timer ended, if it is done; `None` while it may still run.
+    /// Never blocks.
+    pub fn try_join(&self) -> Option<TimerState> {
+        match self.task.header().state.get() {
+            state @ (TimerState::Fired | TimerState::Cancelled) => Some(state),
+            TimerState::Pending | TimerState::Running => None,
+        }
+    }
+
+    fn join_until(&self, deadline: Option<Instant>) -> Result<TimerState, JoinError> {
+        if let Some(state) = self.try_join() {
+            return Ok(state);
+        }
+        // A pending timer whose scheduler is gone was discarded by its
+        // shut-down (which marks it cancelled): there is nothing to wait for.
+        let Some(scheduler) = self.scheduler.upgrade() else {
+            return Ok(self.try_join().unwrap_or(TimerState::Cancelled));
+        };
+        scheduler
+            .wait_done(&*self.task, deadline)
+            .map_err(|own_thread| {
+                if own_thread {
+                    JoinError::OwnThread
+                } else {
+                    JoinError::Timeout
+                }
+            })
     }
 }
 
