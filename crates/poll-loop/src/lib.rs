@@ -5,7 +5,15 @@
 
 mod error;
 mod event_loop;
-#[cfg(target_os = "linux")]
+// On the Unixes whose socket ABI the crate declares (`os/sys/socket/`).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "illumos",
+))]
 pub mod net;
 #[cfg(unix)]
 mod os;

@@ -26,11 +26,11 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use crate::os::sys::{
-    self, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event, POLLERR, POLLHUP, POLLIN,
-    POLLNVAL, POLLOUT, PollFd,
+    self, EBADF, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event, POLLERR, POLLHUP,
+    POLLIN, POLLNVAL, POLLOUT, POLLRDHUP, PollFd,
 };
 
-const EBADF: i32 = 9;
+// epoll's errors, which `PollSet` answers with: the same on every Unix.
 const ENOENT: i32 = 2;
 const EEXIST: i32 = 17;
 const EPERM: i32 = 1;
@@ -79,9 +79,8 @@ fn to_poll(events: u32) -> c_short {
     if events & EPOLLOUT != 0 {
         bits |= POLLOUT;
     }
-    #[cfg(target_os = "linux")]
     if events & EPOLLRDHUP != 0 {
-        bits |= sys::POLLRDHUP;
+        bits |= POLLRDHUP; // 0 where poll(2) has none: readable says it
     }
     bits
 }
@@ -99,14 +98,11 @@ fn to_epoll(revents: c_short) -> u32 {
         (POLLOUT, EPOLLOUT),
         (POLLERR, EPOLLERR),
         (POLLHUP, EPOLLHUP),
+        (POLLRDHUP, EPOLLRDHUP),
     ] {
         if revents & poll != 0 {
             events |= epoll;
         }
-    }
-    #[cfg(target_os = "linux")]
-    if revents & sys::POLLRDHUP != 0 {
-        events |= EPOLLRDHUP;
     }
     events
 }
@@ -275,6 +271,11 @@ impl AsRawFd for WakePair {
 mod tests {
     use super::*;
     use std::fs::File;
+
+    // The constants above, as the C library's headers have them (`libc`).
+    const _: () = assert!(ENOENT == libc::ENOENT);
+    const _: () = assert!(EEXIST == libc::EEXIST);
+    const _: () = assert!(EPERM == libc::EPERM);
 
     fn ready(set: &PollSet, timeout: Option<Duration>) -> Vec<(u64, u32)> {
         let mut events = [Event::EMPTY; 8];

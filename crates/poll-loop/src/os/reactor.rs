@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
-use crate::os::sys::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
+use crate::os::sys::{EBADF, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
 use crate::state::wake::Signal;
 
 // The kernel's readiness wait: epoll on Linux; poll(2) on other Unixes and
@@ -427,7 +427,7 @@ impl Reactor {
         let mut dropped = Vec::new();
         if fd < 0 {
             dropped.push(Slot { handler });
-            return Err((io::Error::from_raw_os_error(9), dropped)); // EBADF
+            return Err((io::Error::from_raw_os_error(EBADF), dropped));
         }
         let mut table = self.table.borrow_mut();
         if let Handler::Callback(callback) = &mut handler {

@@ -1,21 +1,52 @@
-//! The few system calls std does not wrap: `poll`, `fcntl`, and on Linux
-//! epoll, eventfd and a non-blocking `connect` (`sys/linux.rs`). Each is
-//! declared here, once, and wrapped in a safe function; this is the only
-//! module of the crate's I/O that uses `unsafe`.
+//! The few system calls std does not wrap: `poll`, `fcntl`, a non-blocking
+//! `connect` for TCP and Unix sockets (`sys/socket.rs`, with each OS's
+//! socket ABI), and on Linux epoll, eventfd and statx (`sys/linux.rs`).
+//! Each is declared here, once, and wrapped in a safe function; this is the
+//! only module of the crate's I/O that uses `unsafe`.
 //
 // Why not the `libc` crate: the library crates keep to crossbeam,
-// once_cell and tracing at run time, and a few declarations and a dozen
-// constants are all we need. `poll`'s and `fcntl`'s constants and
-// `struct pollfd` are the same on every Unix (only `nfds_t`'s width
-// differs); the Linux ones are Linux's generic ABI (x86-64, aarch64,
-// riscv64 and the other architectures std supports share them), and
-// `epoll_event` is packed on x86-64 only, as in the kernel's headers. The
-// tests at the bottom of each file check the layouts.
+// once_cell and tracing at run time, and a few declarations and a few
+// dozen constants are all we need. Every constant and layout declared by
+// hand is checked against `libc`'s (a dev-dependency) by `const`
+// assertions in the test module of the file that declares it, so that
+// `cargo check --all-targets --target T` (or clippy) fails for a wrong
+// value on that target. `fcntl`'s and poll's constants and `struct pollfd`
+// are the same on every Unix (only `nfds_t`'s width differs); the socket
+// constants and address layouts differ (`sys/socket/`); the Linux ones are
+// Linux's generic ABI (x86-64, aarch64, riscv64), and `epoll_event` is
+// packed on x86-64 only, as in the kernel's headers.
 #![allow(unsafe_code)]
 
 use std::ffi::c_int;
-use std::os::fd::{FromRawFd, RawFd};
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
+
+/// In tests: `const` assertions that each constant named equals `libc`'s of
+/// the same name, so that a wrong value fails to build on that target.
+#[cfg(test)]
+macro_rules! same_as_libc {
+    ($($name:ident),+ $(,)?) => {$(
+        const _: () = assert!($name == libc::$name, concat!(stringify!($name), ": not libc's"));
+    )+};
+}
+
+/// In tests: `const` assertions that the struct `$ours` has the size of
+/// `libc`'s `$theirs`, and each field named the offset of libc's field
+/// given after it.
+#[cfg(test)]
+macro_rules! same_layout_as_libc {
+    ($ours:ident == $theirs:ty { $($field:ident: $c_field:ident),+ $(,)? }) => {
+        const _: () = assert!(
+            size_of::<$ours>() == size_of::<$theirs>(),
+            concat!(stringify!($ours), "'s size is not libc's"),
+        );
+        $(const _: () = assert!(
+            std::mem::offset_of!($ours, $field) == std::mem::offset_of!($theirs, $c_field),
+            concat!(stringify!($ours), ".", stringify!($field), ": not where libc has it"),
+        );)+
+    };
+}
 
 // With `--cfg poll_loop_force_poll`, epoll and eventfd go unused but stay
 // built, and tested.
@@ -24,8 +55,27 @@ use std::time::Duration;
 mod linux;
 #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
 pub(crate) use linux::{Epoll, EventFd};
-#[cfg(target_os = "linux")]
-pub(crate) use linux::{connect_nonblocking, connect_unix_nonblocking, is_out_of_resources};
+
+// Sockets, on the Unixes whose socket ABI `socket/` declares (the list
+// `net` is built for, in `lib.rs`).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "illumos",
+))]
+mod socket;
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "illumos",
+))]
+pub(crate) use socket::{connect_nonblocking, connect_unix_nonblocking, is_out_of_resources};
 
 // poll(2), where the loop waits with it: other Unixes, and Linux built with
 // `--cfg poll_loop_force_poll` (to test that backend); its unit tests run
@@ -94,6 +144,9 @@ unsafe extern "C" {
 
 const F_GETFD: c_int = 1;
 
+/// "Bad file descriptor": the same on every Unix.
+pub(crate) const EBADF: i32 = 9;
+
 /// True if `fd` is an open file descriptor (`fcntl(F_GETFD)` does not say
 /// `EBADF`).
 pub(crate) fn is_open(fd: RawFd) -> bool {
@@ -142,6 +195,15 @@ pub(crate) fn metadata(fd: RawFd) -> Option<std::fs::Metadata> {
     file.metadata().ok()
 }
 
+/// The result of a call that returns a new file descriptor, owned.
+fn owned(fd: c_int) -> io::Result<OwnedFd> {
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the call just returned `fd`, open and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// epoll's and poll's timeout in milliseconds, rounded up so a wait never ends before
 /// its deadline; -1 for none.
 pub(super) fn timeout_ms(timeout: Option<Duration>) -> c_int {
@@ -156,12 +218,12 @@ pub(super) fn timeout_ms(timeout: Option<Duration>) -> c_int {
 
 /// What a readiness wait returned: how many are ready, 0 if a signal
 /// interrupted it (as if it had timed out), or the error it set.
-fn waited(n: c_int) -> std::io::Result<usize> {
+fn waited(n: c_int) -> io::Result<usize> {
     if n >= 0 {
         return Ok(n as usize);
     }
-    let err = std::io::Error::last_os_error();
-    if err.kind() == std::io::ErrorKind::Interrupted {
+    let err = io::Error::last_os_error();
+    if err.kind() == io::ErrorKind::Interrupted {
         Ok(0)
     } else {
         Err(err)
@@ -174,6 +236,31 @@ mod tests {
     use std::mem::{align_of, offset_of};
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
+
+    // The constants above, as the C library's headers have them (`libc`).
+    same_as_libc!(F_GETFD, EBADF);
+
+    // epoll's bits and report, which the poll(2) backend speaks too: where
+    // there is epoll, the kernel's.
+    #[cfg(target_os = "linux")]
+    mod epoll_abi {
+        use super::super::*;
+        use std::mem::align_of;
+
+        const _: () = assert!(EPOLLIN == libc::EPOLLIN as u32);
+        const _: () = assert!(EPOLLOUT == libc::EPOLLOUT as u32);
+        const _: () = assert!(EPOLLERR == libc::EPOLLERR as u32);
+        const _: () = assert!(EPOLLHUP == libc::EPOLLHUP as u32);
+        const _: () = assert!(EPOLLRDHUP == libc::EPOLLRDHUP as u32);
+        const _: () = assert!(EPOLLET == libc::EPOLLET as u32);
+        same_layout_as_libc! {
+            Event == libc::epoll_event {
+                events: events,
+                data: u64,
+            }
+        }
+        const _: () = assert!(align_of::<Event>() == align_of::<libc::epoll_event>());
+    }
 
     #[test]
     fn layouts_match_the_abi() {

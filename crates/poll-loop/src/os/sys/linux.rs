@@ -1,16 +1,12 @@
-//! Linux's own: epoll, eventfd, and a non-blocking `connect` for TCP and
-//! Unix sockets.
+//! Linux's own: epoll, eventfd, and `statx` (a file's identity in one
+//! call).
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::io;
-use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use super::{Event, timeout_ms, waited};
+use super::{Event, owned, timeout_ms, waited};
 
 const EPOLL_CLOEXEC: c_int = 0o2_000_000;
 const EPOLL_CTL_ADD: c_int = 1;
@@ -20,55 +16,6 @@ const EPOLL_CTL_MOD: c_int = 3;
 const EFD_CLOEXEC: c_int = 0o2_000_000;
 const EFD_NONBLOCK: c_int = 0o4_000;
 
-const AF_UNIX: c_int = 1;
-const AF_INET: c_int = 2;
-const AF_INET6: c_int = 10;
-const SOCK_STREAM: c_int = 1;
-const SOCK_NONBLOCK: c_int = 0o4_000;
-const SOCK_CLOEXEC: c_int = 0o2_000_000;
-
-const EINPROGRESS: i32 = 115;
-
-// What `accept` fails with when the process or the system runs out of
-// descriptors or memory (the errors asyncio backs off on).
-const ENOMEM: i32 = 12;
-const ENFILE: i32 = 23;
-const EMFILE: i32 = 24;
-const ENOBUFS: i32 = 105;
-
-/// True if `err` says the process or the system is out of file
-/// descriptors or memory for a new socket (`EMFILE`, `ENFILE`, `ENOBUFS`,
-/// `ENOMEM`): an `accept` retried at once would fail the same way.
-pub(crate) fn is_out_of_resources(err: &io::Error) -> bool {
-    matches!(err.raw_os_error(), Some(ENOMEM | ENFILE | EMFILE | ENOBUFS))
-}
-
-/// `struct sockaddr_in`.
-#[repr(C)]
-struct SockaddrIn {
-    family: u16,
-    port: [u8; 2],
-    addr: [u8; 4],
-    zero: [u8; 8],
-}
-
-/// `struct sockaddr_un`.
-#[repr(C)]
-struct SockaddrUn {
-    family: u16,
-    path: [u8; 108],
-}
-
-/// `struct sockaddr_in6`.
-#[repr(C)]
-struct SockaddrIn6 {
-    family: u16,
-    port: [u8; 2],
-    flowinfo: u32,
-    addr: [u8; 16],
-    scope_id: u32,
-}
-
 unsafe extern "C" {
     fn epoll_create1(flags: c_int) -> c_int;
     fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut Event) -> c_int;
@@ -76,8 +23,6 @@ unsafe extern "C" {
     fn eventfd(initval: c_uint, flags: c_int) -> c_int;
     fn read(fd: c_int, buf: *mut c_void, count: usize) -> isize;
     fn write(fd: c_int, buf: *const c_void, count: usize) -> isize;
-    fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int;
-    fn connect(fd: c_int, addr: *const c_void, len: u32) -> c_int;
     fn statx(
         dirfd: c_int,
         path: *const c_char,
@@ -147,15 +92,6 @@ pub(super) fn file_identity(fd: RawFd) -> Option<(u64, u64)> {
         | ((minor & 0xffff_ff00) << 12)
         | (minor & 0xff);
     Some((dev, stat.ino))
-}
-
-/// The result of a call that returns a new file descriptor, owned.
-fn owned(fd: c_int) -> io::Result<OwnedFd> {
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the call just returned `fd`, open and owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Retries `call` while it fails with `EINTR`; maps a negative result to
@@ -275,103 +211,27 @@ impl AsRawFd for EventFd {
     }
 }
 
-/// Starts connecting a new non-blocking TCP socket to `addr`. Returns the
-/// socket and whether the connection is still in progress (then it is
-/// writable once it completes, and `take_error` says how).
-pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
-    let domain = match addr {
-        SocketAddr::V4(_) => AF_INET,
-        SocketAddr::V6(_) => AF_INET6,
-    };
-    // SAFETY: no pointer arguments; the result is checked by `owned`.
-    let fd = owned(unsafe { socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
-    let result = match addr {
-        SocketAddr::V4(v4) => {
-            let raw = SockaddrIn {
-                family: AF_INET as u16,
-                port: v4.port().to_be_bytes(),
-                addr: v4.ip().octets(),
-                zero: [0; 8],
-            };
-            // SAFETY: `raw` is a valid `sockaddr_in` of the length given.
-            unsafe {
-                connect(
-                    fd.as_raw_fd(),
-                    (&raw as *const SockaddrIn).cast(),
-                    size_of::<SockaddrIn>() as u32,
-                )
-            }
-        }
-        SocketAddr::V6(v6) => {
-            let raw = SockaddrIn6 {
-                family: AF_INET6 as u16,
-                port: v6.port().to_be_bytes(),
-                flowinfo: v6.flowinfo(),
-                addr: v6.ip().octets(),
-                scope_id: v6.scope_id(),
-            };
-            // SAFETY: `raw` is a valid `sockaddr_in6` of the length given.
-            unsafe {
-                connect(
-                    fd.as_raw_fd(),
-                    (&raw as *const SockaddrIn6).cast(),
-                    size_of::<SockaddrIn6>() as u32,
-                )
-            }
-        }
-    };
-    Ok((TcpStream::from(fd), in_progress(result)?))
-}
-
-/// What a non-blocking `connect` returned: done (false), in progress
-/// (true), or failed.
-fn in_progress(result: c_int) -> io::Result<bool> {
-    if result == 0 {
-        return Ok(false);
-    }
-    let err = io::Error::last_os_error();
-    match err.raw_os_error() {
-        // Interrupted, a non-blocking connect goes on in the background
-        // just as one that is in progress.
-        Some(EINPROGRESS) => Ok(true),
-        _ if err.kind() == io::ErrorKind::Interrupted => Ok(true),
-        _ => Err(err),
-    }
-}
-
-/// Connects a new non-blocking Unix stream socket to the socket at `path`.
-/// Returns the socket and whether the connection is still in progress, as
-/// [`connect_nonblocking`] does.
-///
-/// A listener whose backlog is full makes a non-blocking connect fail with
-/// `EAGAIN` (`WouldBlock`): it is returned as it is, as tokio does.
-pub(crate) fn connect_unix_nonblocking(path: &Path) -> io::Result<(UnixStream, bool)> {
-    let bytes = path.as_os_str().as_bytes();
-    let mut raw = SockaddrUn {
-        family: AF_UNIX as u16,
-        path: [0; 108],
-    };
-    // Room for the terminating NUL of a path name.
-    if bytes.len() >= raw.path.len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "path must be shorter than 108 bytes",
-        ));
-    }
-    raw.path[..bytes.len()].copy_from_slice(bytes);
-    // SAFETY: no pointer arguments; the result is checked by `owned`.
-    let fd = owned(unsafe { socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
-    let len = (std::mem::offset_of!(SockaddrUn, path) + bytes.len() + 1) as u32;
-    // SAFETY: `raw` is a valid `sockaddr_un`, and `len` is within it.
-    let result = unsafe { connect(fd.as_raw_fd(), (&raw as *const SockaddrUn).cast(), len) };
-    Ok((UnixStream::from(fd), in_progress(result)?))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::{EPOLLIN, EPOLLOUT};
+    use super::super::EPOLLIN;
     use super::*;
     use std::mem::offset_of;
+    use std::os::unix::net::UnixStream;
+
+    // The constants and layouts above, as the C library's headers have
+    // them (`libc`).
+    same_as_libc!(EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD);
+    same_as_libc!(EFD_CLOEXEC, EFD_NONBLOCK);
+    same_as_libc!(AT_EMPTY_PATH, STATX_INO, ENOSYS, EPERM);
+    same_layout_as_libc! {
+        Statx == libc::statx {
+            mask: stx_mask,
+            mode: stx_mode,
+            ino: stx_ino,
+            dev_major: stx_dev_major,
+            dev_minor: stx_dev_minor,
+        }
+    }
 
     #[test]
     fn statx_matches_the_kernel_abi() {
@@ -392,35 +252,6 @@ mod tests {
             assert_eq!(file_identity(fd), super::super::fstat_identity(fd));
         }
         assert_eq!(file_identity(-1), None);
-    }
-
-    #[test]
-    fn out_of_resources_errors_are_the_c_library_s() {
-        // The C library's own names for the numbers declared above (std's
-        // `Display` asks `strerror`): an independent definition.
-        for (errno, message) in [
-            (ENOMEM, "Cannot allocate memory"),
-            (ENFILE, "Too many open files in system"),
-            (EMFILE, "Too many open files"),
-            (ENOBUFS, "No buffer space available"),
-        ] {
-            let err = io::Error::from_raw_os_error(errno);
-            assert!(err.to_string().starts_with(message), "{errno}: {err}");
-            assert!(is_out_of_resources(&err));
-        }
-        assert!(!is_out_of_resources(&io::ErrorKind::WouldBlock.into()));
-        assert!(!is_out_of_resources(&io::Error::from_raw_os_error(EPERM)));
-    }
-
-    #[test]
-    fn socket_addresses_match_the_kernel_abi() {
-        assert_eq!(size_of::<SockaddrIn>(), 16);
-        assert_eq!(offset_of!(SockaddrIn, addr), 4);
-        assert_eq!(size_of::<SockaddrIn6>(), 28);
-        assert_eq!(size_of::<SockaddrUn>(), 110);
-        assert_eq!(offset_of!(SockaddrUn, path), 2);
-        assert_eq!(offset_of!(SockaddrIn6, addr), 8);
-        assert_eq!(offset_of!(SockaddrIn6, scope_id), 24);
     }
 
     #[test]
@@ -450,26 +281,5 @@ mod tests {
         let err = epoll.add(efd.as_raw_fd(), EPOLLIN, 0).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists); // EEXIST
         epoll.delete(efd.as_raw_fd()).unwrap();
-    }
-
-    #[test]
-    #[cfg_attr(miri, ignore = "miri has no TCP sockets")]
-    fn a_refused_connection_is_an_error_on_the_socket() {
-        // A port nothing listens on: bind one, note it, close it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        match connect_nonblocking(port) {
-            Err(err) => assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused),
-            Ok((stream, _)) => {
-                let epoll = Epoll::new().unwrap();
-                epoll.add(stream.as_raw_fd(), EPOLLOUT, 1).unwrap();
-                let mut events = [Event::EMPTY; 1];
-                assert_eq!(epoll.wait(&mut events, None).unwrap(), 1);
-                let err = stream.take_error().unwrap().expect("refused");
-                assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
-            }
-        }
     }
 }

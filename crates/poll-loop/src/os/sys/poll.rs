@@ -15,16 +15,21 @@ pub(crate) struct PollFd {
     pub(crate) revents: c_short,
 }
 
-// poll(2)'s event bits, the same on every Unix but for `POLLRDHUP`
-// (Linux's own).
+// poll(2)'s event bits, the same on every Unix but for `POLLRDHUP`.
 pub(crate) const POLLIN: c_short = 0x001;
 pub(crate) const POLLOUT: c_short = 0x004;
 pub(crate) const POLLERR: c_short = 0x008;
 pub(crate) const POLLHUP: c_short = 0x010;
 /// The descriptor is not open.
 pub(crate) const POLLNVAL: c_short = 0x020;
+/// The peer shut its writing half down: on Linux. Elsewhere none (0, which
+/// no report has): the peer's shutdown is seen as readable (a read then
+/// finds the end of file), the loop needs nothing more. (FreeBSD and
+/// illumos have a `POLLRDHUP` of their own, 0x4000, unused here.)
 #[cfg(target_os = "linux")]
 pub(crate) const POLLRDHUP: c_short = 0x2000;
+#[cfg(not(target_os = "linux"))]
+pub(crate) const POLLRDHUP: c_short = 0;
 
 /// `nfds_t`.
 #[cfg(any(target_os = "linux", target_os = "solaris", target_os = "illumos"))]
@@ -55,6 +60,21 @@ mod tests {
     use std::mem::offset_of;
     use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
+
+    // The constants and layouts above, as the C library's headers have
+    // them (`libc`).
+    same_as_libc!(POLLIN, POLLOUT, POLLERR, POLLHUP, POLLNVAL);
+    same_layout_as_libc! {
+        PollFd == libc::pollfd {
+            fd: fd,
+            events: events,
+            revents: revents,
+        }
+    }
+    // `nfds_t` is the C library's type, not only one of its size.
+    const _: fn(Nfds) -> libc::nfds_t = |n| n;
+    #[cfg(target_os = "linux")]
+    same_as_libc!(POLLRDHUP);
 
     #[test]
     fn pollfd_matches_the_abi() {

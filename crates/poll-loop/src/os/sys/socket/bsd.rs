@@ -1,0 +1,193 @@
+//! The socket ABI of macOS and the BSDs (FreeBSD, NetBSD): an address
+//! begins with its length (a byte) and a one-byte family, and a Unix
+//! socket's path has 104 bytes of room. What differs between them (the
+//! IPv6 family's number, `socket`'s flags, the option that stops
+//! `SIGPIPE`) is in one small module for each.
+
+use std::ffi::c_int;
+use std::mem::offset_of;
+use std::net::{SocketAddrV4, SocketAddrV6};
+
+pub(super) use self::os::{AF_INET6, SOCK_NONBLOCK_CLOEXEC};
+
+pub(super) const AF_UNIX: c_int = 1;
+pub(super) const AF_INET: c_int = 2;
+pub(super) const SOCK_STREAM: c_int = 1;
+pub(super) const O_NONBLOCK: c_int = 0x4;
+const SOL_SOCKET: c_int = 0xffff;
+/// The option that makes a write to a closed connection fail with `EPIPE`
+/// instead of raising `SIGPIPE`, as std sets it on its sockets here.
+pub(super) const NO_SIGPIPE: Option<(c_int, c_int)> = Some((SOL_SOCKET, os::SO_NOSIGPIPE));
+
+pub(super) const EINPROGRESS: i32 = 36;
+pub(super) const ENOBUFS: i32 = 55;
+
+#[cfg(target_vendor = "apple")]
+mod os {
+    use std::ffi::c_int;
+
+    pub(in super::super) const AF_INET6: c_int = 30;
+    /// None: `socket` takes no such flags here; they are set with `fcntl`.
+    pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> = None;
+    pub(super) const SO_NOSIGPIPE: c_int = 0x1022;
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        same_as_libc!(AF_INET6, SO_NOSIGPIPE);
+    }
+}
+
+#[cfg(target_os = "freebsd")]
+mod os {
+    use std::ffi::c_int;
+
+    pub(in super::super) const AF_INET6: c_int = 28;
+    const SOCK_CLOEXEC: c_int = 0x1000_0000;
+    const SOCK_NONBLOCK: c_int = 0x2000_0000;
+    pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> =
+        Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    pub(super) const SO_NOSIGPIPE: c_int = 0x0800;
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        same_as_libc!(AF_INET6, SO_NOSIGPIPE);
+        same_as_libc!(SOCK_CLOEXEC, SOCK_NONBLOCK);
+    }
+}
+
+#[cfg(target_os = "netbsd")]
+mod os {
+    use std::ffi::c_int;
+
+    pub(in super::super) const AF_INET6: c_int = 24;
+    const SOCK_CLOEXEC: c_int = 0x1000_0000;
+    const SOCK_NONBLOCK: c_int = 0x2000_0000;
+    pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> =
+        Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    pub(super) const SO_NOSIGPIPE: c_int = 0x0800;
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        same_as_libc!(AF_INET6, SO_NOSIGPIPE);
+        same_as_libc!(SOCK_CLOEXEC, SOCK_NONBLOCK);
+    }
+}
+
+/// `struct sockaddr_in`.
+#[repr(C)]
+pub(super) struct SockaddrIn {
+    len: u8,
+    family: u8,
+    port: [u8; 2],
+    addr: [u8; 4],
+    zero: [u8; 8],
+}
+
+impl SockaddrIn {
+    pub(super) fn new(addr: &SocketAddrV4) -> SockaddrIn {
+        SockaddrIn {
+            len: size_of::<SockaddrIn>() as u8,
+            family: AF_INET as u8,
+            port: addr.port().to_be_bytes(),
+            addr: addr.ip().octets(),
+            zero: [0; 8],
+        }
+    }
+}
+
+/// `struct sockaddr_in6`.
+#[repr(C)]
+pub(super) struct SockaddrIn6 {
+    len: u8,
+    family: u8,
+    port: [u8; 2],
+    flowinfo: u32,
+    addr: [u8; 16],
+    scope_id: u32,
+}
+
+impl SockaddrIn6 {
+    pub(super) fn new(addr: &SocketAddrV6) -> SockaddrIn6 {
+        SockaddrIn6 {
+            len: size_of::<SockaddrIn6>() as u8,
+            family: AF_INET6 as u8,
+            port: addr.port().to_be_bytes(),
+            flowinfo: addr.flowinfo(),
+            addr: addr.ip().octets(),
+            scope_id: addr.scope_id(),
+        }
+    }
+}
+
+/// `struct sockaddr_un`.
+#[repr(C)]
+pub(super) struct SockaddrUn {
+    len: u8,
+    family: u8,
+    path: [u8; SockaddrUn::PATH_LEN],
+}
+
+impl SockaddrUn {
+    /// The room for a path, its terminating NUL included.
+    pub(super) const PATH_LEN: usize = 104;
+
+    /// The address of the socket file at `path`, and its length (up to
+    /// the path's terminating NUL); `None` if the path does not fit.
+    pub(super) fn new(path: &[u8]) -> Option<(SockaddrUn, u32)> {
+        if path.len() >= Self::PATH_LEN {
+            return None;
+        }
+        let len = offset_of!(SockaddrUn, path) + path.len() + 1;
+        let mut raw = SockaddrUn {
+            len: len as u8,
+            family: AF_UNIX as u8,
+            path: [0; Self::PATH_LEN],
+        };
+        raw.path[..path.len()].copy_from_slice(path);
+        Some((raw, len as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The constants and layouts above, as the C library's headers have
+    // them (`libc`); each OS's own, in its module's tests.
+    same_as_libc!(AF_UNIX, AF_INET, SOCK_STREAM, O_NONBLOCK);
+    same_as_libc!(SOL_SOCKET, EINPROGRESS, ENOBUFS);
+
+    const _: fn(u8) -> libc::sa_family_t = |family| family;
+    same_layout_as_libc! {
+        SockaddrIn == libc::sockaddr_in {
+            len: sin_len,
+            family: sin_family,
+            port: sin_port,
+            addr: sin_addr,
+            zero: sin_zero,
+        }
+    }
+    same_layout_as_libc! {
+        SockaddrIn6 == libc::sockaddr_in6 {
+            len: sin6_len,
+            family: sin6_family,
+            port: sin6_port,
+            flowinfo: sin6_flowinfo,
+            addr: sin6_addr,
+            scope_id: sin6_scope_id,
+        }
+    }
+    same_layout_as_libc! {
+        SockaddrUn == libc::sockaddr_un {
+            len: sun_len,
+            family: sun_family,
+            path: sun_path,
+        }
+    }
+}
