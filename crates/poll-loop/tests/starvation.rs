@@ -2,7 +2,7 @@
 //! iteration still asks the kernel for I/O, runs due timers and sees
 //! `stop()`, and a task that never has to wait gives the loop back after
 //! a budget of operations.
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 mod helpers;
 
@@ -294,5 +294,40 @@ fn a_wait_ended_at_once_by_a_pending_wake_up_is_not_counted_as_a_sleep() {
         })
         .unwrap();
         assert_eq!(lp.stats().sleeps, 0, "{}", lp.stats());
+    });
+}
+
+/// Futures that are all ready at once, more than one poll's budget: a
+/// combinator polling them goes round the loop a few times, and finishes.
+fn finished_tasks(lp: &LoopHandle, n: u32) -> Vec<poll_loop::JoinHandle<u32>> {
+    (0..n).map(|i| lp.spawn(async move { i })).collect()
+}
+
+#[test]
+fn gather_of_more_ready_futures_than_the_budget_finishes() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let tasks = finished_tasks(&lp, 1000);
+        let outputs = lp.block_on(poll_loop::gather(tasks)).unwrap();
+        assert_eq!(outputs.len(), 1000);
+        assert!(
+            outputs
+                .into_iter()
+                .enumerate()
+                .all(|(i, o)| o.unwrap() == i as u32)
+        );
+    });
+}
+
+#[test]
+fn select_all_and_try_gather_over_more_ready_futures_than_the_budget_finish() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let tasks = finished_tasks(&lp, 1000);
+        let (index, output) = lp.block_on(poll_loop::select_all(tasks)).unwrap();
+        assert_eq!(output.unwrap(), index as u32);
+        let tasks = finished_tasks(&lp, 1000);
+        let outputs = lp.block_on(poll_loop::try_gather(tasks)).unwrap().unwrap();
+        assert_eq!(outputs.len(), 1000);
     });
 }

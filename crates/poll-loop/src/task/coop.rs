@@ -67,6 +67,15 @@ pub(crate) fn poll_leaf<T>(
     polled
 }
 
+/// True once the budget of the task being polled is spent. A future that
+/// polls others in a loop (a combinator going round again for the ones
+/// woken meanwhile) stops there, wakes its task and yields: the leaves it
+/// polls would only refuse, and wake it, again and again.
+#[inline]
+pub(crate) fn is_spent() -> bool {
+    BUDGET.with(Cell::get) == Some(0)
+}
+
 /// Whether a leaf may complete an operation now (and spends it): false,
 /// and the task woken, once the budget is spent.
 #[cfg(test)]

@@ -117,6 +117,12 @@ impl<F: Future> Set<F> {
         }
         loop {
             while let Some(&index) = self.batch.get(self.next_in_batch) {
+                if crate::task::coop::is_spent() {
+                    // The task's budget is spent: the rest of the batch
+                    // waits for its next poll (each would only yield now).
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 self.next_in_batch += 1;
                 let Some(future) = &mut self.futures[index] else {
                     continue;
@@ -137,6 +143,11 @@ impl<F: Future> Set<F> {
             }
             self.batch.clear();
             self.next_in_batch = 0;
+            if crate::task::coop::is_spent() {
+                // Likewise for the futures woken meanwhile.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             let old_parent = {
                 let mut list = self.ready.lock();
                 if list.indices.is_empty() {
