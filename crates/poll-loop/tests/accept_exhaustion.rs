@@ -7,6 +7,7 @@
 //! The server runs in a child process (this test, run again with a lower
 //! descriptor limit); the clients are this process's, so they do not count
 //! against the server's limit.
+// Linux only: the server's CPU time comes from /proc.
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,7 +1,7 @@
 //! `add_reader`/`add_writer`: level-triggered readiness callbacks, in the
 //! order the rules say, safe to change from inside, and never run for a
 //! descriptor that was removed or closed.
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 mod helpers;
 
@@ -665,6 +665,7 @@ fn a_reader_added_for_a_reused_number_never_runs_for_the_closed_files_readiness(
 }
 
 #[test]
+#[cfg(target_os = "linux")] // asks /proc/self/fd
 #[cfg_attr(miri, ignore = "miri has no /proc/self/fd")]
 fn adding_a_number_closed_while_registered_is_refused_and_drops_the_closed_registration() {
     without_hanging(|| {

@@ -1,6 +1,6 @@
 //! `poll_loop::net`: TCP on the loop — connect, accept, read, write — with
 //! the operating system's errors, and safe to drop mid-operation.
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 mod helpers;
 

@@ -1,6 +1,6 @@
 //! Many short TCP connections through one loop, client and server both on
 //! it: every request is answered, and nothing is left registered.
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 mod helpers;
 

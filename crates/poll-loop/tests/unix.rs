@@ -1,6 +1,6 @@
 //! `poll_loop::net`'s Unix stream sockets: the same operations and errors
 //! as TCP's, on a socket file or a pair.
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 mod helpers;
 
