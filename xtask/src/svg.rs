@@ -217,7 +217,19 @@ impl Strips {
                 .map(|s| s.share * (s.to - s.from))
                 .sum::<f64>()
                 / total.max(1e-9);
-            labels.push(format!("CPU: {:.0}% of a core on average", mean * 100.0));
+            // In words, not a number: the caption's CPU share counts the whole run, up to
+            // the reaping, where the strip sees only what the samples saw.
+            let peak = timeline.cpu.iter().map(|s| s.share).fold(0.0, f64::max);
+            labels.push(
+                if mean >= 0.9 {
+                    "CPU: a core busy all along"
+                } else if peak < 0.05 {
+                    "CPU: next to none"
+                } else {
+                    "CPU: busy at times"
+                }
+                .to_owned(),
+            );
         }
         let threads = (y, y + THREAD_STRIP);
         y += THREAD_STRIP + 6.0;
@@ -655,7 +667,7 @@ mod tests {
                 .count(),
             2
         );
-        assert!(svg.contains(">CPU: 50% of a core on average<"));
+        assert!(svg.contains(">CPU: busy at times<"));
         // The count where it changes.
         assert!(svg.contains(">threads: 1 → 4 → 1<"));
         for n in [">1</text>", ">4</text>"] {
