@@ -230,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "miri has no socket()")]
+    #[cfg_attr(miri, ignore = "miri's socket() has no AF_UNIX")]
     fn new_sockets_are_close_on_exec_and_non_blocking() {
         let fd = stream_socket(AF_UNIX).unwrap();
         assert_eq!(cloexec_and_nonblocking(&fd), (true, true));
@@ -238,7 +238,7 @@ mod tests {
 
     /// macOS's way, `fcntl` after `socket`, tested wherever the tests run.
     #[test]
-    #[cfg_attr(miri, ignore = "miri's fcntl does not clear these flags")]
+    #[cfg_attr(miri, ignore = "miri's fcntl has no F_SETFD")]
     fn cloexec_and_nonblocking_can_be_set_after_the_fact() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let fd = OwnedFd::from(a);
