@@ -220,7 +220,9 @@ impl Timeline {
 
     /// The timeline for a terminal, 80 columns wide: a row per line with its arrival time, a
     /// bar scaled to the run (`[===]` its window, `*` its arrival, `X` if a failure is about
-    /// it), and its text; `/ | \` bracket an `unordered` group. `colour` adds ANSI colours.
+    /// it), and its text; `/ | \` bracket an `unordered` group. Where the run was sampled,
+    /// a `cpu` row (`_ . : = #` from idle to a core busy) and a `threads` row (the count
+    /// where it changes) follow, on the same axis. `colour` adds ANSI colours.
     pub(crate) fn text(&self, colour: bool) -> String {
         let paint = |code: &str, s: &str| {
             if colour {
@@ -298,6 +300,57 @@ impl Timeline {
         }
         if self.more > 0 {
             let _ = writeln!(out, "  … {} more lines not drawn", self.more);
+        }
+        if !self.cpu.is_empty() {
+            // A column's CPU share, as the stretches overlapping it say: ` . : = #`.
+            let cpu: String = (0..BAR)
+                .map(|c| {
+                    let (from, to) = (
+                        c as f64 * self.span / BAR as f64,
+                        (c + 1) as f64 * self.span / BAR as f64,
+                    );
+                    let (mut used, mut seen) = (0.0, 0.0);
+                    for s in &self.cpu {
+                        let overlap = s.to.min(to) - s.from.max(from);
+                        if overlap > 0.0 {
+                            used += s.share * overlap;
+                            seen += overlap;
+                        }
+                    }
+                    match (seen > 0.0).then(|| used / seen) {
+                        None => ' ',
+                        Some(share) if share < 0.05 => '_',
+                        Some(share) if share < 0.35 => '.',
+                        Some(share) if share < 0.65 => ':',
+                        Some(share) if share < 0.9 => '=',
+                        Some(_) => '#',
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "  {:>7} {cpu}  # a core busy, _ idle", "cpu");
+        }
+        if !self.threads.is_empty() {
+            // The count where it changes, a dash while it holds.
+            let mut row = vec![' '; BAR];
+            let end = col(self.sampled_until);
+            for (i, &(t, n)) in self.threads.iter().enumerate() {
+                let next = self.threads.get(i + 1).map_or(end + 1, |&(t, _)| col(t));
+                let here = col(t);
+                for cell in row.iter_mut().take(next.min(BAR)).skip(here) {
+                    *cell = '-';
+                }
+                row[here] = u32::try_from(n)
+                    .ok()
+                    .and_then(|n| char::from_digit(n, 10))
+                    .unwrap_or('+');
+            }
+            let row: String = row.into_iter().collect();
+            let many = if self.threads.iter().any(|&(_, n)| n > 9) {
+                "  + 10 or more"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {:>7} {row}{many}", "threads");
         }
         out
     }

@@ -136,6 +136,26 @@ fn samples_become_a_cpu_strip_and_thread_steps() {
         .collect();
     let judgement = judge(&parse(SYNC_THEN_ASYNC).unwrap(), &run, 1.0);
     let t = Timeline::new("demo", &run, &judgement);
+    // In a terminal: a busy first half, an idle second; 1, then 3, then 1 thread.
+    let text = t.text(false);
+    let cpu = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("cpu"))
+        .unwrap();
+    let threads = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("threads"))
+        .unwrap();
+    assert!(
+        cpu.contains(&"#".repeat(15)) && cpu.contains(&"_".repeat(15)),
+        "{cpu}"
+    );
+    let steps: String = threads["  threads ".len()..]
+        .chars()
+        .filter(|c| *c != '-' && *c != ' ')
+        .collect();
+    assert_eq!(steps, "131", "{threads}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     assert_eq!(t.threads, vec![(0.0, 1), (0.5, 3), (1.5, 1)]);
     assert_eq!(t.sampled_until, 2.0);
     assert!(t.cpu.len() >= 20, "{}", t.cpu.len());
