@@ -12,9 +12,9 @@ pub(crate) mod exception;
 pub(crate) mod future;
 pub(crate) mod handle;
 pub(crate) mod inner;
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 pub(crate) mod io;
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 #[path = "event_loop/io_unsupported.rs"]
 pub(crate) mod io;
 pub(crate) mod run;

@@ -13,9 +13,10 @@ mod event_loop;
     target_os = "freebsd",
     target_os = "netbsd",
     target_os = "illumos",
+    windows,
 ))]
 pub mod net;
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 mod os;
 mod state;
 mod task;

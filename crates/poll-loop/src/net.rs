@@ -51,16 +51,18 @@
 //! ```
 
 mod tcp;
+#[cfg(unix)]
 mod unix;
 
+use crate::os::sys::{AsRawFd, RawFd};
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 pub use self::tcp::{TcpListener, TcpStream};
+#[cfg(unix)]
 pub use self::unix::{UnixListener, UnixStream};
 use crate::event_loop::inner::LoopHandle;
 use crate::os::reactor::{Direction, Handler, Reactor};
@@ -360,8 +362,9 @@ macro_rules! stream_io {
 }
 use stream_io;
 
-/// `AsRawFd` and `AsFd` for a type whose `$field` is a `Socket<_>`: the
-/// socket's own descriptor.
+/// `AsRawFd` and `AsFd` (on Windows `AsRawSocket` and `AsSocket`) for a
+/// type whose `$field` is a `Socket<_>`: the socket's own.
+#[cfg(unix)]
 macro_rules! socket_fd {
     ($($ty:ident . $field:ident),+) => {$(
         impl std::os::fd::AsRawFd for $ty {
@@ -373,6 +376,22 @@ macro_rules! socket_fd {
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
                 std::os::fd::AsFd::as_fd(&self.$field.inner)
+            }
+        }
+    )+};
+}
+#[cfg(windows)]
+macro_rules! socket_fd {
+    ($($ty:ident . $field:ident),+) => {$(
+        impl std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                std::os::windows::io::AsRawSocket::as_raw_socket(&self.$field.inner)
+            }
+        }
+
+        impl std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(&self.$field.inner)
             }
         }
     )+};

@@ -8,7 +8,10 @@
 // poll(2), where the loop waits with it: other Unixes, and Linux built with
 // `--cfg poll_loop_force_poll` (to test that backend); its unit tests run
 // on every build.
-#[cfg(any(not(target_os = "linux"), poll_loop_force_poll, test))]
+#[cfg(all(unix, any(not(target_os = "linux"), poll_loop_force_poll, test)))]
 pub(crate) mod poll_set;
 pub(crate) mod reactor;
 pub(crate) mod sys;
+// `WSAPoll`, where the loop waits with it: Windows.
+#[cfg(windows)]
+pub(crate) mod wsapoll_set;

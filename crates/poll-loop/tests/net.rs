@@ -1,6 +1,6 @@
 //! `poll_loop::net`: TCP on the loop — connect, accept, read, write — with
 //! the operating system's errors, and safe to drop mid-operation.
-#![cfg(unix)]
+#![cfg(any(unix, windows))]
 
 mod helpers;
 
@@ -98,6 +98,9 @@ fn the_peer_shutting_down_is_end_of_file() {
     });
 }
 
+// Not on Windows: Wine (the only Windows these tests run on here) closes a
+// socket with unread data gracefully, where Windows and Unix reset it.
+#[cfg(unix)]
 #[test]
 fn a_peer_reset_is_connection_reset() {
     without_hanging(|| {

@@ -1,6 +1,6 @@
 //! Many short TCP connections through one loop, client and server both on
 //! it: every request is answered, and nothing is left registered.
-#![cfg(unix)]
+#![cfg(any(unix, windows))]
 
 mod helpers;
 
@@ -11,7 +11,9 @@ use helpers::without_hanging;
 use poll_loop::net::{TcpListener, TcpStream};
 use poll_loop::{EventLoop, LoopHandle};
 
-const CONNECTIONS: u32 = 2_000;
+// Fewer on Windows: under Wine (where these tests run on Windows here) a
+// connection costs several times what it does on Linux.
+const CONNECTIONS: u32 = if cfg!(windows) { 500 } else { 2_000 };
 const AT_ONCE: u32 = 64;
 
 #[test]

@@ -2,7 +2,7 @@
 //! iteration still asks the kernel for I/O, runs due timers and sees
 //! `stop()`, and a task that never has to wait gives the loop back after
 //! a budget of operations.
-#![cfg(unix)]
+#![cfg(any(unix, windows))]
 
 mod helpers;
 

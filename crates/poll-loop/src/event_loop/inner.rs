@@ -80,8 +80,8 @@ pub(crate) struct Inner {
     /// The last `call_soon` callback's box, for the next one to reuse.
     pub(crate) spare: Spare,
     /// The file descriptors watched, made with the first (`io.rs`).
-    // Read only where descriptors can be watched (Unix).
-    #[cfg_attr(not(unix), allow(dead_code))]
+    // Read only where descriptors can be watched (Unix, Windows).
+    #[cfg_attr(not(any(unix, windows)), allow(dead_code))]
     pub(crate) io: crate::event_loop::io::Io,
 }
 

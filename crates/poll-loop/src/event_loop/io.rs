@@ -4,7 +4,6 @@
 
 use std::cell::{Cell, OnceCell};
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
 use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use crate::event_loop::context::run_caught;
 use crate::event_loop::inner::{Inner, LoopHandle};
 use crate::event_loop::source::{PostAction, Readiness, Source, SourceHandle};
 use crate::os::reactor::{Direction, Due, Handler, Reactor, Slot};
+use crate::os::sys::{AsDescriptor, RawFd, descriptor};
 use crate::state::wake::Woke;
 
 /// A loop's reactor, made when it watches its first file descriptor.
@@ -58,12 +58,19 @@ impl LoopHandle {
     /// one drops both. It is never undefined behaviour and never a busy
     /// loop.
     ///
-    /// Unix only. The first descriptor a loop watches makes its wait the
-    /// kernel's instead of a park: `epoll_wait` on Linux (with an eventfd
-    /// for wake-ups from other threads), `poll` on other Unixes (with a
-    /// socket pair; it scans every registered descriptor at each wait, so
-    /// it suits tens of them, not thousands). A loop keeps that wait until
-    /// it is dropped.
+    /// On Unix, `fd` is anything with a file descriptor
+    /// ([`AsRawFd`](std::os::fd::AsRawFd)): a socket, a pipe, a terminal.
+    /// On Windows it is a socket ([`AsRawSocket`], as `WSAPoll` watches
+    /// sockets only): anything else is refused (`WSAENOTSOCK`). The first
+    /// descriptor a loop watches makes its wait the kernel's instead of a
+    /// park: `epoll_wait` on Linux (with an eventfd for wake-ups from other
+    /// threads), `poll` on other Unixes (with a socket pair) and `WSAPoll`
+    /// on Windows (with a loopback TCP pair, as Python's
+    /// `socket.socketpair` makes one there); `poll` and `WSAPoll` scan every
+    /// registered descriptor at each wait, so they suit tens of them, not
+    /// thousands. A loop keeps that wait until it is dropped.
+    ///
+    /// [`AsRawSocket`]: https://doc.rust-lang.org/std/os/windows/io/trait.AsRawSocket.html
     ///
     /// # Errors
     ///
@@ -78,7 +85,7 @@ impl LoopHandle {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```ignore-windows
     /// use std::io::{Read, Write};
     /// use std::os::fd::AsRawFd;
     /// use std::os::unix::net::UnixStream;
@@ -100,11 +107,11 @@ impl LoopHandle {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[track_caller]
-    pub fn add_reader<F>(&self, fd: &impl AsRawFd, callback: F) -> io::Result<()>
+    pub fn add_reader<F>(&self, fd: &impl AsDescriptor, callback: F) -> io::Result<()>
     where
         F: FnMut() + 'static,
     {
-        self.add_callback(fd.as_raw_fd(), Direction::Read, Box::new(callback))
+        self.add_callback(descriptor(fd)?, Direction::Read, Box::new(callback))
     }
 
     /// Calls `callback` on the loop's thread whenever `fd` is writable,
@@ -122,25 +129,25 @@ impl LoopHandle {
     ///
     /// If the loop is closed.
     #[track_caller]
-    pub fn add_writer<F>(&self, fd: &impl AsRawFd, callback: F) -> io::Result<()>
+    pub fn add_writer<F>(&self, fd: &impl AsDescriptor, callback: F) -> io::Result<()>
     where
         F: FnMut() + 'static,
     {
-        self.add_callback(fd.as_raw_fd(), Direction::Write, Box::new(callback))
+        self.add_callback(descriptor(fd)?, Direction::Write, Box::new(callback))
     }
 
     /// Stops watching `fd` for reading and drops its reader callback.
     /// Returns true if it had one. Safe from any callback, the reader's
     /// own included (it is then dropped when it returns).
-    pub fn remove_reader(&self, fd: &impl AsRawFd) -> bool {
-        self.remove_callback(fd.as_raw_fd(), Direction::Read)
+    pub fn remove_reader(&self, fd: &impl AsDescriptor) -> bool {
+        descriptor(fd).is_ok_and(|fd| self.remove_callback(fd, Direction::Read))
     }
 
     /// Stops watching `fd` for writing and drops its writer callback.
     /// Returns true if it had one. See
     /// [`remove_reader`](LoopHandle::remove_reader).
-    pub fn remove_writer(&self, fd: &impl AsRawFd) -> bool {
-        self.remove_callback(fd.as_raw_fd(), Direction::Write)
+    pub fn remove_writer(&self, fd: &impl AsDescriptor) -> bool {
+        descriptor(fd).is_ok_and(|fd| self.remove_callback(fd, Direction::Write))
     }
 
     #[track_caller]

@@ -1,9 +1,9 @@
 //! TCP: [`TcpListener`] and [`TcpStream`].
 
+use crate::os::sys::AsRawFd;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::AsRawFd;
 
 use super::{Listener, Socket, connect_done, socket_fd, stream_io};
 use crate::os::reactor::Direction;

@@ -28,22 +28,25 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
 use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
+use crate::os::sys::{AsRawFd, RawFd};
 use crate::os::sys::{EBADF, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event};
 use crate::state::wake::Signal;
 
 // The kernel's readiness wait: epoll on Linux; poll(2) on other Unixes and
-// on Linux built with `--cfg poll_loop_force_poll` (`poll_set.rs`, with
-// epoll's interface, so that everything below is the same over both).
-#[cfg(not(all(target_os = "linux", not(poll_loop_force_poll))))]
+// on Linux built with `--cfg poll_loop_force_poll` (`poll_set.rs`), and
+// `WSAPoll` on Windows (`wsapoll_set.rs`), both with epoll's interface, so
+// that everything below is the same over all three.
+#[cfg(all(unix, not(all(target_os = "linux", not(poll_loop_force_poll)))))]
 use crate::os::poll_set::{PollSet as WaitSet, WakePair as WakeFd};
 #[cfg(all(target_os = "linux", not(poll_loop_force_poll)))]
 use crate::os::sys::{Epoll as WaitSet, EventFd as WakeFd};
+#[cfg(windows)]
+use crate::os::wsapoll_set::{PollSet as WaitSet, WakePair as WakeFd};
 
 /// Whether the wait is epoll's.
 const EPOLL: bool = cfg!(all(target_os = "linux", not(poll_loop_force_poll)));
@@ -884,12 +887,16 @@ impl fmt::Debug for Reactor {
 
 #[cfg(test)]
 mod tests {
-    use super::{Entries, Entry, PAGE, Reactor, WAIT_NAME};
-    use std::os::fd::AsRawFd;
+    use super::{Entries, Entry, PAGE};
+    #[cfg(unix)]
+    use super::{Reactor, WAIT_NAME};
+    #[cfg(unix)]
+    use crate::os::sys::AsRawFd;
 
     /// The build's wait is the one it says: with `--cfg
     /// poll_loop_force_poll` (or off Linux) poll(2), whose wake-up is a
     /// socket pair; on Linux epoll, with an eventfd.
+    #[cfg(unix)]
     #[test]
     fn the_wait_is_the_one_the_build_asks_for() {
         use std::os::unix::fs::FileTypeExt;

@@ -85,8 +85,8 @@ impl WakeState {
     /// unparking it. Called on the loop's thread, outside any wait, before
     /// the first [`wait_with`](WakeState::wait_with) that blocks on what
     /// `signal` wakes. A second call keeps the first signal.
-    // Used only where the loop can wait in the kernel (Unix).
-    #[cfg_attr(not(unix), allow(dead_code))]
+    // Used only where the loop can wait in the kernel (Unix, Windows).
+    #[cfg_attr(not(any(unix, windows)), allow(dead_code))]
     pub(crate) fn set_signal(&self, signal: Arc<dyn Signal>) {
         let _ = self.signal.set(signal);
     }

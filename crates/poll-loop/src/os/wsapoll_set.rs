@@ -1,0 +1,260 @@
+//! The reactor's wait on Windows: the watched sockets kept in user space
+//! and handed to `WSAPoll` at every wait, with epoll's interface and
+//! answers (as `poll_set.rs` does with poll(2) on other Unixes), so that
+//! the reactor is the same everywhere. Wake-ups from other threads come
+//! through a loopback TCP pair, as Python's `socket.socketpair` makes one
+//! on Windows.
+//
+// What differs from poll(2), and how it is made up for:
+// - `WSAPoll` takes sockets only; `add` refuses anything else with
+//   `WSAENOTSOCK`, so a handle that is not a socket is a clear error, never
+//   a wait that cannot end.
+// - It rejects the error bits in `events` (they are always reported), and
+//   reads `POLLRDNORM`/`POLLWRNORM` for reading and writing.
+// - A socket closed while watched is reported `POLLNVAL`: reported once,
+//   as an error and a hang-up, and dropped (as epoll forgets a closed file).
+// - No edge trigger: the reactor watches task sockets level-triggered here,
+//   arming a direction only while a task waits on it.
+// - Windows before 10 version 2004 does not report a refused non-blocking
+//   `connect` through `WSAPoll` (the wait goes on to its timeout); later
+//   versions, and Wine, report it as an error.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use crate::os::sys::{
+    self, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, Event, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM,
+    POLLWRNORM, PollFd, RawFd,
+};
+
+/// The watched sockets, as `WSAPoll` takes them.
+#[derive(Debug, Default)]
+pub(crate) struct PollSet {
+    inner: RefCell<Watched>,
+}
+
+#[derive(Debug, Default)]
+struct Watched {
+    /// Handed to `WSAPoll` as they are.
+    fds: Vec<PollFd>,
+    /// For each of `fds`, at the same index: its token.
+    tokens: Vec<u64>,
+    /// Where each socket is in `fds`.
+    index: HashMap<RawFd, usize>,
+    /// Where the next wait starts reporting (see `poll_set.rs`).
+    start: usize,
+}
+
+impl Watched {
+    fn remove(&mut self, fd: RawFd) -> bool {
+        let Some(at) = self.index.remove(&fd) else {
+            return false;
+        };
+        self.fds.swap_remove(at);
+        self.tokens.swap_remove(at);
+        if let Some(moved) = self.fds.get(at) {
+            self.index.insert(moved.fd as u32 as RawFd, at);
+        }
+        true
+    }
+}
+
+/// epoll's interest bits as `WSAPoll`'s.
+fn to_poll(events: u32) -> i16 {
+    let mut bits = 0;
+    if events & EPOLLIN != 0 {
+        bits |= POLLRDNORM;
+    }
+    if events & EPOLLOUT != 0 {
+        bits |= POLLWRNORM;
+    }
+    bits
+}
+
+/// `WSAPoll`'s report as epoll's; a closed socket (`POLLNVAL`) is an error
+/// and a hang-up.
+fn to_epoll(revents: i16) -> u32 {
+    if revents & POLLNVAL != 0 {
+        return EPOLLERR | EPOLLHUP;
+    }
+    let mut events = 0;
+    for (poll, epoll) in [
+        (POLLRDNORM, EPOLLIN),
+        (POLLWRNORM, EPOLLOUT),
+        (POLLERR, EPOLLERR),
+        (POLLHUP, EPOLLHUP),
+    ] {
+        if revents & poll != 0 {
+            events |= epoll;
+        }
+    }
+    events
+}
+
+impl PollSet {
+    /// An empty set (it cannot fail; `io::Result` as epoll's).
+    pub(crate) fn new() -> io::Result<PollSet> {
+        Ok(PollSet::default())
+    }
+
+    /// Watches `fd` for `events` (epoll's bits), reporting them with
+    /// `token`. `AlreadyExists` if watched already; `WSAENOTSOCK` if it is
+    /// not an open socket.
+    pub(crate) fn add(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+        let mut watched = self.inner.borrow_mut();
+        if watched.index.contains_key(&fd) {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        if !sys::is_socket(fd) {
+            return Err(io::Error::from_raw_os_error(sys::WSAENOTSOCK));
+        }
+        let at = watched.fds.len();
+        watched.fds.push(PollFd {
+            fd: fd as u32 as usize,
+            events: to_poll(events),
+            revents: 0,
+        });
+        watched.tokens.push(token);
+        watched.index.insert(fd, at);
+        Ok(())
+    }
+
+    /// Changes what `fd` is watched for. `NotFound` if it is not watched,
+    /// or no longer an open socket (then dropped, as epoll drops a closed
+    /// file's registration).
+    pub(crate) fn modify(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+        let mut watched = self.inner.borrow_mut();
+        let Some(&at) = watched.index.get(&fd) else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        if !sys::is_socket(fd) {
+            watched.remove(fd);
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        watched.fds[at].events = to_poll(events);
+        watched.tokens[at] = token;
+        Ok(())
+    }
+
+    /// Stops watching `fd`; `NotFound` if it was not watched.
+    pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+        if self.inner.borrow_mut().remove(fd) {
+            Ok(())
+        } else {
+            Err(io::ErrorKind::NotFound.into())
+        }
+    }
+
+    /// Waits until one of the watched sockets is ready or `timeout` has
+    /// passed (`None`: no timeout), and fills `events` from the start.
+    /// Returns how many were filled. A socket found closed is reported
+    /// once, as an error and a hang-up, and dropped from the set.
+    pub(crate) fn wait(
+        &self,
+        events: &mut [Event],
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let mut watched = self.inner.borrow_mut();
+        let watched = &mut *watched;
+        if watched.fds.is_empty() {
+            // `WSAPoll` refuses an empty set (the reactor's never is: it
+            // watches its wake-up pair). Sleep as it would.
+            match timeout {
+                Some(timeout) => std::thread::sleep(timeout),
+                None => std::thread::park(),
+            }
+            return Ok(0);
+        }
+        if sys::poll_fds(&mut watched.fds, timeout)? == 0 {
+            return Ok(0);
+        }
+        let len = watched.fds.len();
+        let start = watched.start.min(len);
+        let mut filled = 0;
+        let mut left_over = false;
+        let mut closed = Vec::new();
+        for at in (start..len).chain(0..start) {
+            let fd = &mut watched.fds[at];
+            let revents = std::mem::take(&mut fd.revents);
+            if revents == 0 {
+                continue;
+            }
+            if filled == events.len() {
+                left_over = true; // level-triggered: found again next time
+                continue;
+            }
+            if revents & POLLNVAL != 0 {
+                closed.push(fd.fd as u32 as RawFd);
+            }
+            events[filled] = Event::new(to_epoll(revents), watched.tokens[at]);
+            filled += 1;
+            if filled == events.len() {
+                watched.start = at + 1;
+            }
+        }
+        if !left_over {
+            watched.start = 0;
+        }
+        for fd in closed {
+            watched.remove(fd);
+        }
+        Ok(filled)
+    }
+}
+
+/// Wakes a `WSAPoll` wait from another thread: one end of a loopback TCP
+/// connection, watched by the wait, made readable by writing a byte to the
+/// other.
+#[derive(Debug)]
+pub(crate) struct WakePair {
+    watched: TcpStream,
+    written: TcpStream,
+}
+
+impl WakePair {
+    /// A connected pair of non-blocking loopback sockets, with nothing to
+    /// read. The listener that made it is closed at once.
+    pub(crate) fn new() -> io::Result<WakePair> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let written = TcpStream::connect(listener.local_addr()?)?;
+        // Only the connection just made is accepted: another process could
+        // connect to the port first, so check that the peer is ours.
+        let watched = loop {
+            let (stream, peer) = listener.accept()?;
+            if peer == written.local_addr()? {
+                break stream;
+            }
+        };
+        watched.set_nonblocking(true)?;
+        written.set_nonblocking(true)?;
+        written.set_nodelay(true)?;
+        Ok(WakePair { watched, written })
+    }
+
+    /// Makes the watched end readable. Never blocks: with the buffer full,
+    /// the write fails, and the end is readable anyway.
+    pub(crate) fn signal(&self) {
+        let _ = (&self.written).write(&[1]);
+    }
+
+    /// Reads what the signals wrote, so that the watched end is no longer
+    /// readable. Does nothing if it was not.
+    pub(crate) fn drain(&self) {
+        let mut buf = [0; 64];
+        while let Ok(n) = (&self.watched).read(&mut buf) {
+            if n < buf.len() {
+                break;
+            }
+        }
+    }
+}
+
+impl sys::AsRawFd for WakePair {
+    /// The watched end, as the reactor keys it.
+    fn as_raw_fd(&self) -> RawFd {
+        sys::AsRawFd::as_raw_fd(&self.watched)
+    }
+}
