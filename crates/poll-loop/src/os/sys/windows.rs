@@ -297,6 +297,45 @@ mod tests {
     use std::net::TcpListener;
     use std::os::windows::io::{AsRawSocket, IntoRawSocket};
 
+    use windows_sys::Win32::Networking::WinSock as ws;
+
+    // Every value above, as windows-sys has it: a wrong one fails to build.
+    // (Cast to our types whatever windows-sys's are: some are the same.)
+    #[allow(clippy::unnecessary_cast)]
+    const _: () = {
+        assert!(POLLRDNORM == ws::POLLRDNORM as i16);
+        assert!(POLLWRNORM == ws::POLLWRNORM as i16);
+        assert!(POLLERR == ws::POLLERR as i16);
+        assert!(POLLHUP == ws::POLLHUP as i16);
+        assert!(POLLNVAL == ws::POLLNVAL as i16);
+        assert!(AF_INET == ws::AF_INET as c_int);
+        assert!(AF_INET6 == ws::AF_INET6 as c_int);
+        assert!(SOCK_STREAM == ws::SOCK_STREAM as c_int);
+        assert!(IPPROTO_TCP == ws::IPPROTO_TCP as c_int);
+        assert!(WSA_FLAG_OVERLAPPED == ws::WSA_FLAG_OVERLAPPED as u32);
+        assert!(WSA_FLAG_NO_HANDLE_INHERIT == ws::WSA_FLAG_NO_HANDLE_INHERIT as u32);
+        assert!(FIONBIO == ws::FIONBIO as c_long);
+        assert!(SOL_SOCKET == ws::SOL_SOCKET as c_int);
+        assert!(SO_TYPE == ws::SO_TYPE as c_int);
+        assert!(WSAEWOULDBLOCK == ws::WSAEWOULDBLOCK as i32);
+        assert!(WSAENOTSOCK == ws::WSAENOTSOCK as i32);
+        assert!(WSAEMFILE == ws::WSAEMFILE as i32);
+        assert!(WSAENOBUFS == ws::WSAENOBUFS as i32);
+        assert!(SOCKET_ERROR == ws::SOCKET_ERROR);
+        assert!(INVALID_SOCKET == ws::INVALID_SOCKET);
+        assert!(size_of::<PollFd>() == size_of::<ws::WSAPOLLFD>());
+        assert!(offset_of!(PollFd, events) == offset_of!(ws::WSAPOLLFD, events));
+        assert!(offset_of!(PollFd, revents) == offset_of!(ws::WSAPOLLFD, revents));
+        assert!(size_of::<SockaddrIn>() == size_of::<ws::SOCKADDR_IN>());
+        assert!(offset_of!(SockaddrIn, port) == offset_of!(ws::SOCKADDR_IN, sin_port));
+        assert!(offset_of!(SockaddrIn, addr) == offset_of!(ws::SOCKADDR_IN, sin_addr));
+        assert!(size_of::<SockaddrIn6>() == size_of::<ws::SOCKADDR_IN6>());
+        assert!(offset_of!(SockaddrIn6, port) == offset_of!(ws::SOCKADDR_IN6, sin6_port));
+        assert!(offset_of!(SockaddrIn6, flowinfo) == offset_of!(ws::SOCKADDR_IN6, sin6_flowinfo));
+        assert!(offset_of!(SockaddrIn6, addr) == offset_of!(ws::SOCKADDR_IN6, sin6_addr));
+        assert!(size_of::<WsaData>() >= size_of::<ws::WSADATA>());
+    };
+
     #[test]
     fn layouts_are_winsock2_s() {
         assert_eq!(size_of::<PollFd>(), 16);
