@@ -29,7 +29,12 @@ mod block_on;
 mod callbacks;
 pub mod futures;
 mod polling;
+#[cfg(any(unix, windows))]
+mod socket;
 pub mod tasks;
+
+#[cfg(any(unix, windows))]
+pub use socket::SocketHandle;
 
 pub use block_on::block_on;
 pub use callbacks::{Response, async_network_request};

@@ -8,8 +8,6 @@
 
 use std::process::ExitCode;
 
-// `poll_loop::net` is for Unix so far (a Windows back end is to come).
-#[cfg(unix)]
 mod over_sockets {
     use std::error::Error;
     use std::io;
@@ -120,14 +118,7 @@ mod over_sockets {
     }
 }
 
-#[cfg(unix)]
 fn main() -> ExitCode {
     demos::init_tracing();
     demos::exit_code(over_sockets::run())
-}
-
-#[cfg(not(unix))]
-fn main() -> ExitCode {
-    eprintln!("async-socket-request: poll_loop::net is not available on this OS yet");
-    ExitCode::FAILURE
 }

@@ -11,18 +11,14 @@
 
 use std::process::ExitCode;
 
-// `add_reader`/`add_writer` take a Unix file descriptor; on Windows the loop
-// cannot watch sockets yet.
-#[cfg(unix)]
 mod over_sockets {
     use std::cell::{Cell, RefCell};
     use std::error::Error;
     use std::io::{self, ErrorKind, Read, Write};
     use std::net::{SocketAddr, TcpListener, TcpStream};
-    use std::os::fd::AsRawFd;
     use std::rc::Rc;
 
-    use demos::{DELAY, Response};
+    use demos::{DELAY, Response, SocketHandle};
     use poll_loop::{EventLoop, LoopHandle};
 
     /// Reads what is there into `buf` without blocking. Returns true at end of file.
@@ -47,7 +43,7 @@ mod over_sockets {
         data: Vec<u8>,
         then: impl FnOnce() + 'static,
     ) -> io::Result<()> {
-        let fd = stream.borrow().as_raw_fd();
+        let fd = SocketHandle::of(&*stream.borrow());
         let mut written = 0;
         let mut then = Some(then);
         let h = lp.clone();
@@ -72,7 +68,7 @@ mod over_sockets {
     /// The server: accepts connections, reads each request line, and answers it [`DELAY`] later.
     fn serve(lp: &LoopHandle, listener: TcpListener) -> io::Result<()> {
         listener.set_nonblocking(true)?;
-        let fd = listener.as_raw_fd();
+        let fd = SocketHandle::of(&listener);
         let h = lp.clone();
         // The listener lives in its callback; removing the callback closes it.
         lp.add_reader(&fd, move || {
@@ -87,7 +83,7 @@ mod over_sockets {
     /// Reads one request from `conn`, then schedules its answer.
     fn answer_later(lp: &LoopHandle, conn: TcpStream) -> io::Result<()> {
         conn.set_nonblocking(true)?;
-        let fd = conn.as_raw_fd();
+        let fd = SocketHandle::of(&conn);
         let conn = Rc::new(RefCell::new(conn));
         let mut request = Vec::new();
         let h = lp.clone();
@@ -131,7 +127,7 @@ mod over_sockets {
         // server's program to run: this does not block the loop.
         let stream = TcpStream::connect(server)?;
         stream.set_nonblocking(true)?;
-        let fd = stream.as_raw_fd();
+        let fd = SocketHandle::of(&stream);
         let stream = Rc::new(RefCell::new(stream));
         let h = lp.clone();
         let reading = stream.clone();
@@ -164,7 +160,7 @@ mod over_sockets {
         let lp = EventLoop::new();
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let server = listener.local_addr()?;
-        let listener_fd = listener.as_raw_fd();
+        let listener_fd = SocketHandle::of(&listener);
         serve(&lp, listener)?;
 
         let left = Rc::new(Cell::new(3));
@@ -187,14 +183,7 @@ mod over_sockets {
     }
 }
 
-#[cfg(unix)]
 fn main() -> ExitCode {
     demos::init_tracing();
     demos::exit_code(over_sockets::run())
-}
-
-#[cfg(not(unix))]
-fn main() -> ExitCode {
-    eprintln!("socket-request: the event loop cannot watch sockets on this OS yet");
-    ExitCode::FAILURE
 }
