@@ -11,8 +11,11 @@ mod event_loop;
     target_os = "android",
     target_vendor = "apple",
     target_os = "freebsd",
+    target_os = "dragonfly",
     target_os = "netbsd",
+    target_os = "openbsd",
     target_os = "illumos",
+    target_os = "solaris",
     windows,
 ))]
 pub mod net;

@@ -69,8 +69,11 @@ pub(crate) use linux::{Epoll, EventFd};
     target_os = "android",
     target_vendor = "apple",
     target_os = "freebsd",
+    target_os = "dragonfly",
     target_os = "netbsd",
+    target_os = "openbsd",
     target_os = "illumos",
+    target_os = "solaris",
 ))]
 mod socket;
 #[cfg(any(
@@ -78,8 +81,11 @@ mod socket;
     target_os = "android",
     target_vendor = "apple",
     target_os = "freebsd",
+    target_os = "dragonfly",
     target_os = "netbsd",
+    target_os = "openbsd",
     target_os = "illumos",
+    target_os = "solaris",
 ))]
 pub(crate) use socket::{connect_nonblocking, connect_unix_nonblocking, is_out_of_resources};
 

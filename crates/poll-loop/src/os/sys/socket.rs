@@ -1,7 +1,7 @@
 //! A non-blocking `connect` for TCP and Unix stream sockets, the same on
 //! every Unix but for the constants and address layouts it speaks: Linux's
 //! and Android's (`socket/linux.rs`), macOS's and the BSDs' (`socket/bsd.rs`,
-//! with their length byte), illumos's (`socket/illumos.rs`). Each of those
+//! with their length byte), illumos's and Solaris's (`socket/illumos.rs`). Each of those
 //! modules declares the same names, checked against `libc`'s at compile
 //! time on its targets; this one is the logic, with no `cfg` of its own.
 
@@ -20,14 +20,26 @@ mod linux;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use linux as abi;
 
-#[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "netbsd"))]
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
 mod bsd;
-#[cfg(any(target_vendor = "apple", target_os = "freebsd", target_os = "netbsd"))]
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
 use bsd as abi;
 
-#[cfg(target_os = "illumos")]
+#[cfg(any(target_os = "illumos", target_os = "solaris"))]
 mod illumos;
-#[cfg(target_os = "illumos")]
+#[cfg(any(target_os = "illumos", target_os = "solaris"))]
 use illumos as abi;
 
 use abi::{
@@ -53,8 +65,12 @@ unsafe extern "C" {
     // (as the `libc` crate links them).
     #[cfg_attr(target_os = "netbsd", link_name = "__socket30")]
     #[cfg_attr(target_os = "illumos", link_name = "__xnet_socket")]
+    #[cfg_attr(target_os = "solaris", link_name = "__xnet7_socket")]
     fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int;
-    #[cfg_attr(target_os = "illumos", link_name = "__xnet_connect")]
+    #[cfg_attr(
+        any(target_os = "illumos", target_os = "solaris"),
+        link_name = "__xnet_connect"
+    )]
     fn connect(fd: c_int, addr: *const c_void, len: u32) -> c_int;
     fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const c_void, len: u32) -> c_int;
 }
@@ -80,8 +96,8 @@ fn zero_or_errno(result: c_int) -> io::Result<()> {
 /// `fcntl` just after, as std does there (a `fork` on another thread in
 /// between would let a child inherit the socket, as with std's). Where a
 /// write to a closed connection would raise `SIGPIPE` unless a socket
-/// option says not to (macOS, FreeBSD, NetBSD), that option is set, as std
-/// sets it on its own sockets.
+/// option says not to (macOS, FreeBSD, DragonFly, NetBSD), that option is
+/// set, as std sets it on its own sockets.
 fn stream_socket(domain: c_int) -> io::Result<OwnedFd> {
     let fd = match SOCK_NONBLOCK_CLOEXEC {
         // SAFETY: no pointer arguments; the result is checked by `owned`.

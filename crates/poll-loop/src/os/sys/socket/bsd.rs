@@ -1,8 +1,8 @@
-//! The socket ABI of macOS and the BSDs (FreeBSD, NetBSD): an address
-//! begins with its length (a byte) and a one-byte family, and a Unix
-//! socket's path has 104 bytes of room. What differs between them (the
-//! IPv6 family's number, `socket`'s flags, the option that stops
-//! `SIGPIPE`) is in one small module for each.
+//! The socket ABI of macOS and the BSDs (FreeBSD and DragonFly, NetBSD,
+//! OpenBSD): an address begins with its length (a byte) and a one-byte
+//! family, and a Unix socket's path has 104 bytes of room. What differs
+//! between them (the IPv6 family's number, `socket`'s flags, the option
+//! that stops `SIGPIPE`) is in one small module for each.
 
 use std::ffi::c_int;
 use std::mem::offset_of;
@@ -16,8 +16,12 @@ pub(super) const SOCK_STREAM: c_int = 1;
 pub(super) const O_NONBLOCK: c_int = 0x4;
 const SOL_SOCKET: c_int = 0xffff;
 /// The option that makes a write to a closed connection fail with `EPIPE`
-/// instead of raising `SIGPIPE`, as std sets it on its sockets here.
-pub(super) const NO_SIGPIPE: Option<(c_int, c_int)> = Some((SOL_SOCKET, os::SO_NOSIGPIPE));
+/// instead of raising `SIGPIPE`, where there is one: std sets it on its
+/// sockets there.
+pub(super) const NO_SIGPIPE: Option<(c_int, c_int)> = match os::NO_SIGPIPE {
+    Some(name) => Some((SOL_SOCKET, name)),
+    None => None,
+};
 
 pub(super) const EINPROGRESS: i32 = 36;
 pub(super) const ENOBUFS: i32 = 55;
@@ -29,7 +33,8 @@ mod os {
     pub(in super::super) const AF_INET6: c_int = 30;
     /// None: `socket` takes no such flags here; they are set with `fcntl`.
     pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> = None;
-    pub(super) const SO_NOSIGPIPE: c_int = 0x1022;
+    const SO_NOSIGPIPE: c_int = 0x1022;
+    pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
 
     #[cfg(test)]
     mod tests {
@@ -39,7 +44,7 @@ mod os {
     }
 }
 
-#[cfg(target_os = "freebsd")]
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
 mod os {
     use std::ffi::c_int;
 
@@ -48,7 +53,8 @@ mod os {
     const SOCK_NONBLOCK: c_int = 0x2000_0000;
     pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> =
         Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    pub(super) const SO_NOSIGPIPE: c_int = 0x0800;
+    const SO_NOSIGPIPE: c_int = 0x0800;
+    pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
 
     #[cfg(test)]
     mod tests {
@@ -68,7 +74,8 @@ mod os {
     const SOCK_NONBLOCK: c_int = 0x2000_0000;
     pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> =
         Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    pub(super) const SO_NOSIGPIPE: c_int = 0x0800;
+    const SO_NOSIGPIPE: c_int = 0x0800;
+    pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
 
     #[cfg(test)]
     mod tests {
@@ -76,6 +83,27 @@ mod os {
 
         same_as_libc!(AF_INET6, SO_NOSIGPIPE);
         same_as_libc!(SOCK_CLOEXEC, SOCK_NONBLOCK);
+    }
+}
+
+#[cfg(target_os = "openbsd")]
+mod os {
+    use std::ffi::c_int;
+
+    pub(in super::super) const AF_INET6: c_int = 24;
+    const SOCK_CLOEXEC: c_int = 0x8000;
+    const SOCK_NONBLOCK: c_int = 0x4000;
+    pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> =
+        Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    /// None: OpenBSD has no such option (a `send` flag does it; Rust
+    /// programs ignore the signal).
+    pub(super) const NO_SIGPIPE: Option<c_int> = None;
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        same_as_libc!(AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK);
     }
 }
 

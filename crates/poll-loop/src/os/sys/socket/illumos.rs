@@ -1,5 +1,6 @@
-//! illumos's socket ABI: a two-byte family as on Linux, but its own
-//! numbers (even `SOCK_STREAM`'s), and a `sockaddr_in6` four bytes longer.
+//! The socket ABI of illumos and Solaris: a two-byte family as on Linux,
+//! but their own numbers (even `SOCK_STREAM`'s), and a `sockaddr_in6` four
+//! bytes longer.
 
 use std::ffi::c_int;
 use std::mem::offset_of;
@@ -15,7 +16,7 @@ const SOCK_NONBLOCK: c_int = 0x10_0000;
 /// socket.
 pub(super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> = Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
 pub(super) const O_NONBLOCK: c_int = 0x80;
-/// No socket option stops `SIGPIPE` on illumos (a `send` flag does; Rust
+/// No socket option stops `SIGPIPE` here (a `send` flag does; Rust
 /// programs ignore the signal).
 pub(super) const NO_SIGPIPE: Option<(c_int, c_int)> = None;
 
