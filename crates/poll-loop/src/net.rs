@@ -3,9 +3,10 @@
 //! [`UnixStream`]), non-blocking std sockets that wait in the loop's own
 //! wait (epoll on Linux, `poll(2)` on the other Unixes).
 //!
-//! On Unix, built for Linux and Android, macOS and iOS, FreeBSD, NetBSD
-//! and illumos: the systems whose socket constants and address layouts the
-//! crate declares for its non-blocking `connect`.
+//! On Unix, built for Linux and Android, macOS and iOS, FreeBSD,
+//! DragonFly, NetBSD, OpenBSD, illumos and Solaris: the systems whose
+//! socket constants and address layouts the crate declares for its
+//! non-blocking `connect`.
 //!
 //! They are used from tasks (or [`block_on`](crate::LoopHandle::block_on))
 //! of a running loop: an operation that would block registers the task's
