@@ -227,6 +227,10 @@ impl LoopHandle {
             if state.queues.ready_len() > 0
                 || !polled.ready.is_empty()
                 || inner.remote.stop_requested()
+                // Woken already (another thread, or `block_on`'s future
+                // waking itself, as it does each time its budget is
+                // spent): only ask the kernel, without reading the clock.
+                || inner.remote.wake.is_notified()
             {
                 Some(Duration::ZERO)
             } else {
@@ -363,10 +367,13 @@ impl LoopHandle {
     fn take_injected(&self) {
         let inner = &*self.inner;
         inner.counters.wakeups.bump();
+        // Only if something was sent: a notification may carry nothing
+        // but a wake-up (`stop`, or `block_on`'s future waking itself, as
+        // it does each time its task budget is spent), and the inbox's
+        // lock is then not worth taking. The swap that consumed the
+        // notification acquired the sender's `queued` store.
         let mut state = inner.state.borrow_mut();
-        inner.remote.drain_into(|injected| {
-            state.queues.push_ready(injected);
-        });
+        inner.remote.flush_into(&mut state.queues);
     }
 
     /// Fixes this iteration's batch: the ready callbacks queued so far and
