@@ -75,6 +75,8 @@ impl fmt::Debug for Handle {
 /// # Examples
 ///
 /// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
 /// use std::time::{Duration, Instant};
 /// use poll_loop::EventLoop;
 ///
@@ -82,12 +84,13 @@ impl fmt::Debug for Handle {
 /// let start = Instant::now();
 /// let never = lp.call_later(Duration::from_secs(60), || unreachable!());
 /// assert!(never.when().unwrap() >= start + Duration::from_secs(60));
-/// let h = lp.handle();
-/// lp.call_later(Duration::from_millis(10), move || {
-///     assert!(never.cancel()); // before it ran: it never will
-///     h.stop();
-/// });
+/// // A callback's panic would be caught by the loop: it records instead.
+/// let cancelled = Rc::new(Cell::new(false));
+/// let (timer, c) = (never.clone(), cancelled.clone());
+/// lp.call_later(Duration::from_millis(10), move || c.set(timer.cancel()));
 /// lp.run_until_idle()?; // returns once the cancel left nothing to wait for
+/// assert!(cancelled.get(), "cancelled before it ran: it never will");
+/// assert!(!never.is_pending());
 /// assert!(start.elapsed() < Duration::from_secs(60));
 /// # Ok::<(), poll_loop::RunError>(())
 /// ```

@@ -1,14 +1,49 @@
 //! TCP: [`TcpListener`] and [`TcpStream`].
 
-use crate::os::sys::AsRawFd;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use super::{Listener, Socket, connect_done, socket_fd, stream_io};
 use crate::os::reactor::Direction;
+use crate::os::sys::AsRawFd;
 
 /// A TCP socket listening for connections, for `async` code on the loop.
+///
+/// # Examples
+///
+/// A server that answers each connection's line in upper case, a task per
+/// connection, and a client from another thread:
+///
+/// ```
+/// use std::io::{BufRead, BufReader, Write};
+/// use poll_loop::net::TcpListener;
+/// use poll_loop::{EventLoop, spawn};
+///
+/// let lp = EventLoop::new();
+/// let mut listener = TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// let client = std::thread::spawn(move || {
+///     let mut stream = std::net::TcpStream::connect(addr).unwrap();
+///     stream.write_all(b"hello\n").unwrap();
+///     let mut line = String::new();
+///     BufReader::new(stream).read_line(&mut line).unwrap();
+///     line
+/// });
+/// lp.block_on(async {
+///     let (mut conn, _peer) = listener.accept().await?;
+///     spawn(async move {
+///         let mut buf = [0; 64];
+///         let n = conn.read(&mut buf).await.unwrap();
+///         conn.write_all(&buf[..n].to_ascii_uppercase()).await.unwrap();
+///     })
+///     .await
+///     .unwrap();
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// assert_eq!(client.join().unwrap(), "HELLO\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// See the [module documentation](crate::net).
 pub struct TcpListener {
@@ -72,6 +107,43 @@ impl TcpListener {
 /// time per direction, as the loop keeps one waiting task per direction.
 /// A socket belongs to the loop it first waited on (on a later loop of the
 /// same thread it would wait on the first one's reactor).
+///
+/// # Examples
+///
+/// A client: connect, send a request, read the answer to its end. The
+/// server here is a std one on another thread.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use poll_loop::EventLoop;
+/// use poll_loop::net::TcpStream;
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut conn, _) = server.accept().unwrap();
+///     let mut n = [0; 1];
+///     conn.read_exact(&mut n).unwrap();
+///     conn.write_all(&[n[0] * n[0]]).unwrap(); // then closed
+/// });
+/// let lp = EventLoop::new();
+/// let answer = lp.block_on(async {
+///     let mut stream = TcpStream::connect(addr).await?;
+///     stream.write_all(&[7]).await?;
+///     let mut answer = Vec::new();
+///     let mut buf = [0; 8];
+///     loop {
+///         match stream.read(&mut buf).await? {
+///             0 => break, // end of file: the server closed
+///             n => answer.extend_from_slice(&buf[..n]),
+///         }
+///     }
+///     Ok::<_, std::io::Error>(answer)
+/// })??;
+/// assert_eq!(answer, [49]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// See the [module documentation](crate::net).
 pub struct TcpStream {
     stream: Socket<std::net::TcpStream>,
