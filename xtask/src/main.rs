@@ -36,6 +36,7 @@
 //! [`report`] prints the verdict; [`usage`] samples a running demo's threads, memory and CPU time while it runs.
 
 mod build;
+#[cfg(target_os = "linux")]
 mod cpu;
 mod demos;
 mod layers;

@@ -99,6 +99,43 @@ pub(crate) enum Survivors {
     HoldingStdout,
 }
 
+/// Which measures the OS a run ran on can give. What it cannot is reported as "not measured
+/// on this OS", and the transcript rules about it as not checked: never passed, never failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Measured {
+    /// The demo's CPU time over the whole run (`cpu max`, `cpu min`).
+    pub(crate) cpu: bool,
+    /// Its CPU time read while it runs (the timeline's CPU strip).
+    pub(crate) cpu_over_time: bool,
+    /// Its thread count while it runs (`threads max`).
+    pub(crate) threads: bool,
+    /// Its peak resident memory (`rss max`).
+    pub(crate) rss: bool,
+}
+
+impl Measured {
+    /// Every measure (Linux, Windows).
+    #[allow(dead_code, reason = "an OS that measures less uses it in tests only")]
+    pub(crate) const ALL: Measured = Measured {
+        cpu: true,
+        cpu_over_time: true,
+        threads: true,
+        rss: true,
+    };
+
+    /// No measure at all, to build others from.
+    #[allow(
+        dead_code,
+        reason = "an OS that measures everything uses it in tests only"
+    )]
+    pub(crate) const NONE: Measured = Measured {
+        cpu: false,
+        cpu_over_time: false,
+        threads: false,
+        rss: false,
+    };
+}
+
 /// What one run produced.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Run {
@@ -127,6 +164,8 @@ pub(crate) struct Run {
     /// The demo's CPU time and threads read every few milliseconds while it ran, in order
     /// (empty where they cannot be read).
     pub(crate) samples: Vec<Sample>,
+    /// What the OS it ran on can measure.
+    pub(crate) measured: Measured,
 }
 
 impl Run {
@@ -153,6 +192,7 @@ impl Run {
             unterminated: false,
             usage: Usage::default(),
             samples: Vec::new(),
+            measured: Measured::ALL,
         }
     }
 }

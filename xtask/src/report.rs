@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use crate::matcher::{Failure, Kind};
 use crate::outcome::Run;
+use crate::transcript::Transcript;
 
 /// How many stderr lines a failure report shows.
 const STDERR_TAIL: usize = 20;
@@ -20,13 +21,63 @@ pub(crate) const FAILURES_SHOWN: usize = 20;
 /// Most characters of one line a report shows.
 const LINE_CLIP: usize = 300;
 
-/// The `(4.02 s, cpu 1%)` part of a status line.
-pub(crate) fn stats(run: &Run) -> String {
+/// What a caption or status line says of a measure that has no value: the OS cannot give
+/// it, or it was not taken (a demo that ended before its first reading).
+pub(crate) fn not_measured(on_this_os: bool) -> &'static str {
+    if on_this_os {
+        "not measured"
+    } else {
+        "not measured on this OS"
+    }
+}
+
+/// The `(4.02 s, cpu 1%)` part of a status line; where this OS cannot measure what a rule
+/// of `transcript` is about, it says so and names the rules not checked:
+/// `(4.02 s, cpu not measured on this OS; not checked: `cpu max 5%`)`.
+pub(crate) fn stats(run: &Run, transcript: &Transcript) -> String {
     let cpu = match run.cpu_use() {
         Some(cpu) => format!("cpu {:.0}%", cpu.share() * 100.0),
-        None => "cpu not measured".into(),
+        None => format!("cpu {}", not_measured(run.measured.cpu)),
     };
-    format!("({:.2} s, {cpu})", run.wall.as_secs_f64())
+    let unchecked = unchecked(run, transcript);
+    let unchecked = if unchecked.is_empty() {
+        String::new()
+    } else {
+        format!("; not checked: {}", unchecked.join(", "))
+    };
+    format!("({:.2} s, {cpu}{unchecked})", run.wall.as_secs_f64())
+}
+
+/// The rules of `transcript` about what the OS `run` ran on cannot measure, as written
+/// (`` `threads max 1` ``): neither passed nor failed.
+pub(crate) fn unchecked(run: &Run, transcript: &Transcript) -> Vec<String> {
+    let m = run.measured;
+    let mut out = Vec::new();
+    if !m.cpu {
+        if let Some(max) = transcript.cpu_max {
+            out.push(format!("`cpu max {}%`", max.value));
+        }
+        if let Some(min) = transcript.cpu_min {
+            out.push(format!("`cpu min {}%`", min.value));
+        }
+    }
+    if let (false, Some(max)) = (m.threads, transcript.threads_max) {
+        out.push(format!("`threads max {}`", max.value));
+    }
+    if let (false, Some(max)) = (m.rss, transcript.rss_max) {
+        out.push(format!("`rss max {}`", bytes(max.value)));
+    }
+    out
+}
+
+/// A byte count as a transcript writes it: `64MiB`, `512KiB`, `100`.
+fn bytes(n: u64) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if n >= 1 << shift && n % (1 << shift) == 0 {
+            return format!("{}{unit}", n >> shift);
+        }
+    }
+    n.to_string()
 }
 
 /// The observed output, each line with its arrival time and the failures about it, then
@@ -215,7 +266,42 @@ mod tests {
     | warning: something
 ";
         assert_eq!(report, expected);
-        assert_eq!(stats(&run), "(4.02 s, cpu 1%)");
+        let transcript = crate::transcript::parse("cpu max 5%\nthreads max 1\n\"a\"").unwrap();
+        assert_eq!(stats(&run, &transcript), "(4.02 s, cpu 1%)");
+    }
+
+    #[test]
+    fn what_this_os_cannot_measure_is_neither_passed_nor_failed() {
+        use crate::outcome::Measured;
+        let transcript =
+            crate::transcript::parse("cpu max 5%\ncpu min 1%\nthreads max 1\nrss max 64MiB\n\"a\"")
+                .unwrap();
+        let mut run = Run::made_up(Vec::new(), Exit::Code(0));
+        run.wall = Duration::from_millis(1500);
+        run.measured = Measured::NONE;
+        assert_eq!(
+            stats(&run, &transcript),
+            "(1.50 s, cpu not measured on this OS; not checked: `cpu max 5%`, \
+             `cpu min 1%`, `threads max 1`, `rss max 64MiB`)"
+        );
+        // A macOS or BSD run: the CPU time is measured, the rest not.
+        run.measured = Measured {
+            cpu: true,
+            ..Measured::NONE
+        };
+        run.cpu = Some(Duration::from_millis(15));
+        assert_eq!(
+            stats(&run, &transcript),
+            "(1.50 s, cpu 1%; not checked: `threads max 1`, `rss max 64MiB`)"
+        );
+        // Measured everywhere, but missing (a demo that ended before its first reading).
+        run.measured = Measured::ALL;
+        run.cpu = None;
+        assert_eq!(stats(&run, &transcript), "(1.50 s, cpu not measured)");
+        assert!(unchecked(&run, &transcript).is_empty());
+        assert_eq!(bytes(512 << 10), "512KiB");
+        assert_eq!(bytes(3 << 30), "3GiB");
+        assert_eq!(bytes(1000), "1000");
     }
 
     #[test]

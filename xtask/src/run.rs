@@ -2,7 +2,7 @@
 //! the output limits, and measures the CPU time the demo used.
 //!
 //! The demo runs in a process group of its own, and the whole group is killed at the
-//! timeout and when the output goes past its limit. When the demo has ended, what it left
+//! timeout and when the output goes past its limit (on Windows: its job object). When the demo has ended, what it left
 //! running is killed ([`cleanup`]: on Linux also what left its group), and the run says
 //! what may still be running. Output is read on threads of their own, so the timeout holds
 //! whatever and however much the demo prints.
@@ -21,9 +21,19 @@ use std::time::{Duration, Instant};
 use self::output::STDERR_KEEP;
 use self::output::{Event, Tail};
 pub(crate) use self::output::{MAX_BYTES, MAX_LINES};
-use crate::cpu;
-use crate::outcome::{Cap, Cleanup, Exit, Run, Stamped, Survivors};
-use crate::usage::{self, Sample, Usage};
+use self::sys::Group;
+use crate::outcome::{Cap, Cleanup, Exit, Measured, Run, Stamped, Survivors};
+use crate::usage::{Sample, Usage};
+
+/// What this OS can measure of a running demo; the rest is reported as not measured here.
+pub(crate) fn measured() -> Measured {
+    sys::measured()
+}
+
+/// Why, where there is more to say than "this OS" (Wine).
+pub(crate) fn not_measured_because() -> Option<&'static str> {
+    sys::not_measured_because()
+}
 
 /// How often the exit of the child is polled, and its threads and memory sampled. Arrival
 /// times do not depend on it: the reader thread stamps lines as they come.
@@ -44,7 +54,7 @@ const CLOSE_WAIT: Duration = Duration::from_millis(500);
 /// Fails only if the demo cannot be started or waited for, or if `timeout` reaches past
 /// what the clock can represent.
 pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
-    let cpu_before = cpu::children_cpu();
+    let cpu_before = sys::children_cpu();
     let start = Instant::now();
     let deadline = start.checked_add(timeout).ok_or_else(|| {
         io::Error::new(
@@ -52,8 +62,8 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
             format!("a timeout of {timeout:?} reaches past what the clock can represent"),
         )
     })?;
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut group = Group::new()?;
+    group.prepare(&mut command);
     // Where this works, whatever the demo leaves behind is adopted by us, and found.
     sys::become_subreaper();
     let mark = cleanup::Mark::new();
@@ -63,6 +73,11 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
+    if let Err(e) = group.adopt(&child) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     let mut out = Collected::new(output::read_stdout(stdout, start));
@@ -70,20 +85,22 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
     let mut usage = Usage::default();
     let mut samples = Vec::new();
     let program = command.get_program().to_owned();
+    let measured = sys::measured();
+    let sampled = measured.cpu_over_time || measured.threads;
 
     let (exit, wall) = loop {
-        let now = usage::sample(child.id(), &program);
+        let (now, cpu) = sys::sample(&child, &program);
         usage = usage.max(now);
-        if usage::SUPPORTED {
+        if sampled {
             samples.push(Sample {
                 at: start.elapsed(),
-                cpu: now.threads.and(usage::cpu_time(child.id())),
+                cpu,
                 threads: now.threads,
             });
         }
         out.receive_for(POLL);
         if out.overflow.is_some() {
-            kill(&mut child);
+            kill(&mut child, &group);
             child.wait()?;
             break (Exit::TooMuchOutput, start.elapsed());
         }
@@ -91,14 +108,14 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
             break (exit_of(status), start.elapsed());
         }
         if Instant::now() >= deadline {
-            kill(&mut child);
+            kill(&mut child, &group);
             child.wait()?;
             break (Exit::TimedOut, start.elapsed());
         }
     };
-    let cpu = match (cpu_before, cpu::children_cpu()) {
+    let cpu = match (cpu_before, sys::children_cpu()) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
-        _ => None,
+        _ => sys::process_cpu(&child),
     };
 
     // A demo that exited may have left something that still prints: give it a grace.
@@ -110,7 +127,7 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
     let left_behind = exited && !out.closed;
     // The demo is reaped, but its group lives on while any member does, and on Linux what
     // left the group is found too.
-    let swept = cleanup::clean_up(child.id(), &mark);
+    let swept = cleanup::clean_up(&group, child.id(), &mark);
     // What is still in the pipe; and whether something we did not find still holds it.
     let closing = Instant::now() + CLOSE_WAIT;
     out.receive_until(closing);
@@ -143,6 +160,7 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> io::Result<Run> {
         unterminated: out.unterminated,
         usage,
         samples,
+        measured,
     })
 }
 
@@ -223,12 +241,13 @@ fn exit_of(status: ExitStatus) -> Exit {
     }
 }
 
-/// Kills the demo with SIGKILL, and every process of its group (made with the demo's id).
+/// Kills the demo and every process of its group (on Unix with SIGKILL, its process group
+/// made with the demo's id; on Windows its job).
 ///
-/// `Child::kill` too, where there are no groups; std knows whether it reaped the child, so
-/// this never signals a reused id.
-fn kill(child: &mut Child) {
-    sys::kill_group(child.id());
+/// `Child::kill` too; std knows whether it reaped the child, so this never signals a
+/// reused id.
+fn kill(child: &mut Child, group: &Group) {
+    group.kill();
     let _ = child.kill();
 }
 

@@ -12,6 +12,7 @@
 
 use std::fmt::Write;
 
+use crate::report::not_measured;
 use crate::timeline::{Bracket, Timeline};
 
 /// The narrowest picture, in pixels.
@@ -208,7 +209,10 @@ impl Strips {
         let cpu = (y, y + CPU_STRIP);
         y += CPU_STRIP + 12.0;
         if timeline.cpu.is_empty() {
-            labels.push("CPU over time: not measured".to_owned());
+            labels.push(format!(
+                "CPU over time: {}",
+                not_measured(timeline.measured.cpu_over_time)
+            ));
         } else {
             let total: f64 = timeline.cpu.iter().map(|s| s.to - s.from).sum();
             let mean = timeline
@@ -239,7 +243,10 @@ impl Strips {
             .map(|(_, n)| n.to_string())
             .collect();
         labels.push(match counts.len() {
-            0 => "threads over time: not measured".to_owned(),
+            0 => format!(
+                "threads over time: {}",
+                not_measured(timeline.measured.threads)
+            ),
             1 => format!("threads: {} throughout", counts[0]),
             2..=7 => format!("threads: {}", counts.join(" → ")),
             _ => {
@@ -561,6 +568,7 @@ mod tests {
             cpu: Vec::new(),
             threads: Vec::new(),
             sampled_until: 0.0,
+            measured: crate::outcome::Measured::ALL,
         }
     }
 
@@ -599,6 +607,7 @@ mod tests {
         // Nothing was sampled: the strips say so.
         assert!(svg.contains(">CPU over time: not measured<"));
         assert!(svg.contains(">threads over time: not measured<"));
+        assert!(!svg.contains("on this OS"));
         // Axis labels every half second over two seconds.
         for label in [">0 s<", ">0.5 s<", ">1 s<", ">1.5 s<", ">2 s<"] {
             assert!(svg.contains(label), "{label}");
@@ -607,6 +616,19 @@ mod tests {
         let a = PLOT_LEFT + 0.5 * (PLOT_RIGHT - PLOT_LEFT);
         assert!(svg.contains(&format!("<rect x=\"{a:.1}\"")));
         assert!(svg.len() < 8_000, "{} bytes", svg.len());
+    }
+
+    #[test]
+    fn what_this_os_cannot_measure_says_so() {
+        let mut timeline = timeline(vec![row(0.5, "a", None, Bracket::None, false)]);
+        // A macOS run: the CPU time in all, but nothing over time.
+        timeline.measured = crate::outcome::Measured {
+            cpu: true,
+            ..crate::outcome::Measured::NONE
+        };
+        let svg = render(&timeline);
+        assert!(svg.contains(">CPU over time: not measured on this OS<"));
+        assert!(svg.contains(">threads over time: not measured on this OS<"));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::fmt::Write;
 
 use crate::matcher::Judgement;
-use crate::outcome::Run;
-use crate::report::printable;
+use crate::outcome::{Measured, Run};
+use crate::report::{not_measured, printable};
 use crate::usage::Sample;
 
 /// Most lines a timeline draws; the rest are counted.
@@ -66,6 +66,8 @@ pub(crate) struct Timeline {
     pub(crate) threads: Vec<(f64, usize)>,
     /// The time of the last sample, in seconds (0 if none).
     pub(crate) sampled_until: f64,
+    /// What the OS the run ran on can measure.
+    pub(crate) measured: Measured,
 }
 
 /// The CPU share over one stretch of a run.
@@ -202,6 +204,7 @@ impl Timeline {
             cpu: cpu_strip(&run.samples, span),
             threads: thread_steps(&run.samples),
             sampled_until: run.samples.last().map_or(0.0, |s| s.at.as_secs_f64()),
+            measured: run.measured,
         }
     }
 
@@ -356,21 +359,23 @@ impl Timeline {
     }
 }
 
-/// `wall 4.01 s, cpu 1%, threads 4, rss 3.1 MiB`; "not measured" for what was not (a
-/// platform without `/proc`, or a demo that ended before its first reading).
+/// `wall 4.01 s, cpu 1%, threads 4, rss 3.1 MiB`; "not measured on this OS" for what the
+/// OS cannot give, "not measured" for what was not taken (a demo that ended before its
+/// first reading).
 fn caption(run: &Run) -> String {
+    let m = run.measured;
     let mut parts = vec![format!("wall {:.2} s", run.wall.as_secs_f64())];
     parts.push(match run.cpu_use() {
         Some(cpu) => format!("cpu {:.0}%", cpu.share() * 100.0),
-        None => "cpu not measured".to_owned(),
+        None => format!("cpu {}", not_measured(m.cpu)),
     });
     parts.push(match run.usage.threads {
         Some(threads) => format!("threads {threads}"),
-        None => "threads not measured".to_owned(),
+        None => format!("threads {}", not_measured(m.threads)),
     });
     parts.push(match run.usage.rss_peak {
         Some(rss) => format!("rss {:.1} MiB", rss as f64 / (1 << 20) as f64),
-        None => "rss not measured".to_owned(),
+        None => format!("rss {}", not_measured(m.rss)),
     });
     parts.join(", ")
 }

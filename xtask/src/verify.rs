@@ -9,8 +9,9 @@ use std::process::{Command, ExitCode};
 use std::{env, fs};
 
 use crate::demos::{self, Entry};
+use crate::outcome::Measured;
 use crate::timeline::Timeline;
-use crate::{DynError, build, cpu, matcher, report, run, svg, transcript, usage};
+use crate::{DynError, build, matcher, report, run, svg, transcript};
 
 /// Environment variable that sets the default `--time-scale`.
 const TIME_SCALE_VAR: &str = "XTASK_TIME_SCALE";
@@ -36,6 +37,10 @@ pub(crate) struct Options {
     pub(crate) svg: Option<PathBuf>,
     /// List the demos and stop.
     pub(crate) list: bool,
+    /// Run the demos already built in `bin_dir` instead of building them.
+    pub(crate) no_build: bool,
+    /// Where `--no-build` finds the demos; `None`: the target folder's `release/`.
+    pub(crate) bin_dir: Option<PathBuf>,
 }
 
 /// Parses `verify`'s arguments. `env_scale` is the value of `XTASK_TIME_SCALE`, if set;
@@ -52,6 +57,8 @@ pub(crate) fn parse_options(
         timeline: false,
         svg: None,
         list: false,
+        no_build: false,
+        bin_dir: None,
     };
     let mut scale = env_scale.map(|s| (s, TIME_SCALE_VAR.to_owned()));
     let mut args = args.into_iter();
@@ -72,6 +79,12 @@ pub(crate) fn parse_options(
             "-h" | "--help" => options.help = true,
             "--timeline" => options.timeline = true,
             "--list" => options.list = true,
+            "--no-build" => options.no_build = true,
+            "--bin-dir" => {
+                options.bin_dir = Some(
+                    value("the folder of the built demos, e.g. `--bin-dir target/release`")?.into(),
+                );
+            }
             "--svg" => options.svg = Some(value("a folder, e.g. `--svg docs/timelines`")?.into()),
             "--repeat" => {
                 let n = value("a number of runs, e.g. `--repeat 3`")?;
@@ -86,6 +99,11 @@ pub(crate) fn parse_options(
             f if f.starts_with('-') => return Err(format!("unknown option `{f}`")),
             _ => options.names.push(arg),
         }
+    }
+    if options.bin_dir.is_some() && !options.no_build {
+        return Err(
+            "`--bin-dir` names where prebuilt demos are: it goes with `--no-build`".to_owned(),
+        );
     }
     if let Some((s, source)) = scale {
         options.time_scale = match s.parse::<f64>() {
@@ -160,12 +178,22 @@ pub(crate) fn verify(
         return Err(format!("{malformed} malformed transcript(s)").into());
     }
 
-    let executables = build::build_demos(cargo, root)?;
-    if !cpu::SUPPORTED {
-        println!("note: cpu time is measured on Linux only; `cpu max` rules are skipped");
-    }
-    if !usage::SUPPORTED {
-        println!("note: threads and memory are measured on Linux only; their rules are skipped");
+    let executables = if options.no_build {
+        let dir = match &options.bin_dir {
+            Some(dir) => dir.clone(),
+            None => env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| root.join("target"), PathBuf::from)
+                .join("release"),
+        };
+        prebuilt(&dir, selected.iter().map(|(name, _)| name.as_str()))
+    } else {
+        build::build_demos(cargo, root)?
+    };
+    if let Some(note) = not_measured_note(run::measured()) {
+        println!("{note}");
+        if let Some(why) = run::not_measured_because() {
+            println!("note: {why}");
+        }
     }
     if options.time_scale != 1.0 {
         println!(
@@ -202,6 +230,13 @@ pub(crate) fn verify(
                         "{failed_status} (no transcript for {}: expected {})",
                         relative(s),
                         relative(&expected_transcript(s, name))
+                    );
+                    false
+                }
+                (_, _, None) if options.no_build => {
+                    println!(
+                        "{failed_status} (no executable named `{name}{}` among the prebuilt demos)",
+                        env::consts::EXE_SUFFIX
                     );
                     false
                 }
@@ -242,6 +277,41 @@ pub(crate) fn verify(
     })
 }
 
+/// The executables of the demos `names` already built in `dir` (`NAME`, `NAME.exe` on
+/// Windows); a demo missing there is reported when its turn comes.
+fn prebuilt<'a>(dir: &Path, names: impl Iterator<Item = &'a str>) -> BTreeMap<String, PathBuf> {
+    names
+        .filter_map(|name| {
+            let path = dir.join(format!("{name}{}", env::consts::EXE_SUFFIX));
+            path.is_file().then(|| (name.to_owned(), path))
+        })
+        .collect()
+}
+
+/// What this OS cannot measure, and the rules left unchecked for it, said once before the
+/// runs; `None` where everything is measured.
+fn not_measured_note(measured: Measured) -> Option<String> {
+    let mut missing = Vec::new();
+    if !measured.cpu {
+        missing.push("cpu time (`cpu max`, `cpu min`)");
+    }
+    if !measured.cpu_over_time {
+        missing.push("cpu over time (the timeline's cpu strip)");
+    }
+    if !measured.threads {
+        missing.push("threads (`threads max`)");
+    }
+    if !measured.rss {
+        missing.push("memory (`rss max`)");
+    }
+    (!missing.is_empty()).then(|| {
+        format!(
+            "note: not measured on this OS: {}; those rules are not checked (neither passed nor failed)",
+            missing.join(", ")
+        )
+    })
+}
+
 /// Runs one demo once and prints its status (and report and timeline on failure).
 fn check_one(
     name: &str,
@@ -258,12 +328,16 @@ fn check_one(
     let judgement = matcher::judge(transcript, &run, scale);
     let ok = judgement.failures.is_empty();
     if ok {
-        println!("{} {}", paint(colour, "32", "ok"), report::stats(&run));
+        println!(
+            "{} {}",
+            paint(colour, "32", "ok"),
+            report::stats(&run, transcript)
+        );
     } else {
         println!(
             "{} {}",
             paint(colour, "1;31", "FAILED"),
-            report::stats(&run)
+            report::stats(&run, transcript)
         );
         print!(
             "{}",
@@ -351,6 +425,59 @@ mod tests {
         assert_eq!(o.svg, Some(PathBuf::from("out")));
         assert_eq!(o.names, ["a"]);
         assert!(parse(&["--svg"], None).unwrap_err().contains("a folder"));
+    }
+
+    #[test]
+    fn prebuilt_demos_are_taken_from_a_folder() {
+        let o = parse(&["--no-build", "--bin-dir", "out/release", "a"], None).unwrap();
+        assert!(o.no_build);
+        assert_eq!(o.bin_dir, Some(PathBuf::from("out/release")));
+        assert_eq!(o.names, ["a"]);
+        let o = parse(&["--no-build"], None).unwrap();
+        assert_eq!((o.no_build, o.bin_dir), (true, None));
+        let o = parse(&["--bin-dir=x", "--no-build"], None).unwrap();
+        assert_eq!(o.bin_dir, Some(PathBuf::from("x")));
+        assert!(!parse(&[], None).unwrap().no_build);
+        assert!(
+            parse(&["--bin-dir", "x"], None)
+                .unwrap_err()
+                .contains("goes with `--no-build`")
+        );
+        assert!(
+            parse(&["--no-build", "--bin-dir"], None)
+                .unwrap_err()
+                .contains("needs a value")
+        );
+
+        let dir = env::temp_dir().join(format!("xtask-prebuilt-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let exe = |name: &str| dir.join(format!("{name}{}", env::consts::EXE_SUFFIX));
+        fs::write(exe("a"), "").unwrap();
+        fs::create_dir_all(exe("b")).unwrap(); // A folder is no executable.
+        let found = prebuilt(&dir, ["a", "b", "c"].into_iter());
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(found["a"], exe("a"));
+    }
+
+    #[test]
+    fn what_this_os_cannot_measure_is_noted_once() {
+        assert_eq!(not_measured_note(Measured::ALL), None);
+        let macos = Measured {
+            cpu: true,
+            ..Measured::NONE
+        };
+        assert_eq!(
+            not_measured_note(macos).unwrap(),
+            "note: not measured on this OS: cpu over time (the timeline's cpu strip), \
+             threads (`threads max`), memory (`rss max`); those rules are not checked \
+             (neither passed nor failed)"
+        );
+        assert!(
+            not_measured_note(Measured::NONE)
+                .unwrap()
+                .contains("cpu time (`cpu max`, `cpu min`)")
+        );
     }
 
     #[test]

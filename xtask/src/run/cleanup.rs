@@ -14,6 +14,11 @@
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long killing (and on Linux reaping) may take at most: many rounds of a deep process
+/// tree, and a bound on one that keeps forking.
+const SWEEP_LIMIT: Duration = Duration::from_secs(2);
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -58,13 +63,24 @@ pub(super) struct Swept {
     pub(super) running: Option<usize>,
 }
 
-/// Kills what the demo left running: its process group `group` (named by the demo's pid:
-/// call this after the demo was reaped).
+/// Kills what the demo left running: its `group` (on Unix its process group, on Windows its
+/// job, which counts what ran before and what still runs); call this after the demo was
+/// reaped.
 #[cfg(not(target_os = "linux"))]
-pub(super) fn clean_up(group: u32, _mark: &Mark) -> Swept {
-    super::sys::kill_group(group);
+pub(super) fn clean_up(group: &super::sys::Group, _demo: u32, _mark: &Mark) -> Swept {
+    let found = group.running();
+    group.kill();
+    // Killing is asynchronous on Windows: the job counts a process until it has ended.
+    let deadline = std::time::Instant::now() + SWEEP_LIMIT;
+    let mut left = group.running();
+    while left.is_some_and(|n| n > 0) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        left = group.running();
+    }
     Swept {
-        killed: None,
-        running: None,
+        killed: found
+            .zip(left)
+            .map(|(found, left)| found.saturating_sub(left)),
+        running: left,
     }
 }

@@ -119,6 +119,19 @@ fn what_was_not_measured_says_so() {
         "wall 0.01 s, cpu not measured, threads not measured, rss not measured"
     );
     assert!(t.cpu.is_empty() && t.threads.is_empty());
+
+    // On an OS that cannot measure them, the caption says that instead.
+    run.measured = crate::outcome::Measured {
+        cpu: true,
+        ..crate::outcome::Measured::NONE
+    };
+    run.cpu = Some(Duration::from_millis(20));
+    run.wall = Duration::from_secs(2);
+    let t = Timeline::new("demo", &run, &judgement);
+    assert_eq!(
+        t.caption,
+        "wall 2.00 s, cpu 1%, threads not measured on this OS, rss not measured on this OS"
+    );
 }
 
 #[test]

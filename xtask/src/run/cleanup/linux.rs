@@ -13,16 +13,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::procfs;
-use super::{Mark, Swept};
-use crate::run::sys;
+use super::{Mark, SWEEP_LIMIT, Swept};
+use crate::run::sys::{self, Group};
 
-/// How long killing and reaping may take at most: many rounds of a deep process tree, and
-/// a bound on one that keeps forking.
-const SWEEP_LIMIT: Duration = Duration::from_secs(2);
-
-/// Kills what the demo left running: its process group `group` (named by the demo's pid:
+/// Kills what the demo left running: its process `group` (named by the demo's pid `demo`:
 /// call this after the demo was reaped), and every process that carries `mark`.
-pub(in crate::run) fn clean_up(group: u32, mark: &Mark) -> Swept {
+pub(in crate::run) fn clean_up(group: &Group, demo: u32, mark: &Mark) -> Swept {
     let me = std::process::id();
     let running = || -> HashSet<u32> {
         procfs::descendants(&procfs::table(), me)
@@ -32,7 +28,7 @@ pub(in crate::run) fn clean_up(group: u32, mark: &Mark) -> Swept {
             .collect()
     };
     let found = running();
-    sys::kill_group(group);
+    group.kill();
     let deadline = Instant::now() + SWEEP_LIMIT;
     loop {
         let mut acted = false;
@@ -43,7 +39,7 @@ pub(in crate::run) fn clean_up(group: u32, mark: &Mark) -> Swept {
             // which its `Child` reaps. Zombies of other groups stay until xtask exits; they
             // run no more.
             let ours = if p.zombie {
-                p.pgrp == group && p.pid != group
+                p.pgrp == demo && p.pid != demo
             } else {
                 procfs::carries(p.pid, &mark.entry)
             };

@@ -6,10 +6,29 @@
 //! xtask can find it (its parent id is xtask's), kill it and reap it. The kernel reparents
 //! a dying process's children before its parent can reap it.
 
-use std::ffi::{c_int, c_ulong};
+use std::ffi::{OsStr, c_int, c_ulong};
+use std::process::Child;
+use std::time::Duration;
 use std::{io, ptr};
 
 use super::unix::{SIGKILL, kill};
+pub(crate) use crate::cpu::children_cpu;
+use crate::outcome::Measured;
+use crate::usage::{self, Usage};
+
+/// Linux measures everything, from `/proc`.
+pub(crate) fn measured() -> Measured {
+    Measured::ALL
+}
+
+/// What the running demo holds, and its CPU time so far, from `/proc/PID/status` and
+/// `/proc/PID/stat` ([`usage`]); nothing while the child is still the copy of xtask it was
+/// forked from (not yet running `program`).
+pub(crate) fn sample(child: &Child, program: &OsStr) -> (Usage, Option<Duration>) {
+    let now = usage::sample(child.id(), program);
+    let cpu = now.threads.and(usage::cpu_time(child.id()));
+    (now, cpu)
+}
 
 /// `PR_SET_CHILD_SUBREAPER`, from `<linux/prctl.h>` (the same on every architecture); the
 /// tests check its effect.
