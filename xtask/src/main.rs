@@ -2,21 +2,28 @@
 //!
 //! # Tasks
 //!
-//! - `verify [NAME…] [--repeat N] [--time-scale X] [--timeline] [--svg DIR] [--list]`:
-//!   builds the binaries of the `demos`
+//! - `verify [NAME…] [--repeat N] [--time-scale X] [--timeline] [--svg DIR] [--list]
+//!   [--no-build [--bin-dir DIR]]`: builds the binaries of the `demos`
 //!   package in release mode, runs each demo (or the named ones), and checks what it prints
 //!   on stdout, and when, against the transcript next to it (`crates/demos/src/bin/NAME.rs`
 //!   is checked by `NAME.transcript` beside it; `bin/NAME/main.rs` by
 //!   `bin/NAME/NAME.transcript`). Each line is stamped with its arrival time, each run has a
-//!   hard timeout, and on Linux the demo's CPU time is measured. A demo without a transcript,
+//!   hard timeout, and the demo's CPU time, threads and peak memory are measured with each
+//!   OS's own facility (Linux: `/proc`; other Unixes: `getrusage`, CPU time only; Windows:
+//!   the process handle and a Toolhelp snapshot); what an OS cannot give is reported as "not
+//!   measured on this OS", and the rules about it as not checked. A demo without a transcript,
 //!   or a transcript without a demo, fails. `--repeat N` runs every demo N times, so that
 //!   races in the order of lines show up; `--time-scale X` (default 1, or
 //!   `$XTASK_TIME_SCALE`) multiplies every upper time bound, group spread and timeout by X,
 //!   for slow machines — lower bounds never move, since a timer never fires early. A run is
-//!   held to limits (its process group killed at the timeout, output capped, what it left
-//!   running killed when it ends): see `xtask/TRANSCRIPTS.md`. `--timeline` draws each run's lines on a time axis
-//!   ([`timeline`]), `--svg DIR` writes that as `DIR/NAME.svg` ([`svg`]), `--list` lists the
-//!   demos.
+//!   held to limits (its process group, on Windows its job object, killed at the timeout,
+//!   output capped, what it left running killed when it ends): see `xtask/TRANSCRIPTS.md`.
+//!   `--timeline` draws each run's lines on a time axis ([`timeline`]), `--svg DIR` writes
+//!   that as `DIR/NAME.svg` ([`svg`]), `--list` lists the demos. `--no-build` runs demos
+//!   built beforehand, from `--bin-dir DIR` (default `target/release`): under Wine, which has
+//!   no Windows cargo, `xtask.exe verify --no-build --bin-dir
+//!   target/x86_64-pc-windows-gnu/release` runs the demos cross-built for Windows
+//!   (`.ci/wine verify`).
 //! - `layers`: checks the library crates' module graphs ([`layers`]): imports go only
 //!   downward through poll-loop's layers, and no circle of imports holds more than three
 //!   files or crosses a folder.
@@ -31,7 +38,7 @@
 //!
 //! [`verify`] drives the task: [`demos`] finds the demos and transcripts, [`transcript`]
 //! parses a transcript, [`build`] builds the demos, [`run`] runs one demo within its limits
-//! and stamps its lines (with [`cpu`] for the CPU time) into an [`outcome`], [`matcher`]
+//! and stamps its lines (each OS's measures in `run/sys/`) into an [`outcome`], [`matcher`]
 //! judges a run against its transcript (pure, so it is unit-tested with made-up runs), and
 //! [`report`] prints the verdict; [`usage`] samples a running demo's threads, memory and CPU time while it runs.
 
@@ -87,17 +94,29 @@ Options of verify:
   --time-scale X      multiply every window's upper bound, every group spread and every
                       timeout by X (a number from 1 to {max_scale}; default 1, or
                       $XTASK_TIME_SCALE); lower bounds are never scaled
+  --no-build          do not build: run the demos already built in --bin-dir
+  --bin-dir DIR       where --no-build finds them (NAME, NAME.exe on Windows; default
+                      target/release, or $CARGO_TARGET_DIR/release); e.g. under Wine:
+                      wine xtask.exe verify --no-build --bin-dir
+                      target/x86_64-pc-windows-gnu/release
 
-Limits of a run: a demo runs in a process group of its own, and the whole group is killed
-at its timeout (at most {max_timeout} s), when its stdout passes {lines} lines or {mib} MiB
-(\"too much output\"; the report shows the head), and {grace} s after the demo exits if
-anything it started still holds stdout (\"left behind\"). When the demo has ended, what it
-left running is killed: its group, and on Linux (where xtask adopts orphans as a child
-subreaper) also what left the group (setsid); the report says if anything may still be
-running (\"still running\"). Output must be UTF-8; a last line without a
-newline counts as a line, and the report says so. On Linux, each demo's threads and peak
-memory are sampled every 5 ms from /proc/PID/status (`threads max`, `rss max`). Colour only
-on a terminal (and not with $NO_COLOR).
+Limits of a run: a demo runs in a process group of its own (on Windows, in a job object
+that also holds what it starts), and the whole group is killed at its timeout (at most
+{max_timeout} s), when its stdout passes {lines} lines or {mib} MiB (\"too much output\"; the
+report shows the head), and {grace} s after the demo exits if anything it started still
+holds stdout (\"left behind\"). When the demo has ended, what it left running is killed:
+its group, and on Linux (where xtask adopts orphans as a child subreaper) also what left
+the group (setsid); on Windows its job. The report says if anything may still be running
+(\"still running\"). Output must be UTF-8; a last line without a
+newline counts as a line, and the report says so.
+
+Measures: on Linux, each demo's CPU time, threads and peak memory are sampled every 5 ms
+from /proc (`cpu max`, `cpu min`, `threads max`, `rss max`); on Windows from the process
+handle (GetProcessTimes, K32GetProcessMemoryInfo) and a Toolhelp snapshot; on other Unixes
+only the CPU time (getrusage). What an OS cannot give is reported as \"not measured on this
+OS\" and its rules as not checked: never passed, never failed. Under Wine the CPU time is
+not measured (Wine answers GetProcessTimes for another process with the caller's own times).
+Colour only on a terminal (and not with $NO_COLOR).
 
 Transcripts: see xtask/TRANSCRIPTS.md.
 ",

@@ -297,3 +297,80 @@ impl Group {
         (ok != 0).then_some(info.active_processes as usize)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::env;
+    use std::process::Stdio;
+    use std::thread;
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Set in the processes the tests start: `parent` starts a `sleeper` and sleeps too.
+    const ROLE: &str = "XTASK_JOB_TEST_ROLE";
+
+    /// This test binary again, running only [`helper`] in `role`.
+    fn helper_command(role: &str) -> Command {
+        let mut command = Command::new(env::current_exe().unwrap());
+        command
+            .args(["--exact", "run::sys::windows::tests::helper", "--nocapture"])
+            .env(ROLE, role)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    }
+
+    /// Does nothing in a normal test run; in a process a test started, plays its role.
+    #[test]
+    fn helper() {
+        match env::var(ROLE).as_deref() {
+            Ok("parent") => {
+                // Killed with the job before it ends; never waited for, as a demo's may not be.
+                let mut sleeper = helper_command("sleeper").spawn().unwrap();
+                thread::sleep(Duration::from_secs(30));
+                let _ = sleeper.wait();
+            }
+            Ok("sleeper") => thread::sleep(Duration::from_secs(30)),
+            _ => {}
+        }
+    }
+
+    /// Waits until `f` holds, for at most 20 s.
+    fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !f() {
+            assert!(Instant::now() < deadline, "{what}");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_job_holds_kills_and_counts_what_the_demo_started() {
+        let mut group = Group::new().unwrap();
+        let mut parent = helper_command("parent").spawn().unwrap();
+        group.adopt(&parent).unwrap();
+        // The parent and the sleeper it started, which joined the job with it.
+        eventually("the sleeper did not join the job", || {
+            group.running() == Some(2)
+        });
+        let usage = sample(&parent, OsStr::new("")).0;
+        assert!(usage.threads.is_some_and(|n| n >= 1), "{usage:?}");
+        assert!(usage.rss_peak.is_some_and(|b| b > 0), "{usage:?}");
+        group.kill();
+        assert_eq!(parent.wait().unwrap().code(), Some(1));
+        eventually("the job still runs something", || {
+            group.running() == Some(0)
+        });
+    }
+
+    #[test]
+    fn file_times_count_hundreds_of_nanoseconds() {
+        let t = FileTime {
+            low: 0x0000_0010,
+            high: 0x0000_0001,
+        };
+        assert_eq!(t.duration(), Duration::from_nanos(((1 << 32) + 16) * 100));
+    }
+}
