@@ -5,12 +5,14 @@
 //!
 //! A process started by a process in a job is in that job too (unless the job allows
 //! breaking away, which xtask's does not), so the demo's children and grandchildren are
-//! found wherever they go. The demo is put in the job just after it started: a process it
-//! started before that (within its first instants) would escape.
+//! found wherever they go. The demo is started suspended (`CREATE_SUSPENDED`), put in the
+//! job, then resumed (`NtResumeProcess`, since std does not give the handle of its first
+//! thread): it cannot start anything before it is in the job.
 
 use std::ffi::{OsStr, c_char, c_void};
 use std::io;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::process::CommandExt;
 use std::process::{Child, Command};
 use std::ptr;
 use std::sync::OnceLock;
@@ -63,6 +65,9 @@ type Bool = i32;
 
 /// `JobObjectBasicAccountingInformation`, a `JOBOBJECTINFOCLASS`.
 const JOB_OBJECT_BASIC_ACCOUNTING_INFORMATION: i32 = 1;
+
+/// `CREATE_SUSPENDED`, a process creation flag: its first thread waits to be resumed.
+const CREATE_SUSPENDED: u32 = 0x4;
 
 /// `TH32CS_SNAPTHREAD`: a snapshot of every thread of the system.
 const TH32CS_SNAPTHREAD: u32 = 0x4;
@@ -168,6 +173,12 @@ unsafe extern "system" {
     fn GetProcAddress(module: Handle, name: *const c_char) -> *const c_void;
 }
 
+#[link(name = "ntdll")]
+unsafe extern "system" {
+    /// Resumes every thread of a process; an `NTSTATUS` (negative: an error).
+    fn NtResumeProcess(process: Handle) -> i32;
+}
+
 /// No reaped-children total on Windows: the demo's own times are read from its handle
 /// ([`process_cpu`]).
 pub(crate) fn children_cpu() -> Option<Duration> {
@@ -260,16 +271,26 @@ impl Group {
         })
     }
 
-    /// Nothing to set before the start: the demo joins the job once started.
-    pub(crate) fn prepare(&self, _command: &mut Command) {}
+    /// Starts the demo suspended, so that it joins the job before it runs.
+    pub(crate) fn prepare(&self, command: &mut Command) {
+        command.creation_flags(CREATE_SUSPENDED);
+    }
 
-    /// Puts the started demo in the job; what it starts from then on joins it too.
+    /// Puts the started (suspended) demo in the job, then lets it run; what it starts joins
+    /// the job too.
     pub(crate) fn adopt(&mut self, child: &Child) -> io::Result<()> {
         // SAFETY: both handles are open (the job's by `self`, the child's by `child`).
         let ok =
             unsafe { AssignProcessToJobObject(self.job.as_raw_handle(), child.as_raw_handle()) };
         if ok == 0 {
             return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the child's handle is open, with every access right.
+        let status = unsafe { NtResumeProcess(child.as_raw_handle()) };
+        if status < 0 {
+            return Err(io::Error::other(format!(
+                "cannot resume the demo (NTSTATUS {status:#x})"
+            )));
         }
         Ok(())
     }
@@ -349,7 +370,10 @@ mod tests {
     #[test]
     fn a_job_holds_kills_and_counts_what_the_demo_started() {
         let mut group = Group::new().unwrap();
-        let mut parent = helper_command("parent").spawn().unwrap();
+        let mut command = helper_command("parent");
+        group.prepare(&mut command);
+        let mut parent = command.spawn().unwrap();
+        // Started suspended: it runs once it is in the job.
         group.adopt(&parent).unwrap();
         // The parent and the sleeper it started, which joined the job with it.
         eventually("the sleeper did not join the job", || {
