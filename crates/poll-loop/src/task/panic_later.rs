@@ -19,10 +19,14 @@ impl PanicLater {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(step)) {
             match self.0 {
                 None => self.0 = Some(payload),
-                // Only the first is passed on; dropping a later payload
-                // could panic in turn, so it is leaked (a panicking `Drop`
-                // of a panic payload: rare, and small).
-                Some(_) => std::mem::forget(payload),
+                // Only the first is passed on. A later one is dropped here,
+                // and should its own `Drop` panic, that last payload is
+                // leaked rather than thrown (rare, and small).
+                Some(_) => {
+                    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+                        std::mem::forget(again);
+                    }
+                }
             }
         }
     }
