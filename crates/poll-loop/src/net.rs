@@ -1,12 +1,14 @@
 //! Sockets for `async` code on the loop: TCP ([`TcpListener`],
 //! [`TcpStream`]) and Unix stream sockets ([`UnixListener`],
 //! [`UnixStream`]), non-blocking std sockets that wait in the loop's own
-//! wait (epoll on Linux, `poll(2)` on the other Unixes).
+//! wait (epoll on Linux, `poll(2)` on the other Unixes, `WSAPoll` on
+//! Windows).
 //!
-//! On Unix, built for Linux and Android, macOS and iOS, FreeBSD,
-//! DragonFly, NetBSD, OpenBSD, illumos and Solaris: the systems whose
-//! socket constants and address layouts the crate declares for its
-//! non-blocking `connect`.
+//! Built for Linux and Android, macOS and iOS, FreeBSD, DragonFly, NetBSD,
+//! OpenBSD, illumos and Solaris — the Unixes whose socket constants and
+//! address layouts the crate declares for its non-blocking `connect` —
+//! and for Windows, TCP only (Windows 10 version 2004 or later reports a
+//! refused connect; older versions leave `connect` waiting).
 //!
 //! They are used from tasks (or [`block_on`](crate::LoopHandle::block_on))
 //! of a running loop: an operation that would block registers the task's
