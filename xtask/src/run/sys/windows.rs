@@ -37,7 +37,9 @@ pub(crate) fn measured() -> Measured {
 
 /// Why Wine cannot give a demo's CPU time. Measured with Wine 8.0: the times it gives for a
 /// demo that spins (`busy-loop`, a core busy for 2 s) and for one that sleeps grow together
-/// from run to run, as xtask's own CPU time does.
+/// from run to run, as xtask's own CPU time does; and the job's accounting
+/// (`JobObjectBasicAccountingInformation`) counts its processes but gives zero times, for a
+/// child that spun 1.5 s.
 pub(crate) const WINE_CPU: &str = "under Wine, GetProcessTimes on another process's handle \
      answers with the caller's own CPU time, not the demo's";
 
