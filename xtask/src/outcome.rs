@@ -74,12 +74,12 @@ impl CpuUse {
     }
 }
 
-/// What became of the processes a demo left running when it ended: its process group is
-/// killed, and on Linux what left the group too.
+/// What became of the processes a demo left running when it ended: its process group (on
+/// Windows its job) is killed, and on Linux what left the group too.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Cleanup {
-    /// How many were found running and killed; `None` where they cannot be found (off
-    /// Linux: the group is killed, uncounted).
+    /// How many were found running and killed; `None` where they cannot be found (Unixes
+    /// other than Linux: the group is killed, uncounted).
     pub(crate) killed: Option<usize>,
     /// What may still run after that.
     pub(crate) survivors: Survivors,
@@ -91,11 +91,12 @@ pub(crate) enum Survivors {
     /// Nothing is known to run.
     #[default]
     None,
-    /// This many processes the demo started still ran (Linux, where they can be found).
+    /// This many processes the demo started still ran (Linux and Windows, where they can be
+    /// found).
     Counted(usize),
     /// Uncounted, but something the demo started still held its stdout: a process that
-    /// left the demo's process group, where such processes cannot be found (off Linux), or
-    /// one that dropped the run's mark from its environment.
+    /// left the demo's process group, where such processes cannot be found (Unixes other
+    /// than Linux), or one that dropped the run's mark from its environment (Linux).
     HoldingStdout,
 }
 

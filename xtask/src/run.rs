@@ -1,11 +1,13 @@
 //! Runs one demo: stamps each stdout line with its arrival time, enforces the timeout and
-//! the output limits, and measures the CPU time the demo used.
+//! the output limits, and measures what the demo used, as far as the OS can tell
+//! ([`sys`]).
 //!
-//! The demo runs in a process group of its own, and the whole group is killed at the
-//! timeout and when the output goes past its limit (on Windows: its job object). When the demo has ended, what it left
-//! running is killed ([`cleanup`]: on Linux also what left its group), and the run says
-//! what may still be running. Output is read on threads of their own, so the timeout holds
-//! whatever and however much the demo prints.
+//! The demo runs in a process group of its own (on Windows, a job object), and the whole
+//! group is killed at the timeout and when the output goes past its limit. When the demo
+//! has ended, what it left running is killed ([`cleanup`]: on Linux also what left its
+//! group; on Windows the job holds all of it), and the run says what may still be running.
+//! Output is read on threads of their own, so the timeout holds whatever and however much
+//! the demo prints.
 
 mod cleanup;
 mod output;

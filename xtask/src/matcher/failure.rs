@@ -166,8 +166,8 @@ impl fmt::Display for Kind {
                 Survivors::HoldingStdout => f.write_str(
                     "still running: something the demo started still held its stdout after \
                      xtask killed what it found, and may still be running (a process that \
-                     left the demo's process group, which xtask finds on Linux only, or one \
-                     that cleared its environment)",
+                     left the demo's process group, which xtask finds on Linux and Windows \
+                     only, or one that cleared its environment)",
                 ),
             },
         }
