@@ -5,7 +5,9 @@
 //! its process group, which holds everything it started that did not move to a group of
 //! its own. A process that did (`setsid`, `setpgid`) escapes that; on Linux it is found
 //! anyway (`cleanup/linux.rs`): xtask is a child subreaper, so everything the demo left
-//! running is a descendant of xtask, and is killed and reaped by its mark. Elsewhere only
+//! running is a descendant of xtask, and is killed and reaped by its mark. On Windows the
+//! group is a job object, which no process started in it can leave: ending the job ends
+//! everything, and the job counts what ran before and what still runs. On other Unixes only
 //! the group is killed, and nothing is counted.
 //!
 //! Only processes that carry this run's mark are killed, so runs on other threads (the
