@@ -3,8 +3,9 @@
 //! used, what it holds while it runs ([`sample`]), which of those this OS can measure
 //! (`measured`), and Linux's child subreaper. The calls std does not wrap are declared by
 //! hand in `sys/unix.rs` (`kill`, `getrusage`), `sys/linux.rs` (`prctl`, `waitpid`) and
-//! `sys/windows.rs` (job objects, `GetProcessTimes`, `K32GetProcessMemoryInfo`, the
-//! Toolhelp snapshot); each is wrapped in a safe function. This is the only module of xtask
+//! `sys/windows.rs` (job objects, `NtResumeProcess`, `GetProcessTimes`,
+//! `K32GetProcessMemoryInfo`, the Toolhelp snapshot, and `GetProcAddress` to tell Wine);
+//! each is wrapped in a safe function. This is the only module of xtask
 //! that uses `unsafe`.
 //
 // Why not the `libc` or `windows-sys` crates: xtask builds from std alone, and a dozen
