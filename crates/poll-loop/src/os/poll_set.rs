@@ -18,7 +18,6 @@
 //   (`EDGE_TRIGGERED`), arming a direction only while a task waits on it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::c_short;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -29,6 +28,7 @@ use crate::os::sys::{
     self, EBADF, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event, POLLERR, POLLHUP,
     POLLIN, POLLNVAL, POLLOUT, POLLRDHUP, PollFd,
 };
+use crate::os::watched::{PollEntry, Watched};
 
 // epoll's errors, which `PollSet` answers with: the same on every Unix.
 const ENOENT: i32 = 2;
@@ -38,35 +38,20 @@ const EPERM: i32 = 1;
 /// The watched descriptors, as poll(2) takes them.
 #[derive(Debug, Default)]
 pub(crate) struct PollSet {
-    inner: RefCell<Watched>,
+    inner: RefCell<Watched<PollFd, Meta>>,
 }
 
-#[derive(Debug, Default)]
-struct Watched {
-    /// Handed to poll(2) as they are.
-    fds: Vec<PollFd>,
-    /// For each of `fds`, at the same index: its token and the file it
-    /// referred to when added.
-    meta: Vec<(u64, Option<(u64, u64)>)>,
-    /// Where each descriptor is in `fds`.
-    index: HashMap<RawFd, usize>,
-    /// Where the next wait starts reporting: after the last one reported
-    /// when more were ready than one wait takes, so that none is passed
-    /// over for long; otherwise the start.
-    start: usize,
-}
+/// What the set keeps of each descriptor: its token and the file it
+/// referred to when added.
+type Meta = (u64, Option<(u64, u64)>);
 
-impl Watched {
-    fn remove(&mut self, fd: RawFd) -> bool {
-        let Some(at) = self.index.remove(&fd) else {
-            return false;
-        };
-        self.fds.swap_remove(at);
-        self.meta.swap_remove(at);
-        if let Some(moved) = self.fds.get(at) {
-            self.index.insert(moved.fd, at);
-        }
-        true
+impl PollEntry for PollFd {
+    fn raw_fd(&self) -> RawFd {
+        self.fd
+    }
+
+    fn take_revents(&mut self) -> i16 {
+        std::mem::take(&mut self.revents)
     }
 }
 
@@ -118,7 +103,7 @@ impl PollSet {
     /// `EBADF` if not open, `EPERM` for a regular file or a directory.
     pub(crate) fn add(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         let mut watched = self.inner.borrow_mut();
-        if watched.index.contains_key(&fd) {
+        if watched.position(fd).is_some() {
             return Err(io::Error::from_raw_os_error(EEXIST));
         }
         let metadata = sys::metadata(fd).ok_or_else(|| io::Error::from_raw_os_error(EBADF))?;
@@ -131,14 +116,12 @@ impl PollSet {
             use std::os::unix::fs::MetadataExt;
             Some((metadata.dev(), metadata.ino()))
         };
-        let at = watched.fds.len();
-        watched.fds.push(PollFd {
+        let entry = PollFd {
             fd,
             events: to_poll(events),
             revents: 0,
-        });
-        watched.meta.push((token, file));
-        watched.index.insert(fd, at);
+        };
+        watched.push(entry, (token, file));
         Ok(())
     }
 
@@ -148,7 +131,7 @@ impl PollSet {
     /// it is not open (dropped too).
     pub(crate) fn modify(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         let mut watched = self.inner.borrow_mut();
-        let Some(&at) = watched.index.get(&fd) else {
+        let Some(at) = watched.position(fd) else {
             return Err(io::Error::from_raw_os_error(ENOENT));
         };
         match sys::file_identity(fd) {
@@ -192,37 +175,8 @@ impl PollSet {
         if sys::poll_fds(&mut watched.fds, timeout)? == 0 {
             return Ok(0);
         }
-        let len = watched.fds.len();
-        let start = watched.start.min(len);
-        let mut filled = 0;
-        let mut left_over = false;
-        let mut closed = Vec::new();
-        for at in (start..len).chain(0..start) {
-            let fd = &mut watched.fds[at];
-            let revents = std::mem::take(&mut fd.revents);
-            if revents == 0 {
-                continue;
-            }
-            if filled == events.len() {
-                left_over = true; // level-triggered: found again next time
-                continue;
-            }
-            if revents & POLLNVAL != 0 {
-                closed.push(fd.fd);
-            }
-            events[filled] = Event::new(to_epoll(revents), watched.meta[at].0);
-            filled += 1;
-            if filled == events.len() {
-                watched.start = at + 1;
-            }
-        }
-        if !left_over {
-            watched.start = 0; // all reported: in the order they were added
-        }
-        for fd in closed {
-            watched.remove(fd);
-        }
-        Ok(filled)
+        let closed = |revents: c_short| (to_epoll(revents), revents & POLLNVAL != 0);
+        Ok(watched.report(events, |meta| meta.0, closed))
     }
 }
 

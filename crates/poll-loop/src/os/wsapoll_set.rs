@@ -20,7 +20,6 @@
 //   versions, and Wine, report it as an error.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
@@ -29,36 +28,21 @@ use crate::os::sys::{
     self, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, Event, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM,
     POLLWRNORM, PollFd, RawFd,
 };
+use crate::os::watched::{PollEntry, Watched};
 
 /// The watched sockets, as `WSAPoll` takes them.
 #[derive(Debug, Default)]
 pub(crate) struct PollSet {
-    inner: RefCell<Watched>,
+    inner: RefCell<Watched<PollFd, u64>>,
 }
 
-#[derive(Debug, Default)]
-struct Watched {
-    /// Handed to `WSAPoll` as they are.
-    fds: Vec<PollFd>,
-    /// For each of `fds`, at the same index: its token.
-    tokens: Vec<u64>,
-    /// Where each socket is in `fds`.
-    index: HashMap<RawFd, usize>,
-    /// Where the next wait starts reporting (see `poll_set.rs`).
-    start: usize,
-}
+impl PollEntry for PollFd {
+    fn raw_fd(&self) -> RawFd {
+        self.fd as u32 as RawFd
+    }
 
-impl Watched {
-    fn remove(&mut self, fd: RawFd) -> bool {
-        let Some(at) = self.index.remove(&fd) else {
-            return false;
-        };
-        self.fds.swap_remove(at);
-        self.tokens.swap_remove(at);
-        if let Some(moved) = self.fds.get(at) {
-            self.index.insert(moved.fd as u32 as RawFd, at);
-        }
-        true
+    fn take_revents(&mut self) -> i16 {
+        std::mem::take(&mut self.revents)
     }
 }
 
@@ -105,20 +89,18 @@ impl PollSet {
     /// not an open socket.
     pub(crate) fn add(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         let mut watched = self.inner.borrow_mut();
-        if watched.index.contains_key(&fd) {
+        if watched.position(fd).is_some() {
             return Err(io::ErrorKind::AlreadyExists.into());
         }
         if !sys::is_socket(fd) {
             return Err(io::Error::from_raw_os_error(sys::WSAENOTSOCK));
         }
-        let at = watched.fds.len();
-        watched.fds.push(PollFd {
+        let entry = PollFd {
             fd: fd as u32 as usize,
             events: to_poll(events),
             revents: 0,
-        });
-        watched.tokens.push(token);
-        watched.index.insert(fd, at);
+        };
+        watched.push(entry, token);
         Ok(())
     }
 
@@ -127,7 +109,7 @@ impl PollSet {
     /// file's registration).
     pub(crate) fn modify(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         let mut watched = self.inner.borrow_mut();
-        let Some(&at) = watched.index.get(&fd) else {
+        let Some(at) = watched.position(fd) else {
             return Err(io::ErrorKind::NotFound.into());
         };
         if !sys::is_socket(fd) {
@@ -135,7 +117,7 @@ impl PollSet {
             return Err(io::ErrorKind::NotFound.into());
         }
         watched.fds[at].events = to_poll(events);
-        watched.tokens[at] = token;
+        watched.meta[at] = token;
         Ok(())
     }
 
@@ -171,37 +153,8 @@ impl PollSet {
         if sys::poll_fds(&mut watched.fds, timeout)? == 0 {
             return Ok(0);
         }
-        let len = watched.fds.len();
-        let start = watched.start.min(len);
-        let mut filled = 0;
-        let mut left_over = false;
-        let mut closed = Vec::new();
-        for at in (start..len).chain(0..start) {
-            let fd = &mut watched.fds[at];
-            let revents = std::mem::take(&mut fd.revents);
-            if revents == 0 {
-                continue;
-            }
-            if filled == events.len() {
-                left_over = true; // level-triggered: found again next time
-                continue;
-            }
-            if revents & POLLNVAL != 0 {
-                closed.push(fd.fd as u32 as RawFd);
-            }
-            events[filled] = Event::new(to_epoll(revents), watched.tokens[at]);
-            filled += 1;
-            if filled == events.len() {
-                watched.start = at + 1;
-            }
-        }
-        if !left_over {
-            watched.start = 0;
-        }
-        for fd in closed {
-            watched.remove(fd);
-        }
-        Ok(filled)
+        let closed = |revents: i16| (to_epoll(revents), revents & POLLNVAL != 0);
+        Ok(watched.report(events, |&token| token, closed))
     }
 }
 
