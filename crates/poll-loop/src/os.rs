@@ -15,3 +15,9 @@ pub(crate) mod sys;
 // `WSAPoll`, where the loop waits with it: Windows.
 #[cfg(windows)]
 pub(crate) mod wsapoll_set;
+// The bookkeeping the two share.
+#[cfg(any(
+    windows,
+    all(unix, any(not(target_os = "linux"), poll_loop_force_poll, test))
+))]
+pub(crate) mod watched;
