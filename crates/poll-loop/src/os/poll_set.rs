@@ -25,10 +25,10 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use crate::os::sys::{
-    self, EBADF, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event, POLLERR, POLLHUP,
-    POLLIN, POLLNVAL, POLLOUT, POLLRDHUP, PollFd,
+    self, EBADF, EPOLLIN, EPOLLOUT, EPOLLRDHUP, Event, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT,
+    POLLRDHUP, PollFd,
 };
-use crate::os::watched::{PollEntry, Watched};
+use crate::os::watched::{self, PollEntry, Watched};
 
 // epoll's errors, which `PollSet` answers with: the same on every Unix.
 const ENOENT: i32 = 2;
@@ -55,41 +55,20 @@ impl PollEntry for PollFd {
     }
 }
 
-/// epoll's interest bits as poll(2)'s.
+/// poll(2)'s bits for epoll's interest bits (`POLLRDHUP` is 0 where poll(2)
+/// has none: readable says it).
+const INTEREST: [(c_short, u32); 3] = [
+    (POLLIN, EPOLLIN),
+    (POLLOUT, EPOLLOUT),
+    (POLLRDHUP, EPOLLRDHUP),
+];
+
 fn to_poll(events: u32) -> c_short {
-    let mut bits = 0;
-    if events & EPOLLIN != 0 {
-        bits |= POLLIN;
-    }
-    if events & EPOLLOUT != 0 {
-        bits |= POLLOUT;
-    }
-    if events & EPOLLRDHUP != 0 {
-        bits |= POLLRDHUP; // 0 where poll(2) has none: readable says it
-    }
-    bits
+    watched::to_poll(events, &INTEREST)
 }
 
-/// poll(2)'s report as epoll's. A closed descriptor (`POLLNVAL`) is an
-/// error and a hang-up, as readiness: whatever is registered for it finds
-/// out (a callback's registration is then dropped, `io.rs`).
 fn to_epoll(revents: c_short) -> u32 {
-    if revents & POLLNVAL != 0 {
-        return EPOLLERR | EPOLLHUP;
-    }
-    let mut events = 0;
-    for (poll, epoll) in [
-        (POLLIN, EPOLLIN),
-        (POLLOUT, EPOLLOUT),
-        (POLLERR, EPOLLERR),
-        (POLLHUP, EPOLLHUP),
-        (POLLRDHUP, EPOLLRDHUP),
-    ] {
-        if revents & poll != 0 {
-            events |= epoll;
-        }
-    }
-    events
+    watched::to_epoll(revents, &INTEREST, POLLERR, POLLHUP, POLLNVAL)
 }
 
 impl PollSet {
@@ -224,6 +203,7 @@ impl AsRawFd for WakePair {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::os::sys::{EPOLLERR, EPOLLHUP};
     use std::fs::File;
 
     // The constants above, as the C library's headers have them (`libc`).

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::os::sys::{Event, RawFd};
+use crate::os::sys::{EPOLLERR, EPOLLHUP, Event, RawFd};
 
 /// An entry as the system call takes it (`struct pollfd`, `WSAPOLLFD`).
 pub(crate) trait PollEntry {
@@ -112,4 +112,35 @@ impl<E: PollEntry, M> Watched<E, M> {
         }
         filled
     }
+}
+
+/// epoll's interest bits as the system call's, by `interest`'s pairs of
+/// (its bit, epoll's bit).
+pub(crate) fn to_poll(events: u32, interest: &[(i16, u32)]) -> i16 {
+    interest
+        .iter()
+        .filter(|&&(_, epoll)| events & epoll != 0)
+        .fold(0, |bits, &(poll, _)| bits | poll)
+}
+
+/// The system call's report as epoll's, by the same pairs plus its error
+/// and hang-up bits. A closed descriptor (`nval`) is an error and a
+/// hang-up, as readiness: whatever is registered for it finds out (a
+/// callback's registration is then dropped, `io.rs`).
+pub(crate) fn to_epoll(
+    revents: i16,
+    interest: &[(i16, u32)],
+    err: i16,
+    hup: i16,
+    nval: i16,
+) -> u32 {
+    if revents & nval != 0 {
+        return EPOLLERR | EPOLLHUP;
+    }
+    let always = [(err, EPOLLERR), (hup, EPOLLHUP)];
+    interest
+        .iter()
+        .chain(&always)
+        .filter(|&&(poll, _)| revents & poll != 0)
+        .fold(0, |events, &(_, epoll)| events | epoll)
 }

@@ -25,10 +25,10 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use crate::os::sys::{
-    self, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, Event, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM,
-    POLLWRNORM, PollFd, RawFd,
+    self, EPOLLIN, EPOLLOUT, Event, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLWRNORM, PollFd,
+    RawFd,
 };
-use crate::os::watched::{PollEntry, Watched};
+use crate::os::watched::{self, PollEntry, Watched};
 
 /// The watched sockets, as `WSAPoll` takes them.
 #[derive(Debug, Default)]
@@ -46,36 +46,16 @@ impl PollEntry for PollFd {
     }
 }
 
-/// epoll's interest bits as `WSAPoll`'s.
+/// `WSAPoll`'s bits for epoll's interest bits. (It rejects the error bits
+/// in a request: they are always reported.)
+const INTEREST: [(i16, u32); 2] = [(POLLRDNORM, EPOLLIN), (POLLWRNORM, EPOLLOUT)];
+
 fn to_poll(events: u32) -> i16 {
-    let mut bits = 0;
-    if events & EPOLLIN != 0 {
-        bits |= POLLRDNORM;
-    }
-    if events & EPOLLOUT != 0 {
-        bits |= POLLWRNORM;
-    }
-    bits
+    watched::to_poll(events, &INTEREST)
 }
 
-/// `WSAPoll`'s report as epoll's; a closed socket (`POLLNVAL`) is an error
-/// and a hang-up.
 fn to_epoll(revents: i16) -> u32 {
-    if revents & POLLNVAL != 0 {
-        return EPOLLERR | EPOLLHUP;
-    }
-    let mut events = 0;
-    for (poll, epoll) in [
-        (POLLRDNORM, EPOLLIN),
-        (POLLWRNORM, EPOLLOUT),
-        (POLLERR, EPOLLERR),
-        (POLLHUP, EPOLLHUP),
-    ] {
-        if revents & poll != 0 {
-            events |= epoll;
-        }
-    }
-    events
+    watched::to_epoll(revents, &INTEREST, POLLERR, POLLHUP, POLLNVAL)
 }
 
 impl PollSet {
