@@ -34,7 +34,9 @@ impl<T: Clone, E> std::future::Future for Observer<T, E> {
         // Once ready, completion has taken every waker, ours included.
         handle.set_waker_key(if ready { None } else { key });
         if ready {
-            let outcome = shared.outcome().expect("a ready future has an outcome");
+            let outcome = shared
+                .read_outcome()
+                .expect("a ready future has an outcome");
             Poll::Ready(outcome_result(outcome).cloned())
         } else {
             Poll::Pending

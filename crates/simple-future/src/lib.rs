@@ -27,7 +27,7 @@ pub use executor::{
     ThreadPoolExecutor,
 };
 pub use future::Future;
-pub use observer::{CallbackKey, Observer};
+pub use observer::{CallbackKey, FutureId, Observer};
 pub use panic::Panicked;
 pub use state::State;
 pub use wait::{AsCompleted, AsCompletedTimeout, DoneAndNotDone, ReturnWhen, as_completed, wait};

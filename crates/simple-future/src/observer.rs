@@ -155,7 +155,7 @@ impl<T, E> Observer<T, E> {
 
     /// Returns the value if the future is done, without blocking.
     pub fn try_result(&self) -> Result<&T, TryResultError<E>> {
-        match self.shared.outcome() {
+        match self.shared.read_outcome() {
             None => Err(TryResultError::Pending),
             Some(outcome) => Ok(outcome_result(outcome)?),
         }
@@ -186,7 +186,7 @@ impl<T, E> Observer<T, E> {
 
     /// Returns the exception if the future is done, without blocking.
     pub fn try_exception(&self) -> Result<Option<std::sync::Arc<E>>, TryResultError<E>> {
-        match self.shared.outcome() {
+        match self.shared.read_outcome() {
             None => Err(TryResultError::Pending),
             Some(outcome) => Ok(outcome_exception(outcome)?),
         }
@@ -258,6 +258,46 @@ impl<T, E> Observer<T, E> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    /// True once the future's exception was read, through this handle or
+    /// any other: by [`result`](Observer::result),
+    /// [`exception`](Observer::exception), their `try_` and `_timeout`
+    /// forms, or an `.await`. False while it is pending, or if it did not
+    /// raise. A loop uses it to report, as asyncio's "exception was never
+    /// retrieved", an exception that nobody read; a done-callback that
+    /// does not read it does not count.
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let future = Future::<u8>::new();
+    /// let observer = future.observer();
+    /// observer.add_done_callback(|_| {}); // does not read it
+    /// future.set_exception("boom".into()).unwrap();
+    /// assert!(!observer.exception_retrieved());
+    /// assert!(observer.exception().unwrap().is_some());
+    /// assert!(observer.exception_retrieved());
+    /// ```
+    pub fn exception_retrieved(&self) -> bool {
+        self.shared.exception_retrieved()
+    }
+
+    /// The future's identity: equal for two handles exactly when
+    /// [`same_future`](Observer::same_future) is true, and hashable, to
+    /// find duplicates among many futures in linear time. Only meaningful
+    /// while a handle of the future lives (a freed future's identity may be
+    /// reused).
+    ///
+    /// ```
+    /// use simple_future::Future;
+    ///
+    /// let (a, b) = (Future::<u8>::new(), Future::<u8>::new());
+    /// assert_eq!(a.observer().id(), a.observer().id());
+    /// assert_ne!(a.observer().id(), b.observer().id());
+    /// ```
+    pub fn id(&self) -> FutureId {
+        FutureId(self.shared.address() as usize)
+    }
+
     /// Drops this handle; if it was the last one and the future's value or
     /// exception panics in its `Drop`, reports that as a `tracing` error
     /// event instead of unwinding. For the crate's loops that let go of
@@ -284,7 +324,7 @@ impl<T, E> Observer<T, E> {
 
     fn finished_outcome(&self) -> &Outcome<T, E> {
         self.shared
-            .outcome()
+            .read_outcome()
             .expect("a future that was waited for is done")
     }
 }
@@ -326,3 +366,7 @@ impl<T, E> Drop for Observer<T, E> {
         }
     }
 }
+
+/// What [`Observer::id`] gives: a future's identity, as a hashable value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FutureId(usize);

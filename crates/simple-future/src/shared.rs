@@ -66,6 +66,9 @@ const WAS_RUNNING: u8 = 0b10_0000;
 /// Once cancelled: `set_running_or_notify_cancel` has said so (Python's
 /// `CANCELLED_AND_NOTIFIED`); asking again is an error.
 const NOTIFIED: u8 = 0b100_0000;
+/// Once raised: somebody read the exception (asyncio's `_log_traceback`
+/// cleared), for a loop that reports exceptions nobody read.
+const RETRIEVED: u8 = 0b1000_0000;
 
 /// How a future ended. Stored once; never changes after.
 pub(crate) enum Outcome<T, E> {
@@ -253,6 +256,22 @@ impl<T, E> Shared<T, E> {
         // after `finish` wrote the slot and stored it with `Release`: the
         // write happened before this read, and no write ever follows.
         self.slot.with(|slot| unsafe { (*slot).as_ref() })
+    }
+
+    /// The outcome, once final, as a reader takes it: reading an exception
+    /// marks it retrieved.
+    pub(crate) fn read_outcome(&self) -> Option<&Outcome<T, E>> {
+        let outcome = self.outcome()?;
+        if matches!(outcome, Outcome::Raised(_)) {
+            // Final now: only flags change.
+            self.state.fetch_or(RETRIEVED, Ordering::AcqRel);
+        }
+        Some(outcome)
+    }
+
+    /// True once an exception was read through any handle.
+    pub(crate) fn exception_retrieved(&self) -> bool {
+        self.state.load(Ordering::Acquire) & RETRIEVED != 0
     }
 
     /// An address that identifies the future, for repr and logs.

@@ -453,10 +453,8 @@ where
         .into_iter()
         .filter_map(|future| {
             let future = future.as_ref();
-            // The address of the shared state is what `same_future`
-            // compares; hashing it keeps this linear.
-            seen.insert(future.shared().address())
-                .then(|| future.clone())
+            // Hashing the identity keeps this linear.
+            seen.insert(future.id()).then(|| future.clone())
         })
         .collect()
 }
