@@ -41,19 +41,21 @@ pub use state::stats::Stats;
 pub use task::join::{JoinClone, JoinHandle};
 pub use task::spawn;
 pub use toolbox::combinators::{
-    AsCompleted, Either, Gather, TryGather, as_completed, gather, join_all, select, select_all,
-    try_gather, wait,
+    AsCompleted, Either, EmptyWaitError, Gather, TryGather, as_completed, gather, join_all, select,
+    select_all, try_gather, wait,
 };
 pub use toolbox::interval::{Interval, MissedTicks, Tick, interval, interval_at};
 pub use toolbox::primitives::{
-    Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
-    QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
+    Acquire, BoundedSemaphore, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put,
+    PutError, Queue, QueueJoin, ReleaseError, Semaphore, SemaphorePermit, TryAcquireError,
+    TryGetError, TryLockError, TryPutError,
 };
 pub use toolbox::receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use toolbox::task_group::{
-    SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin,
+    ChildTask, SpawnError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskGroupJoin,
 };
-pub use toolbox::time::{Elapsed, Sleep, YieldNow, sleep, sleep_until, timeout, yield_now};
+pub use toolbox::time::{Sleep, YieldNow, sleep, sleep_until, yield_now};
+pub use toolbox::timeout::{Elapsed, RescheduleError, Timeout, timeout, timeout_at};
 
 // The public dependencies whose types this crate's API takes or returns, so
 // that a user needs no dependency of their own to name them.

@@ -14,7 +14,7 @@ pub(crate) mod blocking;
 mod body;
 pub(crate) mod coop;
 pub(crate) mod join;
-mod named;
+pub(crate) mod named;
 pub(crate) mod panic_later;
 
 use std::cell::Cell;

@@ -205,24 +205,28 @@ fn wait_returns_when_the_condition_holds() {
 
         let split = lp
             .block_on(wait(all.clone(), None, ReturnWhen::FirstCompleted))
+            .unwrap()
             .unwrap();
         assert_eq!((split.done.len(), split.not_done.len()), (1, 2));
         assert!(split.done[0].same_future(&fast.observer()));
 
         let split = lp
             .block_on(wait(all.clone(), None, ReturnWhen::FirstException))
+            .unwrap()
             .unwrap();
         assert_eq!(split.done.len(), 2, "fast and the failure");
         assert!(split.not_done[0].same_future(&slow.observer()));
 
         let split = lp
             .block_on(wait(all.clone(), Some(ms(1)), ReturnWhen::AllCompleted))
+            .unwrap()
             .unwrap();
         assert_eq!(split.not_done.len(), 1, "the timeout ended the wait");
         open.set();
 
         let split = lp
             .block_on(wait(all, None, ReturnWhen::AllCompleted))
+            .unwrap()
             .unwrap();
         assert_eq!((split.done.len(), split.not_done.len()), (3, 0));
     });
@@ -242,6 +246,7 @@ fn wait_sees_futures_completed_on_other_threads() {
         });
         let split = lp
             .block_on(wait(&futures, None, ReturnWhen::AllCompleted))
+            .unwrap()
             .unwrap();
         assert_eq!(split.done.len(), 4);
         worker.join().unwrap();

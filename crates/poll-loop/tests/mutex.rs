@@ -38,9 +38,13 @@ fn a_dropped_guard_wakes_the_next_waiter() {
     assert!(mutex.try_lock().is_err());
     drop(guard);
     assert_eq!(waiter.woken(), 1);
-    assert!(mutex.is_locked(), "handed to the waiter");
+    assert!(
+        !mutex.is_locked(),
+        "asyncio's locked(): handed to the waiter, held once it runs"
+    );
     assert!(mutex.try_lock().is_err(), "nobody jumps the queue");
     let mut guard = waiter.ready();
+    assert!(mutex.is_locked());
     *guard += 1;
     drop(guard);
     assert!(!mutex.is_locked());
@@ -114,8 +118,11 @@ fn a_guard_dropped_from_inside_a_wake_up_unlocks_for_the_next() {
 #[test]
 fn debug_never_blocks() {
     let mutex = Mutex::new(5);
-    assert_eq!(format!("{mutex:?}"), "Mutex { value: 5 }");
+    assert_eq!(format!("{mutex:?}"), "Mutex { value: 5, waiting: 0 }");
     let guard = mutex.try_lock().unwrap();
-    assert_eq!(format!("{mutex:?}"), "Mutex { value: <locked> }");
+    assert_eq!(
+        format!("{mutex:?}"),
+        "Mutex { value: <locked>, waiting: 0 }"
+    );
     assert_eq!(format!("{guard:?}"), "5");
 }

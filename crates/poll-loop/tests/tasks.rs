@@ -185,11 +185,16 @@ fn cancelling_through_a_plain_observer_drops_the_task_when_next_woken() {
         observer.cancel();
     });
     lp.run_until_idle_or_stop();
-    assert!(task.cancelled());
+    assert!(task.observer().cancelled(), "the view is cancelled at once");
     assert!(!dropped.dropped(), "nothing woke the task yet");
+    assert!(
+        !task.cancelled(),
+        "the task is cancelled only once its future is dropped"
+    );
     waker_of(&waker).wake();
     lp.run_until_idle().unwrap();
     assert!(dropped.dropped());
+    assert!(task.cancelled());
     assert_eq!(
         polls.get(),
         1,

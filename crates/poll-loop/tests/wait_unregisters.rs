@@ -33,10 +33,14 @@ fn waiting_on_a_pending_future_again_and_again_leaves_nothing_behind() {
         lp.block_on(async {
             for _ in 0..times {
                 // Timed out.
-                let split = wait([&pending], Some(tiny), ReturnWhen::AllCompleted).await;
+                let split = wait([&pending], Some(tiny), ReturnWhen::AllCompleted)
+                    .await
+                    .unwrap();
                 assert_eq!(split.not_done.len(), 1);
                 // Returned early, with the other future still watched.
-                let split = wait([&pending, &done], None, ReturnWhen::FirstCompleted).await;
+                let split = wait([&pending, &done], None, ReturnWhen::FirstCompleted)
+                    .await
+                    .unwrap();
                 assert_eq!(split.done.len(), 1);
                 // Dropped mid-wait, by a timeout around it.
                 let never = wait([&pending], None, ReturnWhen::AllCompleted);

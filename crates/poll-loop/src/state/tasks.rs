@@ -25,8 +25,8 @@ pub(crate) trait TaskOutput: Any {
     /// True once the task should stop (see `Output::cancel_requested`).
     fn cancel_requested(&self) -> bool;
 
-    /// Records the task cancelled.
-    fn cancel(&self);
+    /// Records the task cancelled, once its future is dropped.
+    fn cancelled(&self);
 
     /// Records the task dropped unfinished; nothing if it finished.
     fn abandon(&self);

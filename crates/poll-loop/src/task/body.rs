@@ -23,8 +23,8 @@ impl<T: 'static> TaskOutput for Output<T> {
         Output::cancel_requested(self)
     }
 
-    fn cancel(&self) {
-        Output::cancel(self);
+    fn cancelled(&self) {
+        Output::cancelled(self);
     }
 
     fn abandon(&self) {
@@ -79,10 +79,10 @@ where
         };
         // `JoinHandle::cancel` wakes the task to get here.
         if output.cancel_requested() {
+            // Dropped first, then recorded: an awaiter of the task sees it
+            // cancelled only once what its future held is released.
             self.set(None);
-            // Cancelled through a handle, or through the view (then this
-            // records it).
-            output.cancel();
+            output.cancelled();
             tracing::debug!("task cancelled");
             return Poll::Ready(());
         }

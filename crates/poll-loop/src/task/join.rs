@@ -142,15 +142,19 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// Cancels the task if it has not finished: the handle is
-    /// [cancelled](JoinHandle::cancelled) at once, and the task is woken so
-    /// that the loop drops its future at its next turn. Returns whether
-    /// this call cancelled it: false if the task was done or cancelled
-    /// already.
+    /// Asks the task to stop if it has not finished: the task is woken,
+    /// and at its next poll the loop drops its future instead (Rust's
+    /// cancellation: whatever the future holds, a guard or a place in a
+    /// queue, is released by its `Drop`). Only then is the task
+    /// [cancelled](JoinHandle::cancelled) and its awaiters woken, as
+    /// asyncio's `await task` returns once the task's `finally` blocks ran;
+    /// until then it is still pending. Returns whether this call asked
+    /// first: false if the task was done or asked already.
     ///
     /// Cancelling through the view ([`Observer::cancel`], on any handle's
     /// view or an [`observer`](JoinHandle::observer)) cancels the task as
-    /// well.
+    /// well; the view itself, a `concurrent.futures`-shaped future, is
+    /// cancelled at once.
     pub fn cancel(&self) -> bool {
         let cancelled = self.output.cancel();
         if cancelled {

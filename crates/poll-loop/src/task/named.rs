@@ -11,7 +11,7 @@ use crate::state::current::name_current;
 use crate::task::join::JoinHandle;
 
 /// A future that names the task it runs in, for each of its polls.
-struct Named<F> {
+pub(crate) struct Named<F> {
     name: Rc<str>,
     future: Pin<Box<F>>,
 }
@@ -22,6 +22,14 @@ impl<F: Future> Future for Named<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         name_current(Rc::clone(&self.name));
         self.future.as_mut().poll(cx)
+    }
+}
+
+/// `future`, naming the task it runs in `name` at each of its polls.
+pub(crate) fn named<F: Future>(name: Rc<str>, future: F) -> Named<F> {
+    Named {
+        name,
+        future: Box::pin(future),
     }
 }
 
@@ -38,9 +46,6 @@ impl LoopHandle {
     where
         F: Future + 'static,
     {
-        self.spawn(Named {
-            name: Rc::from(name),
-            future: Box::pin(future),
-        })
+        self.spawn(named(Rc::from(name), future))
     }
 }

@@ -8,4 +8,4 @@ mod wait;
 
 pub use gather::{Gather, TryGather, gather, join_all, try_gather};
 pub use select::{Either, select, select_all};
-pub use wait::{AsCompleted, as_completed, wait};
+pub use wait::{AsCompleted, EmptyWaitError, as_completed, wait};

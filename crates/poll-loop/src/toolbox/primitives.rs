@@ -1,11 +1,12 @@
 //! Task-safe primitives for tasks on one loop: `Event`, `Mutex`,
-//! `Semaphore` and `Queue`, all on one FIFO list of waiters.
+//! `Semaphore`, `BoundedSemaphore` and `Queue`, all on one FIFO list of waiters.
 //
 // Single-threaded by design: `Cell` and `RefCell`, no atomics or locks. No
 // borrow is held while a waker is woken or a value that may run user code
 // is dropped, so a wake-up may do anything with the primitive that woke
 // it (drop another waiter, say).
 
+mod bounded_semaphore;
 mod event;
 mod mutex;
 mod permits;
@@ -13,6 +14,7 @@ mod queue;
 mod semaphore;
 mod waiters;
 
+pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
 pub use queue::{Get, GetError, Put, PutError, Queue, QueueJoin, TryGetError, TryPutError};

@@ -1,9 +1,12 @@
 //! `TaskGroup`: structured tasks. The group waits for all its children,
 //! and the first failure cancels the rest.
 
+mod child;
+mod error;
+mod scope;
+
 use std::any::Any;
 use std::cell::RefCell;
-use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -14,7 +17,11 @@ use std::task::{Context, Poll, Waker};
 use simple_future::Panicked;
 
 use crate::event_loop::inner::LoopHandle;
+use crate::task::named::named;
 use crate::task::panic_later::wake_all;
+
+pub use self::child::ChildTask;
+pub use self::error::{SpawnError, TaskGroupError};
 
 /// Tasks that live and fail together: asyncio's `TaskGroup`, tokio's
 /// `JoinSet` with its failure rules.
@@ -114,8 +121,8 @@ struct Group<T, E> {
 }
 
 struct State<T, E> {
-    /// Each child's waker, while it runs (to cancel it); by spawn order.
-    children: Vec<Option<Waker>>,
+    /// Each child, by spawn order.
+    children: Vec<Child>,
     /// Each child's value, once it has one.
     values: Vec<Option<T>>,
     /// Children whose task is not over.
@@ -125,8 +132,27 @@ struct State<T, E> {
     cancelling: bool,
     /// Awaited to the end: no more spawns.
     finished: bool,
-    /// The task awaiting the group.
+    /// The task awaiting the group: woken when the last child ends, and
+    /// on the first failure (a scope then drops its body).
     waiter: Option<Waker>,
+}
+
+/// A child as the group sees it.
+struct Child {
+    /// Its waker while it runs, to cancel it with.
+    waker: Option<Waker>,
+    state: ChildState,
+}
+
+/// Where a child is in its life, for its [`ChildTask`] handle.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ChildState {
+    Running,
+    /// Cancelled through its handle: dropped at its next poll.
+    CancelRequested,
+    Returned,
+    Failed,
+    Cancelled,
 }
 
 /// How a child ended.
@@ -155,7 +181,8 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
         }
     }
 
-    /// Runs `future` as a child task of the group.
+    /// Runs `future` as a child task of the group; returns a handle to
+    /// it (asyncio's `create_task` returns the task).
     ///
     /// # Errors
     ///
@@ -166,11 +193,31 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
     ///
     /// If the group's loop is closed.
     #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> Result<(), SpawnError<F>>
+    pub fn spawn<F>(&self, future: F) -> Result<ChildTask<T, E>, SpawnError<F>>
     where
         F: Future<Output = Result<T, E>> + 'static,
     {
-        spawn_child(&self.group, future)
+        spawn_child(&self.group, None, future)
+    }
+
+    /// [`spawn`](TaskGroup::spawn)s `future` as a child named `name`:
+    /// [`current_task`](crate::current_task) gives the name while it runs,
+    /// and so does the handle's [`name`](ChildTask::name), as asyncio's
+    /// `create_task(coro, name=…)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](TaskGroup::spawn).
+    ///
+    /// # Panics
+    ///
+    /// If the group's loop is closed.
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> Result<ChildTask<T, E>, SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        spawn_child(&self.group, Some(name), future)
     }
 
     /// A handle that children can spawn into the group with.
@@ -192,7 +239,7 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
 }
 
 impl<T: 'static, E: 'static> TaskGroupHandle<T, E> {
-    /// Runs `future` as a child task of the group.
+    /// Runs `future` as a child task of the group; returns a handle to it.
     ///
     /// # Errors
     ///
@@ -203,12 +250,33 @@ impl<T: 'static, E: 'static> TaskGroupHandle<T, E> {
     ///
     /// If the group's loop is closed.
     #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> Result<(), SpawnError<F>>
+    pub fn spawn<F>(&self, future: F) -> Result<ChildTask<T, E>, SpawnError<F>>
     where
         F: Future<Output = Result<T, E>> + 'static,
     {
         match self.group.upgrade() {
-            Some(group) => spawn_child(&group, future),
+            Some(group) => spawn_child(&group, None, future),
+            None => Err(SpawnError(future)),
+        }
+    }
+
+    /// Runs `future` as a child named `name` (see
+    /// [`TaskGroup::spawn_named`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](TaskGroupHandle::spawn).
+    ///
+    /// # Panics
+    ///
+    /// If the group's loop is closed.
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: &str, future: F) -> Result<ChildTask<T, E>, SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        match self.group.upgrade() {
+            Some(group) => spawn_child(&group, Some(name), future),
             None => Err(SpawnError(future)),
         }
     }
@@ -223,7 +291,11 @@ impl<T, E> Clone for TaskGroupHandle<T, E> {
 }
 
 #[track_caller]
-fn spawn_child<T, E, F>(group: &Rc<Group<T, E>>, future: F) -> Result<(), SpawnError<F>>
+fn spawn_child<T, E, F>(
+    group: &Rc<Group<T, E>>,
+    name: Option<&str>,
+    future: F,
+) -> Result<ChildTask<T, E>, SpawnError<F>>
 where
     T: 'static,
     E: 'static,
@@ -234,16 +306,22 @@ where
         if state.cancelling || state.finished {
             return Err(SpawnError(future));
         }
-        state.children.push(None);
+        state.children.push(Child {
+            waker: None,
+            state: ChildState::Running,
+        });
         state.values.push(None);
         state.live += 1;
         state.children.len() - 1
     };
     // No handle: the child catches its panics and reports to the group.
-    group
-        .lp
-        .spawn_detached(child(Rc::downgrade(group), index, future));
-    Ok(())
+    let task = child(Rc::downgrade(group), index, future);
+    let name: Option<Rc<str>> = name.map(Rc::from);
+    match &name {
+        Some(name) => group.lp.spawn_detached(named(Rc::clone(name), task)),
+        None => group.lp.spawn_detached(task),
+    }
+    Ok(ChildTask::new(Rc::clone(group), index, name))
 }
 
 /// A child task: runs `future` unless cancelled, and reports how it ended
@@ -289,10 +367,10 @@ impl<T, E> Report<T, E> {
             return false;
         };
         let mut state = group.state.borrow_mut();
-        if state.cancelling {
+        if state.cancelling || state.children[self.index].state != ChildState::Running {
             return false;
         }
-        let slot = &mut state.children[self.index];
+        let slot = &mut state.children[self.index].waker;
         let old = match slot {
             Some(old) if old.will_wake(waker) => None,
             _ => slot.replace(waker.clone()),
@@ -314,30 +392,34 @@ impl<T, E> Drop for Report<T, E> {
         let (waiter, old_waker) = {
             let mut state = group.state.borrow_mut();
             state.live -= 1;
-            let old_waker = state.children[self.index].take();
-            let failure = match outcome {
+            let old_waker = state.children[self.index].waker.take();
+            let (ended, failure) = match outcome {
                 Outcome::Done(Ok(value)) => {
                     state.values[self.index] = Some(value);
-                    None
+                    (ChildState::Returned, None)
                 }
-                Outcome::Done(Err(error)) => Some(TaskGroupError::Failed(error)),
+                Outcome::Done(Err(error)) => {
+                    (ChildState::Failed, Some(TaskGroupError::Failed(error)))
+                }
                 Outcome::Panicked(payload) => {
                     let panicked = Panicked::from_payload(&*payload);
                     tracing::debug!(panic = panicked.message(), "task of a group panicked");
-                    Some(TaskGroupError::Panicked(panicked))
+                    (ChildState::Failed, Some(TaskGroupError::Panicked(panicked)))
                 }
-                Outcome::Cancelled => None,
+                Outcome::Cancelled => (ChildState::Cancelled, None),
             };
+            state.children[self.index].state = ended;
+            let first_failure = failure.is_some() && state.failure.is_none();
             if let Some(failure) = failure {
-                if state.failure.is_none() {
+                if first_failure {
                     state.failure = Some(failure);
                     state.cancelling = true;
-                    cancel.extend(state.children.iter_mut().filter_map(Option::take));
+                    cancel.extend(state.children.iter_mut().filter_map(|c| c.waker.take()));
                 } else {
                     dropped_error = Some(failure);
                 }
             }
-            let waiter = if state.live == 0 {
+            let waiter = if state.live == 0 || first_failure {
                 state.waiter.take()
             } else {
                 None
@@ -352,15 +434,26 @@ impl<T, E> Drop for Report<T, E> {
     }
 }
 
+impl<T, E> Group<T, E> {
+    /// Cancels every child still running (a failure, or the group gone).
+    fn cancel_all(&self) {
+        let cancel: Vec<Waker> = {
+            let mut state = self.state.borrow_mut();
+            state.cancelling = true;
+            state
+                .children
+                .iter_mut()
+                .filter_map(|c| c.waker.take())
+                .collect()
+        };
+        // Woken, each child finds the group cancelling and drops its future.
+        wake_all(cancel);
+    }
+}
+
 impl<T, E> Drop for TaskGroup<T, E> {
     fn drop(&mut self) {
-        let cancel: Vec<Waker> = {
-            let mut state = self.group.state.borrow_mut();
-            state.cancelling = true;
-            state.children.iter_mut().filter_map(Option::take).collect()
-        };
-        // Woken, each child finds the group gone and drops its future.
-        wake_all(cancel);
+        self.group.cancel_all();
     }
 }
 
@@ -448,75 +541,3 @@ impl<T, E> fmt::Debug for TaskGroupJoin<T, E> {
             .finish()
     }
 }
-
-/// The first failure of a [`TaskGroup`]'s children.
-pub enum TaskGroupError<E> {
-    /// A child returned this error.
-    Failed(E),
-    /// A child panicked.
-    Panicked(Panicked),
-}
-
-impl<E> TaskGroupError<E> {
-    /// The error, if a child returned one (not a panic).
-    pub fn into_failed(self) -> Option<E> {
-        match self {
-            TaskGroupError::Failed(error) => Some(error),
-            TaskGroupError::Panicked(_) => None,
-        }
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskGroupError::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
-            TaskGroupError::Panicked(panicked) => {
-                f.debug_tuple("Panicked").field(panicked).finish()
-            }
-        }
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskGroupError::Failed(_) => f.write_str("a task of the group failed"),
-            TaskGroupError::Panicked(_) => f.write_str("a task of the group panicked"),
-        }
-    }
-}
-
-impl<E: Error + 'static> Error for TaskGroupError<E> {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            TaskGroupError::Failed(error) => Some(error),
-            TaskGroupError::Panicked(panicked) => Some(panicked),
-        }
-    }
-}
-
-/// A spawn into a [`TaskGroup`] that is gone, finished, or shutting down
-/// after a failure. The future comes back untouched.
-pub struct SpawnError<F>(F);
-
-impl<F> SpawnError<F> {
-    /// The future that was not spawned.
-    pub fn into_inner(self) -> F {
-        self.0
-    }
-}
-
-impl<F> fmt::Debug for SpawnError<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SpawnError(..)")
-    }
-}
-
-impl<F> fmt::Display for SpawnError<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the task group is finished or shutting down")
-    }
-}
-
-impl<F> Error for SpawnError<F> {}

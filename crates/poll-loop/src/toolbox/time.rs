@@ -1,12 +1,11 @@
-//! Waiting inside tasks: `sleep`, `sleep_until`, `timeout` and `yield_now`,
-//! all on the loop's own timer queue — no thread of their own.
+//! Waiting inside tasks: `sleep`, `sleep_until` and `yield_now`, all on
+//! the loop's own timer queue — no thread of their own.
 
-use std::error::Error;
 use std::fmt;
-use std::future::{Future as StdFuture, IntoFuture, poll_fn};
+use std::future::Future as StdFuture;
 use std::mem;
 use std::panic::Location;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -196,63 +195,6 @@ impl fmt::Debug for Sleep {
             .field("armed", &self.armed.is_some())
             .finish()
     }
-}
-
-/// The deadline of a [`timeout`] passed before its future was done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Elapsed(());
-
-impl fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("deadline has elapsed")
-    }
-}
-
-impl Error for Elapsed {}
-
-/// Runs `future` for at most `delay`: its output, or [`Elapsed`] if the
-/// delay passed first — asyncio's `wait_for`.
-///
-/// On timeout `future` is dropped (which cancels whatever it waited for
-/// that cancels on drop, as a [`Sleep`] does). The future is polled before
-/// the deadline is checked, so one that is ready at the deadline wins.
-///
-/// Dropping a [`JoinHandle`](crate::JoinHandle) detaches its task rather
-/// than cancel it, so a timeout over a handle leaves the task running,
-/// where asyncio's `wait_for` cancels it: keep a clone and
-/// [`cancel`](crate::JoinHandle::cancel) it on timeout, as
-/// [shown there](crate::JoinHandle#detaching-and-cancelling-on-timeout).
-///
-/// # Panics
-///
-/// As for [`sleep`].
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use poll_loop::{EventLoop, sleep, timeout};
-///
-/// let lp = EventLoop::new();
-/// let fast = lp.block_on(timeout(Duration::from_millis(50), async { 7 }))?;
-/// assert_eq!(fast, Ok(7));
-/// let slow = lp.block_on(timeout(Duration::from_millis(10), sleep(Duration::from_secs(60))))?;
-/// assert!(slow.is_err());
-/// # Ok::<(), poll_loop::BlockOnError>(())
-/// ```
-pub async fn timeout<F: IntoFuture>(delay: Duration, future: F) -> Result<F::Output, Elapsed> {
-    let mut future = pin!(future.into_future());
-    let mut deadline = sleep(delay);
-    poll_fn(|cx| {
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        match Pin::new(&mut deadline).poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
-            Poll::Pending => Poll::Pending,
-        }
-    })
-    .await
 }
 
 /// Lets the loop run everything else that is ready before this task goes

@@ -142,29 +142,20 @@ impl<T> Output<T> {
         }
     }
 
-    /// The slot, after noting a cancel made through the view (a plain
-    /// `Observer` cannot tell us itself: it knows nothing of this type).
+    /// The slot. No user code runs under the lock; a poisoned one is
+    /// recovered.
     fn lock(&self) -> MutexGuard<'_, Slot<T>> {
-        // No user code runs under the lock; recover from poisoning anyway.
-        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if matches!(slot.outcome, Outcome::Running)
-            && self.view.get().is_some_and(|view| view.cancelled())
-        {
-            slot.outcome = Outcome::Cancelled;
-            self.cancelled.store(true, Ordering::Release);
-            drop(slot.take_completer()); // done already: dropping it runs nothing
-            // Woken under the lock: a waker only queues a poll (one that
-            // polled in place, re-entering this lock, would be broken anyway).
-            wake_all(slot.take_waiters());
-        }
-        slot
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// True if nothing but the task can still read or cancel the outcome
-    /// once the handles are gone: it is running and has no view (whose
-    /// observers would read it).
+    /// once the handles are gone: it is running, not asked to stop (the
+    /// task must still see that), and has no view (whose observers would
+    /// read it).
     pub(crate) fn unviewed_and_running(&self) -> bool {
-        self.view.get().is_none() && matches!(self.lock().outcome, Outcome::Running)
+        self.view.get().is_none()
+            && !self.cancel_requested()
+            && matches!(self.lock().outcome, Outcome::Running)
     }
 
     /// The future's state, as the view would show it, without claiming the
@@ -192,14 +183,31 @@ impl<T> Output<T> {
             || self.view.get().is_some_and(|view| view.cancelled())
     }
 
-    /// Cancels the task if it has not finished. True if this call did.
+    /// Asks the task to stop, if it has not finished: true if this call
+    /// asked first. The outcome stays running until the task's future is
+    /// dropped (`cancelled`), so that nobody sees the task cancelled while
+    /// its future, and what it holds, still lives.
     pub(crate) fn cancel(&self) -> bool {
+        let slot = self.lock();
+        if !matches!(slot.outcome, Outcome::Running) || self.cancel_requested() {
+            return false;
+        }
+        self.cancelled.store(true, Ordering::Release);
+        true
+    }
+
+    /// The task's future was dropped on a cancel: records the outcome and
+    /// wakes the awaiters, as asyncio completes a task only once its
+    /// `finally` blocks ran.
+    pub(crate) fn cancelled(&self) {
         let mut slot = self.lock();
         if !matches!(slot.outcome, Outcome::Running) {
-            return false;
+            return;
         }
         slot.outcome = Outcome::Cancelled;
         self.cancelled.store(true, Ordering::Release);
+        // A view cancelled by one of its observers is done already:
+        // cancelling it again runs nothing.
         let publish = slot
             .take_completer()
             .map_or(Publish::Nothing, Publish::Cancel);
@@ -207,16 +215,22 @@ impl<T> Output<T> {
         drop(slot);
         publish.run();
         wake_all(waiters);
-        true
     }
 
     /// The task is done: stores its outcome, or hands it to the view.
     /// Called in the task's last poll: a panic is recorded with the
     /// [`current_task`](crate::current_task) it came from.
     pub(crate) fn finish(&self, result: Result<T, Panicked>) {
+        if self.cancel_requested() {
+            // Cancelled while its last poll ran (by the task itself, or by a
+            // done-callback it ran): the value is dropped, as asyncio's task
+            // is cancelled when `cancel()` came right before it returned.
+            drop(result);
+            return self.cancelled();
+        }
         let mut slot = self.lock();
         if !matches!(slot.outcome, Outcome::Running) {
-            return; // cancelled meanwhile: the value is dropped (after the lock)
+            return;
         }
         let publish = match (slot.take_completer(), result) {
             (Some(future), Ok(value)) => {
@@ -224,7 +238,7 @@ impl<T> Output<T> {
                 Publish::Value(future, value)
             }
             (Some(future), Err(panicked)) => {
-                slot.retrieved = true; // the view shows it
+                // Shown by the view; retrieved once somebody reads it there.
                 slot.outcome = Outcome::panicked(panicked.clone());
                 Publish::Exception(future, JoinErrorOrPanic::Panic(panicked))
             }
@@ -248,6 +262,9 @@ impl<T> Output<T> {
 
     /// The task was dropped unfinished.
     pub(crate) fn abandon(&self) {
+        if self.cancel_requested() {
+            return self.cancelled(); // asked to stop, and it did
+        }
         let mut slot = self.lock();
         if !matches!(slot.outcome, Outcome::Running) {
             return;
@@ -303,7 +320,6 @@ impl<T> Output<T> {
                 Publish::Cancel(future)
             }
             Outcome::Panicked(failure) => {
-                slot.retrieved = true;
                 let panicked = failure.panicked.clone();
                 slot.outcome = Outcome::Panicked(failure);
                 Publish::Exception(future, JoinErrorOrPanic::Panic(panicked))
@@ -466,7 +482,12 @@ fn wake_all(waiters: Vec<(u64, Waker)>) {
 impl<T> Drop for Output<T> {
     fn drop(&mut self) {
         let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let (Outcome::Panicked(failure), false) = (&slot.outcome, slot.retrieved) {
+        // Read through the view counts, adding a done-callback there not.
+        let viewed = self
+            .view
+            .get()
+            .is_some_and(|view| view.exception_retrieved());
+        if let (Outcome::Panicked(failure), false) = (&slot.outcome, slot.retrieved || viewed) {
             report_unretrieved(self.location, failure.task.as_deref(), &failure.panicked);
         }
     }

@@ -1,6 +1,7 @@
 //! `wait` and `as_completed` as awaitables: simple-future's blocking ones,
 //! for tasks on the loop.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -24,13 +25,18 @@ use crate::toolbox::time::sleep;
 /// lists come back as `Observer`s, in input order. Nothing is cancelled:
 /// the futures in `not_done` go on. [`ReturnWhen::FirstException`] counts
 /// an exception (a task's panic, say) and an abandoned future as failures,
-/// a cancellation not, as simple-future does. Unlike simple-future's, a
-/// future given twice is counted twice.
+/// a cancellation not, as simple-future does. A future given more than
+/// once counts once, at its first position (asyncio takes a set).
 ///
 /// The wait adds a small done-callback to every future that is not done,
 /// and removes those that have not run when it returns (or is dropped), so
 /// waiting on a long-lived future again and again costs no memory. The
 /// timeout is a timer on the running loop.
+///
+/// # Errors
+///
+/// [`EmptyWaitError`] if `futures` is empty: there is nothing to wait for,
+/// and no split would say so (asyncio raises `ValueError`).
 ///
 /// # Panics
 ///
@@ -48,26 +54,29 @@ use crate::toolbox::time::sleep;
 /// let fast = lp.spawn(async { 1 });
 /// let slow = lp.spawn(sleep(Duration::from_secs(60)));
 /// let split = lp.block_on(async {
-///     wait([fast.observer()], None, ReturnWhen::AllCompleted).await;
+///     wait([fast.observer()], None, ReturnWhen::AllCompleted).await?;
 ///     wait([slow.observer()], Some(Duration::from_millis(10)), ReturnWhen::AllCompleted).await
-/// })?;
+/// })??;
 /// assert_eq!((split.done.len(), split.not_done.len()), (0, 1));
 /// assert!(split.not_done[0].same_future(&slow.observer()));
 /// slow.cancel();
-/// # Ok::<(), poll_loop::BlockOnError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn wait<T, E, I>(
     futures: I,
     timeout: Option<Duration>,
     return_when: ReturnWhen,
-) -> DoneAndNotDone<T, E>
+) -> Result<DoneAndNotDone<T, E>, EmptyWaitError>
 where
     I: IntoIterator,
     I::Item: AsRef<Observer<T, E>>,
     T: 'static,
     E: 'static,
 {
-    let futures: Vec<Observer<T, E>> = futures.into_iter().map(|f| f.as_ref().clone()).collect();
+    let futures = unique(futures);
+    if futures.is_empty() {
+        return Err(EmptyWaitError(()));
+    }
     let mut pending = 0;
     let (mut any_done, mut any_failed) = (false, false);
     let mut watched = Vec::new();
@@ -113,8 +122,36 @@ where
         .await;
     }
     let (done, not_done) = futures.into_iter().partition(Observer::done);
-    DoneAndNotDone { done, not_done }
+    Ok(DoneAndNotDone { done, not_done })
 }
+
+/// The futures, each once, in the order first given.
+fn unique<T, E, I>(futures: I) -> Vec<Observer<T, E>>
+where
+    I: IntoIterator,
+    I::Item: AsRef<Observer<T, E>>,
+{
+    let mut seen = HashSet::new();
+    futures
+        .into_iter()
+        .filter_map(|future| {
+            let future = future.as_ref();
+            seen.insert(future.id()).then(|| future.clone())
+        })
+        .collect()
+}
+
+/// A [`wait`] on no futures at all: asyncio's `ValueError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmptyWaitError(());
+
+impl fmt::Display for EmptyWaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("wait() was given no futures")
+    }
+}
+
+impl std::error::Error for EmptyWaitError {}
 
 /// True if a done future raised or was abandoned.
 fn failed<T, E>(future: &Observer<T, E>) -> bool {
@@ -212,7 +249,8 @@ impl Notifier {
 }
 
 /// Yields the futures as they complete: those done already first, in input
-/// order, then the others in the order they complete. asyncio's
+/// order, then the others in the order they complete; a future given more
+/// than once is yielded once (asyncio takes a set). asyncio's
 /// `as_completed`, and the awaitable twin of
 /// [`simple_future::as_completed`](https://docs.rs/simple-future/latest/simple_future/fn.as_completed.html).
 ///
@@ -253,7 +291,7 @@ where
     T: 'static,
     E: 'static,
 {
-    let futures: Vec<Observer<T, E>> = futures.into_iter().map(|f| f.as_ref().clone()).collect();
+    let futures = unique(futures);
     let (done, watched): (Vec<usize>, Vec<usize>) =
         (0..futures.len()).partition(|&index| futures[index].done());
     let waiting = watched.len();

@@ -93,10 +93,14 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// True while the lock is held (or handed to a waiter that has not
-    /// run yet): asyncio's `locked()`.
+    /// True while a guard holds the lock: asyncio's `locked()`.
+    ///
+    /// As in asyncio, a lock released to a waiting task is not locked
+    /// until that task runs and takes it; meanwhile it is still not free
+    /// for others ([`try_lock`](Mutex::try_lock) fails and
+    /// [`lock`](Mutex::lock) queues behind the woken task).
     pub fn is_locked(&self) -> bool {
-        self.permit.available() == 0
+        self.permit.available() == 0 && self.permit.handed() == 0
     }
 
     /// The value, through an exclusive reference: no locking needed.
@@ -126,7 +130,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
             Ok(value) if !self.is_locked() => d.field("value", &&*value),
             _ => d.field("value", &format_args!("<locked>")),
         };
-        d.finish()
+        d.field("waiting", &(self.permit.waiting() + self.permit.handed()))
+            .finish()
     }
 }
 

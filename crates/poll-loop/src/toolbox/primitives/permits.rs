@@ -1,12 +1,21 @@
 //! Counted permits handed out in FIFO order: the core of `Semaphore` and
 //! `Mutex`.
 //
-// The rule that keeps it fair and never loses a wake-up: a released permit
-// goes to the first waiter, if any, before it is counted as available. So
-// while anybody waits, no permit is available (a newcomer cannot jump the
-// queue), and a waiter that is woken already owns its permit. A waiter
-// dropped after it was handed one gives it back, which hands it on to the
-// next.
+// The rules, asyncio's observable ones:
+// - A released permit goes to the first waiter, if any, before it is
+//   counted as available, and that waiter is woken. It owns the permit from
+//   then on, but it is "handed", not yet taken, until it runs: asyncio's
+//   woken waiter stays in the queue until it runs, so `Lock.locked()` is
+//   false meanwhile, and nobody overtakes it.
+// - So a newcomer takes an available permit only if nobody waits and no
+//   permit is handed (asyncio's `locked()` looks at the waiters, woken ones
+//   included). A task that releases and at once re-acquires queues behind
+//   the waiter it woke.
+// - When the last handed permit is taken, available permits go to the
+//   waiters queued meanwhile (asyncio's `acquire` wakes them in its
+//   `finally`).
+// - A waiter dropped after it was handed a permit gives it back, which
+//   hands it on to the next. No wake-up is lost.
 
 use std::cell::{Cell, RefCell};
 use std::task::{Context, Poll};
@@ -16,6 +25,8 @@ use crate::task::panic_later::PanicLater;
 
 pub(crate) struct Permits {
     available: Cell<usize>,
+    /// Permits handed to woken waiters that have not run yet.
+    handed: Cell<usize>,
     waiters: RefCell<WaitList<()>>,
 }
 
@@ -23,6 +34,7 @@ impl Permits {
     pub(crate) const fn new(permits: usize) -> Permits {
         Permits {
             available: Cell::new(permits),
+            handed: Cell::new(0),
             waiters: RefCell::new(WaitList::new()),
         }
     }
@@ -31,18 +43,26 @@ impl Permits {
         self.available.get()
     }
 
+    /// Permits handed to woken waiters that have not taken them yet.
+    pub(crate) fn handed(&self) -> usize {
+        self.handed.get()
+    }
+
+    /// Waiters queued, not counting those already handed a permit.
     pub(crate) fn waiting(&self) -> usize {
         self.waiters.try_borrow().map_or(0, |w| w.len())
     }
 
-    /// Takes a permit if one is available (none is while others wait).
+    /// Takes a permit if one is available and nobody is before us: none
+    /// is handed (a waiter queued while permits are available always has a
+    /// handed permit before it, so this covers the queue too).
     pub(crate) fn try_take(&self) -> bool {
         match self.available.get() {
-            0 => false,
-            n => {
+            n if n > 0 && self.handed.get() == 0 => {
                 self.available.set(n - 1);
                 true
             }
+            _ => false,
         }
     }
 
@@ -58,6 +78,7 @@ impl Permits {
                 // Woken outside the borrow: the waker may run anything.
                 Some((_, waker)) => {
                     n -= 1;
+                    self.handed.set(self.handed.get() + 1);
                     if let Some(waker) = waker {
                         panic.wake(waker);
                     }
@@ -96,6 +117,7 @@ impl Permits {
                 drop(waiters);
                 drop(waker);
                 *key = None;
+                self.handed_one_taken();
                 Poll::Ready(())
             }
         }
@@ -107,7 +129,20 @@ impl Permits {
         let (waiting, (), waker) = self.waiters.borrow_mut().remove(key);
         drop(waker);
         if !waiting {
+            self.handed_one_taken();
             self.release(1);
+        }
+    }
+
+    /// A handed permit was taken, or given back. Once none is handed, the
+    /// permits that became available meanwhile go to whoever queued behind.
+    fn handed_one_taken(&self) {
+        let handed = self.handed.get() - 1;
+        self.handed.set(handed);
+        let available = self.available.get();
+        if handed == 0 && available > 0 && self.waiting() > 0 {
+            self.available.set(0);
+            self.release(available);
         }
     }
 }

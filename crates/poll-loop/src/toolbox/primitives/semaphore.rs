@@ -1,5 +1,6 @@
 //! `Semaphore`: a count of permits that tasks wait for, in FIFO order.
 
+use std::cell::Cell;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
@@ -51,7 +52,10 @@ use super::permits::Permits;
 /// # Ok::<(), poll_loop::RunError>(())
 /// ```
 pub struct Semaphore {
-    permits: Permits,
+    pub(super) permits: Permits,
+    /// Permits [forgotten](SemaphorePermit::forget): what a
+    /// [`BoundedSemaphore`](super::BoundedSemaphore) may release.
+    pub(super) forgotten: Cell<usize>,
 }
 
 impl Semaphore {
@@ -59,6 +63,7 @@ impl Semaphore {
     pub const fn new(permits: usize) -> Semaphore {
         Semaphore {
             permits: Permits::new(permits),
+            forgotten: Cell::new(0),
         }
     }
 
@@ -84,15 +89,18 @@ impl Semaphore {
         }
     }
 
-    /// Permits available now (zero while anybody waits).
+    /// Permits not held and not handed to a waiter: asyncio's `_value`.
+    /// A newcomer gets one only if nobody waits (see
+    /// [`is_locked`](Semaphore::is_locked)).
     pub fn available_permits(&self) -> usize {
         self.permits.available()
     }
 
-    /// True when [`acquire`](Semaphore::acquire) would wait: asyncio's
-    /// `locked()`.
+    /// True when [`acquire`](Semaphore::acquire) would wait: no permit is
+    /// available, or somebody waits, a woken waiter that has not run yet
+    /// included. asyncio's `locked()`.
     pub fn is_locked(&self) -> bool {
-        self.permits.available() == 0
+        self.permits.available() == 0 || self.permits.handed() > 0 || self.permits.waiting() > 0
     }
 
     /// Adds `n` permits, waking up to `n` waiters.
@@ -109,7 +117,7 @@ impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Semaphore")
             .field("available", &self.permits.available())
-            .field("waiting", &self.permits.waiting())
+            .field("waiting", &(self.permits.waiting() + self.permits.handed()))
             .finish()
     }
 }
@@ -124,6 +132,8 @@ impl SemaphorePermit<'_> {
     /// Keeps the permit out of the semaphore for good: the semaphore has
     /// one permit fewer.
     pub fn forget(self) {
+        let forgotten = &self.semaphore.forgotten;
+        forgotten.set(forgotten.get() + 1);
         std::mem::forget(self);
     }
 }
