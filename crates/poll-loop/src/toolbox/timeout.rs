@@ -224,11 +224,14 @@ impl Timeout {
                     self.note_waker(cx.waker());
                     return Poll::Pending;
                 };
-                if Instant::now() >= when {
-                    self.stage.set(Stage::Expired);
-                    return Poll::Ready(Err(Elapsed(())));
-                }
                 if timer.as_ref().is_none_or(|(armed, _)| *armed != when) {
+                    // A new deadline (the first, or a rescheduled one):
+                    // one already passed ends the body now, at its first
+                    // suspension. Later polls leave the clock to the timer.
+                    if Instant::now() >= when {
+                        self.stage.set(Stage::Expired);
+                        return Poll::Ready(Err(Elapsed(())));
+                    }
                     timer = Some((when, sleep_until(when)));
                 }
                 self.note_waker(cx.waker());
