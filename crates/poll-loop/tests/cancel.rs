@@ -127,3 +127,38 @@ fn handles_outlive_their_loop() {
     assert!(!timer.cancel() && !timer.is_pending());
     assert!(format!("{handle:?} {timer:?}").contains("Handle"));
 }
+
+#[test]
+fn a_cancel_from_another_thread_either_wins_or_finds_the_task_done() {
+    // The canceller races the tasks' last polls: whatever the interleaving,
+    // `cancel()` returns true exactly for the tasks that end cancelled.
+    helpers::without_hanging(|| {
+        let lp = poll_loop::EventLoop::new();
+        let handles: Vec<_> = (0..2_000_u32)
+            .map(|n| {
+                lp.spawn(async move {
+                    for _ in 0..n % 4 {
+                        poll_loop::yield_now().await;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let theirs = handles.clone();
+        let canceller = std::thread::spawn(move || {
+            theirs
+                .iter()
+                .rev()
+                .map(|handle| handle.cancel())
+                .collect::<Vec<bool>>()
+        });
+        lp.run_until_idle().unwrap();
+        let mut asked: Vec<bool> = canceller.join().unwrap();
+        asked.reverse();
+        lp.run_until_idle().unwrap();
+        for (n, (handle, asked)) in handles.iter().zip(asked).enumerate() {
+            assert!(handle.done(), "task {n}");
+            assert_eq!(handle.cancelled(), asked, "task {n}");
+        }
+    });
+}

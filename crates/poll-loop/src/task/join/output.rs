@@ -221,16 +221,20 @@ impl<T> Output<T> {
     /// Called in the task's last poll: a panic is recorded with the
     /// [`current_task`](crate::current_task) it came from.
     pub(crate) fn finish(&self, result: Result<T, Panicked>) {
-        if self.cancel_requested() {
-            // Cancelled while its last poll ran (by the task itself, or by a
-            // done-callback it ran): the value is dropped, as asyncio's task
-            // is cancelled when `cancel()` came right before it returned.
-            drop(result);
-            return self.cancelled();
-        }
         let mut slot = self.lock();
         if !matches!(slot.outcome, Outcome::Running) {
             return;
+        }
+        // Under the lock, which `cancel` takes to ask: a cancel either came
+        // first and wins, or finds the task done.
+        if self.cancel_requested() {
+            // Cancelled while its last poll ran (by the task itself, by a
+            // done-callback it ran, or from another thread): the value is
+            // dropped (outside the lock), as asyncio's task is cancelled
+            // when `cancel()` came right before it returned.
+            drop(slot);
+            drop(result);
+            return self.cancelled();
         }
         let publish = match (slot.take_completer(), result) {
             (Some(future), Ok(value)) => {
