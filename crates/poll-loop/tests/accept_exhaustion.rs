@@ -41,7 +41,7 @@ fn a_naive_accept_loop_out_of_descriptors_keeps_serving_and_recovers() {
 fn server() {
     let lp = EventLoop::new();
     lp.block_on(async {
-        let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         // On a line of its own: the test harness has begun one.
         println!("\nport {}", listener.local_addr().unwrap().port());
         loop {

@@ -1,5 +1,7 @@
 //! Unix stream sockets: [`UnixListener`] and [`UnixStream`], the same
-//! operations as TCP's on a socket file (or a `socketpair`).
+//! operations as TCP's on a socket file (or a `socketpair`), and the
+//! halves of a split stream ([`ReadHalf`], [`WriteHalf`],
+//! [`OwnedReadHalf`], [`OwnedWriteHalf`]).
 
 use std::fmt;
 use std::io;
@@ -7,6 +9,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
+use super::split::split_halves;
 use super::{Listener, Socket, connect_done, socket_fd, stream_io};
 use crate::os::reactor::Direction;
 
@@ -24,7 +27,7 @@ use crate::os::reactor::Direction;
 ///
 /// let lp = EventLoop::new();
 /// let reply = lp.block_on(async {
-///     let mut listener = UnixListener::bind(&path)?;
+///     let listener = UnixListener::bind(&path)?;
 ///     LoopHandle::current().unwrap().spawn(async move {
 ///         let (mut conn, _peer) = listener.accept().await.unwrap();
 ///         let mut buf = [0; 4];
@@ -92,7 +95,10 @@ impl UnixListener {
     /// queued and the next `accept` on this listener first waits
     /// [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY) (one second, as
     /// asyncio's), so a loop that retries on error does not spin.
-    pub async fn accept(&mut self) -> io::Result<(UnixStream, SocketAddr)> {
+    ///
+    /// Takes `&self`: several tasks may accept on one listener at once,
+    /// as with [`TcpListener::accept`](super::TcpListener::accept).
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, addr) = self.listener.accept(|l| l.accept()).await?;
         Ok((UnixStream::from_std(stream)?, addr))
     }
@@ -100,8 +106,9 @@ impl UnixListener {
 
 /// A Unix stream connection, for `async` code on the loop: the same
 /// operations as [`TcpStream`](super::TcpStream)'s, with the same rules
-/// (one operation at a time per direction; the socket belongs to the loop
-/// it first waited on).
+/// (one operation at a time per direction, or [`split`](UnixStream::split)
+/// it to read and write at once; the socket belongs to the loop it first
+/// waited on).
 ///
 /// See the [module documentation](crate::net).
 pub struct UnixStream {
@@ -121,7 +128,7 @@ impl UnixStream {
     /// whatever else `connect(2)` says. Must be awaited on a running loop.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let (stream, in_progress) = crate::os::sys::connect_unix_nonblocking(path.as_ref())?;
-        let mut stream = Socket::new(stream);
+        let stream = Socket::new(stream);
         if in_progress {
             let done =
                 |s: &std::os::unix::net::UnixStream| connect_done(s.take_error(), || s.peer_addr());
@@ -172,6 +179,8 @@ impl UnixStream {
 }
 
 stream_io!(UnixStream);
+
+split_halves!(UnixStream, SocketAddr);
 
 socket_fd!(UnixListener.listener, UnixStream.stream);
 
