@@ -21,6 +21,15 @@
 //! as `Ok(0)` from [`read`](TcpStream::read) (or `UnexpectedEof` from
 //! [`read_exact`](TcpStream::read_exact)).
 //!
+//! Beyond that, tokio's ergonomics: [`TcpStream::connect`] takes
+//! `"host:port"` (each address tried in turn); `accept` takes `&self`, so
+//! several tasks may accept on one listener; a stream splits into a read
+//! half and a write half ([`split`](TcpStream::split), borrowed, or
+//! [`into_split`](TcpStream::into_split), owned) to read in one task while
+//! another writes; and [`TcpSocket`] sets options before `bind` or
+//! `connect`. For reading lines and frames, and a server with a task per
+//! connection, see [`streams`](crate::streams), built on this module.
+//!
 //! Dropping a future mid-operation is safe: nothing was read or written
 //! that the future did not return (each `read`/`write` is one system call
 //! that either completes or would block), except that

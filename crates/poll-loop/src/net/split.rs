@@ -139,7 +139,7 @@ pub(super) use write_half_methods;
 /// The halves of `$Stream` (a type of the calling module with a `stream:
 /// Socket<_>` field), and its `split` and `into_split`.
 macro_rules! split_halves {
-    ($Stream:ident, $Addr:ty) => {
+    ($Stream:ident, $Addr:ty, split: $split:literal, into_split: $into_split:literal, reunite: $reunite:literal) => {
         /// The reading half of a
         #[doc = concat!("[`", stringify!($Stream), "`]")]
         /// borrowed by [`split`](
@@ -147,6 +147,10 @@ macro_rules! split_halves {
         /// ): reads while the [`WriteHalf`] writes, in another task or in
         /// the same one (with [`gather`](crate::gather) or
         /// [`select`](crate::select)).
+        ///
+        /// # Examples
+        ///
+        #[doc = $split]
         pub struct ReadHalf<'a> {
             stream: &'a $Stream,
         }
@@ -154,6 +158,10 @@ macro_rules! split_halves {
         /// The writing half of a
         #[doc = concat!("[`", stringify!($Stream), "`]")]
         /// borrowed by `split`: see [`ReadHalf`].
+        ///
+        /// # Examples
+        ///
+        #[doc = $split]
         pub struct WriteHalf<'a> {
             stream: &'a $Stream,
         }
@@ -163,6 +171,10 @@ macro_rules! split_halves {
         /// owned, from `into_split`: it may move into a task of its own.
         /// Put the stream back together with
         /// [`reunite`](OwnedReadHalf::reunite).
+        ///
+        /// # Examples
+        ///
+        #[doc = $into_split]
         pub struct OwnedReadHalf {
             stream: std::rc::Rc<$Stream>,
         }
@@ -172,6 +184,10 @@ macro_rules! split_halves {
         /// owned, from `into_split`. Dropping it shuts the writing
         /// direction down (the peer reads end of file), as tokio's does;
         /// the socket itself closes once both halves are gone.
+        ///
+        /// # Examples
+        ///
+        #[doc = $into_split]
         pub struct OwnedWriteHalf {
             stream: std::rc::Rc<$Stream>,
             shutdown_on_drop: bool,
@@ -179,6 +195,10 @@ macro_rules! split_halves {
 
         /// The halves given to `reunite` were not split from the same
         /// stream: both come back, as they were.
+        ///
+        /// # Examples
+        ///
+        #[doc = $reunite]
         pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
 
         impl $Stream {
@@ -186,6 +206,10 @@ macro_rules! split_halves {
             /// borrow it, so that reading and writing can wait at the same
             /// time (a reader waiting for data while a writer waits for
             /// room: each is woken by its own readiness).
+            ///
+            /// # Examples
+            ///
+            #[doc = $split]
             pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
                 (ReadHalf { stream: self }, WriteHalf { stream: self })
             }
@@ -194,6 +218,10 @@ macro_rules! split_halves {
             /// into a task of its own (on the same loop: they are not
             /// `Send`). [`OwnedReadHalf::reunite`] puts them back
             /// together.
+            ///
+            /// # Examples
+            ///
+            #[doc = $into_split]
             pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
                 let stream = std::rc::Rc::new(self);
                 (

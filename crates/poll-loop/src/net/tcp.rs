@@ -365,4 +365,97 @@ impl fmt::Debug for TcpStream {
 
 stream_io!(TcpStream);
 
-split_halves!(TcpStream, SocketAddr);
+split_halves!(
+    TcpStream,
+    SocketAddr,
+    split: r#"
+Reading and writing at once in one task: the write and the read wait
+together (`join` from `futures-util` here), each woken by its own
+readiness.
+
+```
+use std::io::{Read, Write};
+use poll_loop::EventLoop;
+use poll_loop::net::TcpStream;
+
+let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+let addr = server.local_addr()?;
+std::thread::spawn(move || {
+    let (mut conn, _) = server.accept().unwrap();
+    conn.write_all(b"hello").unwrap(); // before it reads
+    let mut buf = [0; 4];
+    conn.read_exact(&mut buf).unwrap();
+});
+let lp = EventLoop::new();
+let greeting = lp.block_on(async {
+    let mut stream = TcpStream::connect(addr).await?;
+    let (mut reader, mut writer) = stream.split();
+    let mut greeting = [0; 5];
+    let (wrote, read) = futures_util::future::join(
+        writer.write_all(b"ping"),
+        reader.read_exact(&mut greeting),
+    )
+    .await;
+    wrote?;
+    read?;
+    Ok::<_, std::io::Error>(greeting)
+})??;
+assert_eq!(&greeting, b"hello");
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#,
+    into_split: r#"
+A reader task and a writer task on one connection, then the stream put
+back together:
+
+```
+use std::io::{Read, Write};
+use poll_loop::{EventLoop, spawn};
+use poll_loop::net::TcpStream;
+
+let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+let addr = server.local_addr()?;
+std::thread::spawn(move || {
+    let (mut conn, _) = server.accept().unwrap();
+    let mut buf = [0; 4];
+    conn.read_exact(&mut buf).unwrap();
+    conn.write_all(&buf.map(|b| b.to_ascii_uppercase())).unwrap();
+});
+let lp = EventLoop::new();
+lp.block_on(async {
+    let (mut reader, mut writer) = TcpStream::connect(addr).await?.into_split();
+    let reading = spawn(async move {
+        let mut buf = [0; 4];
+        reader.read_exact(&mut buf).await.map(|()| (buf, reader))
+    });
+    writer.write_all(b"ping").await?;
+    let (answer, reader) = reading.await.unwrap()?;
+    assert_eq!(&answer, b"PING");
+    let stream = reader.reunite(writer).unwrap(); // the same stream again
+    assert_eq!(stream.peer_addr()?, addr);
+    Ok::<_, std::io::Error>(())
+})??;
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#,
+    reunite: r#"
+```
+use poll_loop::EventLoop;
+use poll_loop::net::TcpStream;
+use poll_loop::net::tcp::ReuniteError;
+
+let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+let addr = server.local_addr()?;
+let lp = EventLoop::new();
+lp.block_on(async {
+    let (read_a, write_a) = TcpStream::connect(addr).await?.into_split();
+    let (read_b, write_b) = TcpStream::connect(addr).await?.into_split();
+    let ReuniteError(read_a, write_b) = read_a.reunite(write_b).unwrap_err();
+    assert!(read_a.reunite(write_a).is_ok());
+    assert!(read_b.reunite(write_b).is_ok());
+    Ok::<_, std::io::Error>(())
+})??;
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+);

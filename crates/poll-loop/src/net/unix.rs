@@ -110,6 +110,34 @@ impl UnixListener {
 /// it to read and write at once; the socket belongs to the loop it first
 /// waited on).
 ///
+/// # Examples
+///
+/// A connected pair (`socketpair`) on one loop: one end writes and shuts
+/// its writing down, the other reads to the end.
+///
+/// ```
+/// use poll_loop::EventLoop;
+/// use poll_loop::net::UnixStream;
+///
+/// let lp = EventLoop::new();
+/// let got = lp.block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     a.write_all(b"over a socket pair").await?;
+///     a.shutdown(std::net::Shutdown::Write)?;
+///     let mut got = Vec::new();
+///     let mut buf = [0; 8];
+///     loop {
+///         match b.read(&mut buf).await? {
+///             0 => break,
+///             n => got.extend_from_slice(&buf[..n]),
+///         }
+///     }
+///     Ok::<_, std::io::Error>(got)
+/// })??;
+/// assert_eq!(got, b"over a socket pair");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// See the [module documentation](crate::net).
 pub struct UnixStream {
     stream: Socket<std::os::unix::net::UnixStream>,
@@ -180,7 +208,90 @@ impl UnixStream {
 
 stream_io!(UnixStream);
 
-split_halves!(UnixStream, SocketAddr);
+split_halves!(
+    UnixStream,
+    SocketAddr,
+    split: r#"
+Reading and writing at once in one task (`join` from `futures-util`
+here), over a socket pair:
+
+```
+use std::io::{Read, Write};
+use poll_loop::EventLoop;
+use poll_loop::net::UnixStream;
+
+let (ours, mut theirs) = std::os::unix::net::UnixStream::pair()?;
+std::thread::spawn(move || {
+    theirs.write_all(b"hello").unwrap(); // before it reads
+    let mut buf = [0; 4];
+    theirs.read_exact(&mut buf).unwrap();
+});
+let lp = EventLoop::new();
+let greeting = lp.block_on(async {
+    let mut stream = UnixStream::from_std(ours)?;
+    let (mut reader, mut writer) = stream.split();
+    let mut greeting = [0; 5];
+    let (wrote, read) = futures_util::future::join(
+        writer.write_all(b"ping"),
+        reader.read_exact(&mut greeting),
+    )
+    .await;
+    wrote?;
+    read?;
+    Ok::<_, std::io::Error>(greeting)
+})??;
+assert_eq!(&greeting, b"hello");
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#,
+    into_split: r#"
+A reader task and a writer task on one connection, then the stream put
+back together:
+
+```
+use poll_loop::{EventLoop, spawn};
+use poll_loop::net::UnixStream;
+
+let lp = EventLoop::new();
+lp.block_on(async {
+    let (ours, theirs) = UnixStream::pair()?;
+    let (mut reader, mut writer) = ours.into_split();
+    let (mut their_reader, mut their_writer) = theirs.into_split();
+    let echo = spawn(async move {
+        let mut buf = [0; 4];
+        their_reader.read_exact(&mut buf).await?;
+        their_writer.write_all(&buf).await
+    });
+    let reading = spawn(async move {
+        let mut buf = [0; 4];
+        reader.read_exact(&mut buf).await.map(|()| (buf, reader))
+    });
+    writer.write_all(b"ping").await?;
+    let (answer, reader) = reading.await.unwrap()?;
+    echo.await.unwrap()?;
+    assert_eq!(&answer, b"ping");
+    let stream = reader.reunite(writer).unwrap(); // the same stream again
+    assert!(stream.peer_addr().is_ok());
+    Ok::<_, std::io::Error>(())
+})??;
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#,
+    reunite: r#"
+```
+use poll_loop::net::UnixStream;
+use poll_loop::net::unix::ReuniteError;
+
+let (a, b) = UnixStream::pair()?;
+let (read_a, write_a) = a.into_split();
+let (read_b, write_b) = b.into_split();
+let ReuniteError(read_a, write_b) = read_a.reunite(write_b).unwrap_err();
+assert!(read_a.reunite(write_a).is_ok());
+assert!(read_b.reunite(write_b).is_ok());
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+);
 
 socket_fd!(UnixListener.listener, UnixStream.stream);
 

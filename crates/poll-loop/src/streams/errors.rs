@@ -14,6 +14,36 @@ use std::io;
 /// with [`read`](super::StreamReader::read)); after
 /// [`readline`](super::StreamReader::readline) it is dropped, as asyncio
 /// drops it: up to and with the newline if one was found, else all of it.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::{ReadUntilError, open_connection};
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut conn, _) = server.accept().unwrap();
+///     conn.write_all(b"a rather long line;short;").unwrap();
+/// });
+/// let lp = EventLoop::new();
+/// lp.block_on(async move {
+///     let (mut reader, _writer) = open_connection(addr).await?;
+///     reader.set_limit(8);
+///     let Err(ReadUntilError::LimitOverrun(err)) = reader.readuntil(b";").await else {
+///         panic!("the chunk is longer than 8 bytes");
+///     };
+///     assert!(err.separator_found());
+///     assert_eq!(err.consumed(), 18); // where the separator is
+///     // The data stays: read the long chunk another way.
+///     assert_eq!(reader.readexactly(err.consumed() + 1).await?, b"a rather long line;");
+///     assert_eq!(reader.readuntil(b";").await?, b"short;");
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitOverrunError {
     consumed: usize,
@@ -53,6 +83,33 @@ impl Error for LimitOverrunError {}
 /// `IncompleteReadError`): what was read is kept in
 /// [`partial`](IncompleteReadError::partial), and is no longer in the
 /// reader's buffer.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::{ReadExactlyError, open_connection};
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut conn, _) = server.accept().unwrap();
+///     conn.write_all(b"only 7!").unwrap(); // then closed
+/// });
+/// let lp = EventLoop::new();
+/// lp.block_on(async move {
+///     let (mut reader, _writer) = open_connection(addr).await?;
+///     let Err(ReadExactlyError::IncompleteRead(err)) = reader.readexactly(10).await else {
+///         panic!("the stream ends first");
+///     };
+///     assert_eq!(err.partial(), b"only 7!");
+///     assert_eq!(err.expected(), Some(10));
+///     assert!(reader.at_eof());
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncompleteReadError {
     partial: Vec<u8>,
@@ -101,6 +158,33 @@ impl fmt::Display for IncompleteReadError {
 impl Error for IncompleteReadError {}
 
 /// Why [`readuntil`](super::StreamReader::readuntil) returned no chunk.
+///
+/// `?` turns it into an `io::Error` where a function returns one:
+///
+/// ```
+/// use std::io::Write;
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::open_connection;
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut conn, _) = server.accept().unwrap();
+///     conn.write_all(b"key=value\0no end").unwrap(); // then closed
+/// });
+/// async fn field(reader: &mut poll_loop::streams::StreamReader) -> std::io::Result<Vec<u8>> {
+///     Ok(reader.readuntil(b"\0").await?)
+/// }
+/// let lp = EventLoop::new();
+/// lp.block_on(async move {
+///     let (mut reader, _writer) = open_connection(addr).await?;
+///     assert_eq!(field(&mut reader).await?, b"key=value\0");
+///     let err = field(&mut reader).await.unwrap_err();
+///     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum ReadUntilError {
     /// The socket's error.
@@ -114,6 +198,30 @@ pub enum ReadUntilError {
 /// Why [`readline`](super::StreamReader::readline) returned no line. (End
 /// of file is not an error there: the partial line, or an empty one, is
 /// returned.)
+///
+/// ```
+/// use std::io::Write;
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::{ReadLineError, open_connection};
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// std::thread::spawn(move || {
+///     let (mut conn, _) = server.accept().unwrap();
+///     conn.write_all(b"far too long a line\nok\n").unwrap();
+/// });
+/// let lp = EventLoop::new();
+/// lp.block_on(async move {
+///     let (mut reader, _writer) = open_connection(addr).await?;
+///     reader.set_limit(4);
+///     let err = reader.readline().await.unwrap_err();
+///     assert!(matches!(err, ReadLineError::LimitOverrun(_)));
+///     // The long line is dropped; the next one reads.
+///     assert_eq!(reader.readline().await?, b"ok\n");
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum ReadLineError {
     /// The socket's error.
@@ -124,7 +232,7 @@ pub enum ReadLineError {
 }
 
 /// Why [`readexactly`](super::StreamReader::readexactly) returned no
-/// bytes.
+/// bytes. See [`IncompleteReadError`] for an example.
 #[derive(Debug)]
 pub enum ReadExactlyError {
     /// The socket's error.

@@ -306,7 +306,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The lines of a [`StreamReader`]: see [`StreamReader::lines`].
+/// The lines of a [`StreamReader`]: see [`StreamReader::lines`], whose
+/// example reads them.
 pub struct Lines<'a> {
     reader: &'a mut StreamReader,
 }

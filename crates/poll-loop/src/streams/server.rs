@@ -23,7 +23,46 @@ use crate::task::join::JoinHandle;
 /// Dropping it does not stop it: the accepting task goes on until `close`
 /// (or the loop's end).
 ///
-/// See [`start_server`] for an example.
+/// # Examples
+///
+/// A server that serves until a client says `stop`, with
+/// [`serve_forever`](Server::serve_forever):
+///
+/// ```
+/// use std::cell::OnceCell;
+/// use std::io::Write;
+/// use std::rc::Rc;
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::{Server, start_server};
+///
+/// let lp = EventLoop::new();
+/// lp.block_on(async {
+///     let server: Rc<OnceCell<Rc<Server>>> = Rc::default();
+///     let handler = {
+///         let server = Rc::clone(&server);
+///         move |mut reader: poll_loop::streams::StreamReader, _writer| {
+///             let server = Rc::clone(&server);
+///             async move {
+///                 if reader.readline().await.is_ok_and(|line| line == b"stop\n") {
+///                     server.get().unwrap().close();
+///                 }
+///             }
+///         }
+///     };
+///     let running = Rc::new(start_server(handler, "127.0.0.1:0").await?);
+///     let _ = server.set(Rc::clone(&running));
+///     let addr = running.local_addr();
+///     std::thread::spawn(move || {
+///         let mut conn = std::net::TcpStream::connect(addr).unwrap();
+///         conn.write_all(b"stop\n").unwrap();
+///     });
+///     running.serve_forever().await; // until the client said stop
+///     assert!(!running.is_serving());
+///     running.wait_closed().await;
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Server<A = std::net::SocketAddr> {
     state: Rc<ServerState>,
     local_addr: A,

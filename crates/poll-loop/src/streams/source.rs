@@ -13,6 +13,26 @@ use crate::net::unix;
 /// A socket's address, as [`StreamWriter::peer_addr`](super::StreamWriter::peer_addr)
 /// and [`local_addr`](super::StreamWriter::local_addr) give it (asyncio's
 /// `get_extra_info('peername')` and `'sockname'`).
+///
+/// # Examples
+///
+/// ```
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::{StreamAddr, open_connection};
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let addr = server.local_addr()?;
+/// let lp = EventLoop::new();
+/// lp.block_on(async move {
+///     let (_reader, writer) = open_connection(addr).await?;
+///     let peer = writer.peer_addr()?;
+///     assert!(matches!(peer, StreamAddr::Tcp(_)));
+///     assert_eq!(peer.as_tcp(), Some(addr));
+///     assert_eq!(peer.to_string(), addr.to_string());
+///     Ok::<_, std::io::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub enum StreamAddr {
     /// A TCP connection's end.
