@@ -89,6 +89,32 @@ use crate::net::TcpStream;
 /// # Errors
 ///
 /// The connect's (`ConnectionRefused`, …), for the last address tried.
+///
+/// # Examples
+///
+/// A host string, as asyncio's `open_connection(host, port)` takes (here
+/// `localhost`, which may resolve to `::1` first, where nothing listens:
+/// the next address is tried):
+///
+/// ```
+/// use std::io::Write;
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::open_connection;
+///
+/// let server = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = server.local_addr()?.port();
+/// std::thread::spawn(move || {
+///     let (mut conn, _) = server.accept().unwrap();
+///     conn.write_all(b"220 ready\r\n").unwrap();
+/// });
+/// let lp = EventLoop::new();
+/// let greeting = lp.block_on(async move {
+///     let (mut reader, _writer) = open_connection(format!("localhost:{port}")).await?;
+///     reader.readline().await.map_err(std::io::Error::from)
+/// })??;
+/// assert_eq!(greeting, b"220 ready\r\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn open_connection(addr: impl ToSocketAddrs) -> io::Result<(StreamReader, StreamWriter)> {
     let stream = TcpStream::connect(addr).await?;
     Ok(from_tcp_stream(stream))

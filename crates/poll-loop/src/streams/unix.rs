@@ -40,6 +40,35 @@ pub fn from_unix_stream(stream: UnixStream) -> (StreamReader, StreamWriter) {
 ///
 /// As [`UnixListener::bind`] (`AddrInUse` if the file exists, …).
 ///
+/// # Examples
+///
+/// ```
+/// use poll_loop::EventLoop;
+/// use poll_loop::streams::{StreamReader, StreamWriter, open_unix_connection, start_unix_server};
+///
+/// async fn hello(_reader: StreamReader, writer: StreamWriter) {
+///     writer.write(b"hello over a socket file\n");
+///     writer.close();
+/// }
+///
+/// let dir = std::env::temp_dir().join(format!("poll-loop-streams-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("hello.sock");
+/// let lp = EventLoop::new();
+/// let line = lp.block_on(async {
+///     let server = start_unix_server(hello, &path).await?;
+///     let (mut reader, _writer) = open_unix_connection(&path).await?;
+///     let line = reader.readline().await?;
+///     server.close(); // removes the socket file
+///     server.wait_closed().await;
+///     Ok::<_, std::io::Error>(line)
+/// })??;
+/// assert_eq!(line, b"hello over a socket file\n");
+/// assert!(!path.exists());
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Panics
 ///
 /// If no loop runs on this thread.
