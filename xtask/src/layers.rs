@@ -9,7 +9,7 @@
 //!
 //! - **Downward only.** A crate may list its layers, bottom first, as the
 //!   folders of its `src/` (poll-loop: `state`, `os`, `event_loop`, `task`,
-//!   `toolbox`, `net`). A module of one layer imports only from its own
+//!   `toolbox`, `net`, `streams`). A module of one layer imports only from its own
 //!   layer and those below; a module outside the layers (`error.rs`) is a
 //!   leaf every layer may use, and imports no layer.
 //! - **Small circles.** No set of modules that import each other in a
@@ -47,7 +47,15 @@ const CRATES: &[Rules] = &[
     },
     Rules {
         src: "crates/poll-loop/src",
-        layers: &["state", "os", "event_loop", "task", "toolbox", "net"],
+        layers: &[
+            "state",
+            "os",
+            "event_loop",
+            "task",
+            "toolbox",
+            "net",
+            "streams",
+        ],
     },
 ];
 

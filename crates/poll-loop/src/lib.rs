@@ -22,6 +22,20 @@ pub mod net;
 #[cfg(any(unix, windows))]
 mod os;
 mod state;
+// Above `net`, on the same systems.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_vendor = "apple",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "illumos",
+    target_os = "solaris",
+    windows,
+))]
+pub mod streams;
 mod task;
 mod toolbox;
 

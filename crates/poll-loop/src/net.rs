@@ -21,6 +21,15 @@
 //! as `Ok(0)` from [`read`](TcpStream::read) (or `UnexpectedEof` from
 //! [`read_exact`](TcpStream::read_exact)).
 //!
+//! Beyond that, tokio's ergonomics: [`TcpStream::connect`] takes
+//! `"host:port"` (each address tried in turn); `accept` takes `&self`, so
+//! several tasks may accept on one listener; a stream splits into a read
+//! half and a write half ([`split`](TcpStream::split), borrowed, or
+//! [`into_split`](TcpStream::into_split), owned) to read in one task while
+//! another writes; and [`TcpSocket`] sets options before `bind` or
+//! `connect`. For reading lines and frames, and a server with a task per
+//! connection, see [`streams`](crate::streams), built on this module.
+//!
 //! Dropping a future mid-operation is safe: nothing was read or written
 //! that the future did not return (each `read`/`write` is one system call
 //! that either completes or would block), except that
@@ -34,7 +43,7 @@
 //!
 //! let lp = EventLoop::new();
 //! let reply = lp.block_on(async {
-//!     let mut listener = TcpListener::bind("127.0.0.1:0")?;
+//!     let listener = TcpListener::bind("127.0.0.1:0")?;
 //!     let addr = listener.local_addr()?;
 //!     // An echo server, as a task on the same loop.
 //!     LoopHandle::current().unwrap().spawn(async move {
@@ -53,32 +62,43 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod tcp;
+mod listener;
+mod split;
+pub mod tcp;
+mod tcp_socket;
 #[cfg(unix)]
-mod unix;
+pub mod unix;
 
 use crate::os::sys::{AsRawFd, RawFd};
+use std::cell::OnceCell;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
+pub use self::listener::ACCEPT_RETRY_DELAY;
+use self::listener::Listener;
 pub use self::tcp::{TcpListener, TcpStream};
+pub use self::tcp_socket::TcpSocket;
 #[cfg(unix)]
 pub use self::unix::{UnixListener, UnixStream};
 use crate::event_loop::inner::LoopHandle;
 use crate::os::reactor::{Direction, Handler, Reactor};
 
 /// A socket's place in a loop's reactor: made when it first has to wait.
+/// Shared by the halves of a split stream: the reactor keeps a waker per
+/// direction, so a reader and a writer can wait at once.
 struct Registration {
     fd: RawFd,
-    joined: Option<(LoopHandle, Rc<Reactor>)>,
+    joined: OnceCell<(LoopHandle, Rc<Reactor>)>,
 }
 
 impl Registration {
     fn new(fd: RawFd) -> Registration {
-        Registration { fd, joined: None }
+        Registration {
+            fd,
+            joined: OnceCell::new(),
+        }
     }
 
     /// Waits for `direction` if `result` says the operation would block:
@@ -87,7 +107,7 @@ impl Registration {
     /// just tried and would block, so whatever readies the socket from now
     /// on is a change, reported at a later wait; it cannot be missed.
     fn poll<R>(
-        &mut self,
+        &self,
         cx: &mut Context<'_>,
         direction: Direction,
         result: io::Result<R>,
@@ -100,7 +120,7 @@ impl Registration {
             }
             result => return Poll::Ready(result),
         }
-        let registered = match &self.joined {
+        let registered = match self.joined.get() {
             // Registered, so the reactor's source is too (the socket's
             // entry keeps it): nothing to look up.
             Some((_, reactor)) => reactor.set_waker(self.fd, direction, cx.waker()),
@@ -116,7 +136,7 @@ impl Registration {
 
     /// Registers the socket with the reactor of the loop running on this
     /// thread, the first time it has to wait.
-    fn join(&mut self) -> io::Result<Rc<Reactor>> {
+    fn join(&self) -> io::Result<Rc<Reactor>> {
         let current = LoopHandle::current().ok_or_else(|| {
             io::Error::other("poll-loop: a socket was polled outside a running event loop")
         })?;
@@ -136,7 +156,9 @@ impl Registration {
             }
         }
         current.ensure_io_source(&reactor);
-        self.joined = Some((current, Rc::clone(&reactor)));
+        let joined = (current, Rc::clone(&reactor));
+        // Nothing between the check above and here can join it: one thread.
+        let _ = self.joined.set(joined);
         Ok(reactor)
     }
 }
@@ -171,20 +193,28 @@ impl<S: AsRawFd> Socket<S> {
         }
     }
 
+    /// Tries `op` on the socket; if it would block, stores the task's
+    /// waker for `direction` and returns `Pending`.
+    fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        crate::task::coop::poll_leaf(cx, |cx| {
+            let result = op(&self.inner);
+            self.registration.poll(cx, direction, result)
+        })
+    }
+
     /// Runs `op` on the socket until it does not block, the task waiting
     /// for `direction` in between.
     async fn io<R>(
-        &mut self,
+        &self,
         direction: Direction,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| {
-            crate::task::coop::poll_leaf(cx, |cx| {
-                let result = op(&self.inner);
-                self.registration.poll(cx, direction, result)
-            })
-        })
-        .await
+        poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
     }
 }
 
@@ -192,17 +222,23 @@ impl<S: AsRawFd> Socket<S>
 where
     for<'a> &'a S: Read + Write,
 {
-    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io(Direction::Read, |mut socket| socket.read(buf))
-            .await
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |mut socket| socket.read(buf))
     }
 
-    async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io(Direction::Write, |mut socket| socket.write(buf))
-            .await
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |mut socket| socket.write(buf))
     }
 
-    async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+    async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+
+    async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.read(buf).await? {
                 0 => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -212,7 +248,7 @@ where
         Ok(())
     }
 
-    async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+    async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {
                 0 => return Err(io::ErrorKind::WriteZero.into()),
@@ -223,68 +259,33 @@ where
     }
 }
 
-/// How long a listener waits before it tries `accept` again after the
-/// process or the system ran out of file descriptors or memory (`EMFILE`,
-/// `ENFILE`, `ENOBUFS`, `ENOMEM`): asyncio's `ACCEPT_RETRY_DELAY`.
-///
-/// The failing `accept` still returns its error; the next `accept` on the
-/// same listener first waits this long. So an accept loop that logs errors
-/// and goes on costs next to no CPU while the descriptors are used up,
-/// lets the connections that hold them run (and close), and recovers by
-/// itself.
-pub const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
-
-/// A listening socket: a [`Socket`] whose `accept` backs off after running
-/// out of resources (see [`ACCEPT_RETRY_DELAY`]).
-struct Listener<S: AsRawFd> {
-    socket: Socket<S>,
-    /// When the next `accept` may try, after one failed for lack of
-    /// resources.
-    retry_at: Option<Instant>,
-}
-
-impl<S: AsRawFd> Listener<S> {
-    fn new(inner: S) -> Listener<S> {
-        Listener {
-            socket: Socket::new(inner),
-            retry_at: None,
-        }
-    }
-
-    /// Accepts with `op`, waiting out a back-off first if the last accept
-    /// ran out of resources. (Dropped during the back-off, it leaves it for
-    /// the next call.)
-    async fn accept<R>(&mut self, op: impl FnMut(&S) -> io::Result<R>) -> io::Result<R> {
-        if let Some(retry_at) = self.retry_at {
-            crate::toolbox::time::sleep_until(retry_at).await;
-            self.retry_at = None;
-        }
-        let result = self.socket.io(Direction::Read, op).await;
-        if let Err(err) = &result {
-            if crate::os::sys::is_out_of_resources(err) {
-                tracing::warn!(
-                    error = %err,
-                    retry_after_ms = ACCEPT_RETRY_DELAY.as_millis() as u64,
-                    "accept ran out of resources: the listener waits before it tries again"
-                );
-                self.retry_at = Instant::now().checked_add(ACCEPT_RETRY_DELAY);
+/// Tries each address `addrs` resolves to in turn with `connect`, and
+/// returns the first connection made, or the last error.
+async fn connect_each<T, F>(
+    addrs: impl std::net::ToSocketAddrs,
+    mut connect: impl FnMut(std::net::SocketAddr) -> F,
+) -> io::Result<T>
+where
+    F: std::future::Future<Output = io::Result<T>>,
+{
+    let mut last = None;
+    for addr in addrs.to_socket_addrs()? {
+        match connect(addr).await {
+            Ok(done) => return Ok(done),
+            Err(err) => {
+                tracing::debug!(%addr, error = %err, "connect failed: trying the next address");
+                last = Some(err);
             }
         }
-        result
     }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        )
+    }))
 }
 
-impl<S: AsRawFd> std::ops::Deref for Listener<S> {
-    type Target = Socket<S>;
-
-    fn deref(&self) -> &Socket<S> {
-        &self.socket
-    }
-}
-
-/// The reading and writing methods of a stream type (a `stream:
-/// Socket<_>` field whose std type has `shutdown`), with their
-/// documentation: the same for TCP and Unix streams.
 /// Whether a connect in progress is done, from the socket's pending error
 /// (`take_error`) and whether it has a peer (`peer_addr`): `WouldBlock`
 /// while not.
@@ -304,6 +305,9 @@ fn connect_done<A>(
     }
 }
 
+/// The reading and writing methods of a stream type (a `stream:
+/// Socket<_>` field whose std type has `shutdown`), with their
+/// documentation: the same for TCP and Unix streams.
 macro_rules! stream_io {
     ($stream:ident) => {
         impl $stream {

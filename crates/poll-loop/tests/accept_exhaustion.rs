@@ -41,7 +41,21 @@ fn a_naive_accept_loop_out_of_descriptors_keeps_serving_and_recovers() {
 fn server() {
     let lp = EventLoop::new();
     lp.block_on(async {
-        let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // The loop makes its reactor (an epoll and an eventfd: two
+        // descriptors) when a socket first waits. The listener waits once
+        // before any client knows the port: were its first accepts never
+        // to wait (the clients all queued before this thread ran again, on
+        // a loaded machine), the reactor would be made only when the first
+        // connection's read waits, with the descriptors already used up.
+        {
+            let mut first = std::pin::pin!(listener.accept());
+            std::future::poll_fn(|cx| {
+                assert!(first.as_mut().poll(cx).is_pending(), "no client yet");
+                std::task::Poll::Ready(())
+            })
+            .await;
+        }
         // On a line of its own: the test harness has begun one.
         println!("\nport {}", listener.local_addr().unwrap().port());
         loop {

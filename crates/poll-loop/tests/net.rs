@@ -40,7 +40,7 @@ fn a_client_and_a_server_on_one_loop_exchange_messages() {
         let lp = EventLoop::new();
         let reply = lp
             .block_on(async {
-                let mut listener = TcpListener::bind("127.0.0.1:0")?;
+                let listener = TcpListener::bind("127.0.0.1:0")?;
                 let addr = listener.local_addr()?;
                 LoopHandle::current().unwrap().spawn(async move {
                     let (mut conn, peer) = listener.accept().await.unwrap();
@@ -195,7 +195,7 @@ fn a_dropped_loop_closes_the_sockets_its_tasks_held() {
         let lp = EventLoop::new();
         let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = server.local_addr().unwrap();
-        let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let listen_addr = listener.local_addr().unwrap();
         for _ in 0..3 {
             lp.spawn(async move {
@@ -231,7 +231,7 @@ fn a_dropped_loop_closes_the_sockets_its_tasks_held() {
 #[test]
 fn a_socket_polled_outside_a_running_loop_is_an_error_not_a_hang() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut ours = TcpListener::from_std(listener).unwrap();
+    let ours = TcpListener::from_std(listener).unwrap();
     // A minimal executor of our own: one poll with a no-op waker.
     let mut accept = std::pin::pin!(ours.accept());
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

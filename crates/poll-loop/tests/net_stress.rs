@@ -25,7 +25,7 @@ fn many_short_connections_are_all_answered() {
         let (a, s) = (answered.clone(), served.clone());
         lp.block_on(async move {
             let lp = LoopHandle::current().unwrap();
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             let server = lp.spawn(async move {
                 let lp = LoopHandle::current().unwrap();

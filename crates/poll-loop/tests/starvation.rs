@@ -37,7 +37,7 @@ fn a_block_on_future_that_yields_forever_lets_sockets_be_served() {
         let accepted = Rc::new(Cell::new(false));
         let done = accepted.clone();
         lp.block_on(async move {
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             spawn(async move {
                 let _ = listener.accept().await.unwrap();
@@ -60,7 +60,7 @@ fn a_task_that_yields_forever_lets_sockets_be_served() {
         let accepted = Rc::new(Cell::new(false));
         let done = accepted.clone();
         lp.block_on(async move {
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             let spinner = {
                 let accepted = accepted.clone();
@@ -211,7 +211,7 @@ fn a_socket_that_always_has_data_gives_the_loop_back() {
     without_hanging(|| {
         let lp = EventLoop::new();
         lp.block_on(async move {
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             let stop = Rc::new(Cell::new(false));
             let reader = {
@@ -259,7 +259,7 @@ fn a_callback_chain_that_reschedules_itself_forever_lets_io_timers_and_stop_in()
         }
         let addr = {
             let accepted = accepted.clone();
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             let handle = lp.handle();
             lp.spawn(async move {
@@ -285,7 +285,7 @@ fn a_wait_ended_at_once_by_a_pending_wake_up_is_not_counted_as_a_sleep() {
         // A descriptor registered, so the loop waits in the kernel.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         lp.block_on(async move {
-            let mut listener = listener;
+            let listener = listener;
             let accepting = spawn(async move { listener.accept().await.map(drop) });
             for _ in 0..1000 {
                 yield_now().await;

@@ -43,7 +43,7 @@ fn a_client_and_a_server_on_one_loop_exchange_messages() {
         let lp = EventLoop::new();
         let replies = lp
             .block_on(async {
-                let mut listener = UnixListener::bind(&path)?;
+                let listener = UnixListener::bind(&path)?;
                 LoopHandle::current().unwrap().spawn(async move {
                     for _ in 0..3 {
                         let (mut conn, _) = listener.accept().await.unwrap();

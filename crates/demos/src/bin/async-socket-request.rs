@@ -53,7 +53,7 @@ mod over_sockets {
     }
 
     /// The server: a task per connection, for `count` connections.
-    async fn serve(mut listener: TcpListener, count: usize) -> io::Result<()> {
+    async fn serve(listener: TcpListener, count: usize) -> io::Result<()> {
         let lp = LoopHandle::current().expect("runs on the loop");
         let mut handlers = Vec::new();
         for _ in 0..count {

@@ -1,5 +1,7 @@
 //! Unix stream sockets: [`UnixListener`] and [`UnixStream`], the same
-//! operations as TCP's on a socket file (or a `socketpair`).
+//! operations as TCP's on a socket file (or a `socketpair`), and the
+//! halves of a split stream ([`ReadHalf`], [`WriteHalf`],
+//! [`OwnedReadHalf`], [`OwnedWriteHalf`]).
 
 use std::fmt;
 use std::io;
@@ -7,6 +9,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
+use super::split::split_halves;
 use super::{Listener, Socket, connect_done, socket_fd, stream_io};
 use crate::os::reactor::Direction;
 
@@ -24,7 +27,7 @@ use crate::os::reactor::Direction;
 ///
 /// let lp = EventLoop::new();
 /// let reply = lp.block_on(async {
-///     let mut listener = UnixListener::bind(&path)?;
+///     let listener = UnixListener::bind(&path)?;
 ///     LoopHandle::current().unwrap().spawn(async move {
 ///         let (mut conn, _peer) = listener.accept().await.unwrap();
 ///         let mut buf = [0; 4];
@@ -92,7 +95,10 @@ impl UnixListener {
     /// queued and the next `accept` on this listener first waits
     /// [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY) (one second, as
     /// asyncio's), so a loop that retries on error does not spin.
-    pub async fn accept(&mut self) -> io::Result<(UnixStream, SocketAddr)> {
+    ///
+    /// Takes `&self`: several tasks may accept on one listener at once,
+    /// as with [`TcpListener::accept`](super::TcpListener::accept).
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, addr) = self.listener.accept(|l| l.accept()).await?;
         Ok((UnixStream::from_std(stream)?, addr))
     }
@@ -100,8 +106,37 @@ impl UnixListener {
 
 /// A Unix stream connection, for `async` code on the loop: the same
 /// operations as [`TcpStream`](super::TcpStream)'s, with the same rules
-/// (one operation at a time per direction; the socket belongs to the loop
-/// it first waited on).
+/// (one operation at a time per direction, or [`split`](UnixStream::split)
+/// it to read and write at once; the socket belongs to the loop it first
+/// waited on).
+///
+/// # Examples
+///
+/// A connected pair (`socketpair`) on one loop: one end writes and shuts
+/// its writing down, the other reads to the end.
+///
+/// ```
+/// use poll_loop::EventLoop;
+/// use poll_loop::net::UnixStream;
+///
+/// let lp = EventLoop::new();
+/// let got = lp.block_on(async {
+///     let (mut a, mut b) = UnixStream::pair()?;
+///     a.write_all(b"over a socket pair").await?;
+///     a.shutdown(std::net::Shutdown::Write)?;
+///     let mut got = Vec::new();
+///     let mut buf = [0; 8];
+///     loop {
+///         match b.read(&mut buf).await? {
+///             0 => break,
+///             n => got.extend_from_slice(&buf[..n]),
+///         }
+///     }
+///     Ok::<_, std::io::Error>(got)
+/// })??;
+/// assert_eq!(got, b"over a socket pair");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// See the [module documentation](crate::net).
 pub struct UnixStream {
@@ -121,7 +156,7 @@ impl UnixStream {
     /// whatever else `connect(2)` says. Must be awaited on a running loop.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let (stream, in_progress) = crate::os::sys::connect_unix_nonblocking(path.as_ref())?;
-        let mut stream = Socket::new(stream);
+        let stream = Socket::new(stream);
         if in_progress {
             let done =
                 |s: &std::os::unix::net::UnixStream| connect_done(s.take_error(), || s.peer_addr());
@@ -172,6 +207,91 @@ impl UnixStream {
 }
 
 stream_io!(UnixStream);
+
+split_halves!(
+    UnixStream,
+    SocketAddr,
+    split: r#"
+Reading and writing at once in one task (`join` from `futures-util`
+here), over a socket pair:
+
+```
+use std::io::{Read, Write};
+use poll_loop::EventLoop;
+use poll_loop::net::UnixStream;
+
+let (ours, mut theirs) = std::os::unix::net::UnixStream::pair()?;
+std::thread::spawn(move || {
+    theirs.write_all(b"hello").unwrap(); // before it reads
+    let mut buf = [0; 4];
+    theirs.read_exact(&mut buf).unwrap();
+});
+let lp = EventLoop::new();
+let greeting = lp.block_on(async {
+    let mut stream = UnixStream::from_std(ours)?;
+    let (mut reader, mut writer) = stream.split();
+    let mut greeting = [0; 5];
+    let (wrote, read) = futures_util::future::join(
+        writer.write_all(b"ping"),
+        reader.read_exact(&mut greeting),
+    )
+    .await;
+    wrote?;
+    read?;
+    Ok::<_, std::io::Error>(greeting)
+})??;
+assert_eq!(&greeting, b"hello");
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#,
+    into_split: r#"
+A reader task and a writer task on one connection, then the stream put
+back together:
+
+```
+use poll_loop::{EventLoop, spawn};
+use poll_loop::net::UnixStream;
+
+let lp = EventLoop::new();
+lp.block_on(async {
+    let (ours, theirs) = UnixStream::pair()?;
+    let (mut reader, mut writer) = ours.into_split();
+    let (mut their_reader, mut their_writer) = theirs.into_split();
+    let echo = spawn(async move {
+        let mut buf = [0; 4];
+        their_reader.read_exact(&mut buf).await?;
+        their_writer.write_all(&buf).await
+    });
+    let reading = spawn(async move {
+        let mut buf = [0; 4];
+        reader.read_exact(&mut buf).await.map(|()| (buf, reader))
+    });
+    writer.write_all(b"ping").await?;
+    let (answer, reader) = reading.await.unwrap()?;
+    echo.await.unwrap()?;
+    assert_eq!(&answer, b"ping");
+    let stream = reader.reunite(writer).unwrap(); // the same stream again
+    assert!(stream.peer_addr().is_ok());
+    Ok::<_, std::io::Error>(())
+})??;
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#,
+    reunite: r#"
+```
+use poll_loop::net::UnixStream;
+use poll_loop::net::unix::ReuniteError;
+
+let (a, b) = UnixStream::pair()?;
+let (read_a, write_a) = a.into_split();
+let (read_b, write_b) = b.into_split();
+let ReuniteError(read_a, write_b) = read_a.reunite(write_b).unwrap_err();
+assert!(read_a.reunite(write_a).is_ok());
+assert!(read_b.reunite(write_b).is_ok());
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+);
 
 socket_fd!(UnixListener.listener, UnixStream.stream);
 

@@ -87,7 +87,10 @@ mod socket;
     target_os = "illumos",
     target_os = "solaris",
 ))]
-pub(crate) use socket::{connect_nonblocking, connect_unix_nonblocking, is_out_of_resources};
+pub(crate) use socket::{
+    SockOpt, bind_to, connect_nonblocking, connect_started, connect_unix_nonblocking,
+    is_out_of_resources, linger, listen_on, option, set_linger, set_option, tcp_socket,
+};
 
 // poll(2), where the loop waits with it: other Unixes, and Linux built with
 // `--cfg poll_loop_force_poll` (to test that backend); its unit tests run

@@ -1,4 +1,6 @@
-//! A non-blocking `connect` for TCP and Unix stream sockets, the same on
+//! A non-blocking `connect` for TCP and Unix stream sockets, and what a
+//! TCP socket needs before it is bound or connected (`socket`, `bind`,
+//! `listen`, the socket options std has no setter for), the same on
 //! every Unix but for the constants and address layouts it speaks: Linux's
 //! and Android's (`socket/linux.rs`), macOS's and the BSDs' (`socket/bsd.rs`,
 //! with their length byte), illumos's and Solaris's (`socket/illumos.rs`). Each of those
@@ -7,11 +9,12 @@
 
 use std::ffi::{c_int, c_void};
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::Duration;
 
 use super::{fcntl, owned};
 
@@ -43,8 +46,9 @@ mod illumos;
 use illumos as abi;
 
 use abi::{
-    AF_INET, AF_INET6, AF_UNIX, EINPROGRESS, ENOBUFS, NO_SIGPIPE, O_NONBLOCK,
-    SOCK_NONBLOCK_CLOEXEC, SOCK_STREAM, SockaddrIn, SockaddrIn6, SockaddrUn,
+    AF_INET, AF_INET6, AF_UNIX, EINPROGRESS, ENOBUFS, LINGER, NO_SIGPIPE, O_NONBLOCK, REUSEPORT,
+    SO_KEEPALIVE, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SOCK_NONBLOCK_CLOEXEC, SOCK_STREAM,
+    SOL_SOCKET, SockaddrIn, SockaddrIn6, SockaddrUn,
 };
 
 // The same on every Unix.
@@ -73,6 +77,26 @@ unsafe extern "C" {
     )]
     fn connect(fd: c_int, addr: *const c_void, len: u32) -> c_int;
     fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const c_void, len: u32) -> c_int;
+    #[cfg_attr(
+        any(target_os = "illumos", target_os = "solaris"),
+        link_name = "__xnet_getsockopt"
+    )]
+    fn getsockopt(fd: c_int, level: c_int, name: c_int, value: *mut c_void, len: *mut u32)
+    -> c_int;
+    #[cfg_attr(
+        any(target_os = "illumos", target_os = "solaris"),
+        link_name = "__xnet_bind"
+    )]
+    fn bind(fd: c_int, addr: *const c_void, len: u32) -> c_int;
+    fn listen(fd: c_int, backlog: c_int) -> c_int;
+}
+
+/// `struct linger`: the same on every Unix.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Linger {
+    onoff: c_int,
+    seconds: c_int,
 }
 
 /// True if `err` says the process or the system is out of file
@@ -141,32 +165,172 @@ fn set_cloexec_and_nonblocking(fd: &OwnedFd) -> io::Result<()> {
 
 /// `connect`s `fd` to `addr`, `len` bytes of it, and says what came of it
 /// (see [`in_progress`]).
-fn connect_to<A>(fd: &OwnedFd, addr: &A, len: u32) -> io::Result<bool> {
+fn connect_to<A>(fd: &impl AsRawFd, addr: &A, len: u32) -> io::Result<bool> {
     debug_assert!(len as usize <= size_of::<A>());
     // SAFETY: `addr` is a socket address of the OS's layout (`abi`), valid
     // and readable for the `len` bytes given.
     in_progress(unsafe { connect(fd.as_raw_fd(), (addr as *const A).cast(), len) })
 }
 
+/// Runs `call` with `addr` in the OS's layout and its length.
+fn with_raw_addr<R>(addr: SocketAddr, call: impl FnOnce(*const c_void, u32) -> R) -> R {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let raw = SockaddrIn::new(&v4);
+            call(
+                (&raw as *const SockaddrIn).cast(),
+                size_of::<SockaddrIn>() as u32,
+            )
+        }
+        SocketAddr::V6(v6) => {
+            let raw = SockaddrIn6::new(&v6);
+            call(
+                (&raw as *const SockaddrIn6).cast(),
+                size_of::<SockaddrIn6>() as u32,
+            )
+        }
+    }
+}
+
+/// A new non-blocking TCP socket, neither bound nor connected, for IPv6
+/// or IPv4 (held in a std `TcpStream`, which only owns it until it is
+/// connected or made a listener).
+pub(crate) fn tcp_socket(v6: bool) -> io::Result<TcpStream> {
+    let fd = stream_socket(if v6 { AF_INET6 } else { AF_INET })?;
+    Ok(TcpStream::from(fd))
+}
+
+/// Starts connecting `socket` (from [`tcp_socket`]) to `addr`: whether the
+/// connection is still in progress (then it is writable once it
+/// completes, and `take_error` says how).
+pub(crate) fn connect_started(socket: &TcpStream, addr: SocketAddr) -> io::Result<bool> {
+    // SAFETY: `raw` is a socket address of the OS's layout, valid and
+    // readable for `len` bytes (`with_raw_addr`).
+    in_progress(with_raw_addr(addr, |raw, len| unsafe {
+        connect(socket.as_raw_fd(), raw, len)
+    }))
+}
+
 /// Starts connecting a new non-blocking TCP socket to `addr`. Returns the
 /// socket and whether the connection is still in progress (then it is
 /// writable once it completes, and `take_error` says how).
 pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
-    let (fd, in_progress) = match addr {
-        SocketAddr::V4(v4) => {
-            let fd = stream_socket(AF_INET)?;
-            let raw = SockaddrIn::new(&v4);
-            let in_progress = connect_to(&fd, &raw, size_of::<SockaddrIn>() as u32)?;
-            (fd, in_progress)
-        }
-        SocketAddr::V6(v6) => {
-            let fd = stream_socket(AF_INET6)?;
-            let raw = SockaddrIn6::new(&v6);
-            let in_progress = connect_to(&fd, &raw, size_of::<SockaddrIn6>() as u32)?;
-            (fd, in_progress)
-        }
+    let socket = tcp_socket(addr.is_ipv6())?;
+    let in_progress = connect_started(&socket, addr)?;
+    Ok((socket, in_progress))
+}
+
+/// Binds `socket` (from [`tcp_socket`]) to `addr`.
+pub(crate) fn bind_to(socket: &TcpStream, addr: SocketAddr) -> io::Result<()> {
+    // SAFETY: as in `connect_started`.
+    zero_or_errno(with_raw_addr(addr, |raw, len| unsafe {
+        bind(socket.as_raw_fd(), raw, len)
+    }))
+}
+
+/// Makes the bound `socket` a listener with room for `backlog` connections
+/// not yet accepted (the kernel may cap it, at `somaxconn` on Linux).
+pub(crate) fn listen_on(socket: TcpStream, backlog: u32) -> io::Result<TcpListener> {
+    let backlog = c_int::try_from(backlog).unwrap_or(c_int::MAX);
+    // SAFETY: no pointer arguments.
+    zero_or_errno(unsafe { listen(socket.as_raw_fd(), backlog) })?;
+    Ok(TcpListener::from(OwnedFd::from(socket)))
+}
+
+/// The socket-level options [`set_option`] and [`option`] handle: each an
+/// `int` (a flag, or a size in bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SockOpt {
+    ReuseAddr,
+    ReusePort,
+    KeepAlive,
+    SendBuffer,
+    RecvBuffer,
+}
+
+impl SockOpt {
+    /// The option's name at `SOL_SOCKET`; `Unsupported` where the OS has
+    /// none.
+    fn name(self) -> io::Result<c_int> {
+        Ok(match self {
+            SockOpt::ReuseAddr => SO_REUSEADDR,
+            SockOpt::ReusePort => REUSEPORT.ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "SO_REUSEPORT is not available on this OS",
+                )
+            })?,
+            SockOpt::KeepAlive => SO_KEEPALIVE,
+            SockOpt::SendBuffer => SO_SNDBUF,
+            SockOpt::RecvBuffer => SO_RCVBUF,
+        })
+    }
+}
+
+/// Sets `option` of `socket` to `value`.
+pub(crate) fn set_option(socket: &impl AsRawFd, option: SockOpt, value: c_int) -> io::Result<()> {
+    set_raw(socket, option.name()?, &value)
+}
+
+/// The value of `option` of `socket`.
+pub(crate) fn option(socket: &impl AsRawFd, option: SockOpt) -> io::Result<c_int> {
+    get_raw(socket, option.name()?, 0)
+}
+
+/// Sets `SO_LINGER`: `Some(t)` makes closing wait up to `t` for unsent
+/// data (`Some(0)`: reset the connection on close), `None` the default.
+pub(crate) fn set_linger(socket: &impl AsRawFd, linger: Option<Duration>) -> io::Result<()> {
+    let value = Linger {
+        onoff: c_int::from(linger.is_some()),
+        seconds: linger.map_or(0, |t| c_int::try_from(t.as_secs()).unwrap_or(c_int::MAX)),
     };
-    Ok((TcpStream::from(fd), in_progress))
+    set_raw(socket, LINGER, &value)
+}
+
+/// `SO_LINGER`'s value (see [`set_linger`]).
+pub(crate) fn linger(socket: &impl AsRawFd) -> io::Result<Option<Duration>> {
+    let value = get_raw(
+        socket,
+        LINGER,
+        Linger {
+            onoff: 0,
+            seconds: 0,
+        },
+    )?;
+    Ok((value.onoff != 0).then(|| Duration::from_secs(value.seconds.max(0) as u64)))
+}
+
+/// `setsockopt(SOL_SOCKET, name)` with a value of the type the option
+/// takes (`int` or `struct linger`).
+fn set_raw<T: Copy>(socket: &impl AsRawFd, name: c_int, value: &T) -> io::Result<()> {
+    // SAFETY: `value` is readable for the length given, and of the type
+    // the option takes (the callers above).
+    zero_or_errno(unsafe {
+        setsockopt(
+            socket.as_raw_fd(),
+            SOL_SOCKET,
+            name,
+            (value as *const T).cast(),
+            size_of::<T>() as u32,
+        )
+    })
+}
+
+/// `getsockopt(SOL_SOCKET, name)` into a `T` (starting as `value`).
+fn get_raw<T: Copy>(socket: &impl AsRawFd, name: c_int, mut value: T) -> io::Result<T> {
+    let mut len = size_of::<T>() as u32;
+    // SAFETY: `value` and `len` are writable for their sizes, and `len`
+    // says how much of `value` the kernel may write.
+    zero_or_errno(unsafe {
+        getsockopt(
+            socket.as_raw_fd(),
+            SOL_SOCKET,
+            name,
+            (&mut value as *mut T).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(value)
 }
 
 /// Connects a new non-blocking Unix stream socket to the socket at `path`.
@@ -215,6 +379,12 @@ mod tests {
     // the OS's own are checked in `abi`'s tests.
     same_as_libc!(F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC);
     same_as_libc!(ENOMEM, ENFILE, EMFILE);
+    same_layout_as_libc! {
+        Linger == libc::linger {
+            onoff: l_onoff,
+            seconds: l_linger,
+        }
+    }
 
     #[test]
     fn out_of_resources_errors_are_the_c_library_s() {

@@ -1,6 +1,7 @@
 //! Windows: the calls std lacks for the loop's wait and its sockets —
-//! `WSAPoll`, a non-blocking `connect`, and asking whether a handle is a
-//! socket — declared by hand (the library takes no `windows-sys`), each
+//! `WSAPoll`, a non-blocking `connect`, asking whether a handle is a
+//! socket, and what a TCP socket needs before it is bound or connected
+//! (`bind`, `listen`, the socket options std has no setter for) — declared by hand (the library takes no `windows-sys`), each
 //! wrapped in a safe function.
 //
 // The values are winsock2.h's. `SOCKET` is a pointer-sized handle; the
@@ -11,7 +12,7 @@
 
 use std::ffi::{c_char, c_int, c_long, c_ulong, c_void};
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::windows::io::{AsRawSocket, FromRawSocket, RawSocket};
 use std::sync::Once;
 use std::time::Duration;
@@ -64,6 +65,11 @@ const WSA_FLAG_NO_HANDLE_INHERIT: u32 = 0x80;
 const FIONBIO: c_long = 0x8004_667E_u32 as c_long;
 const SOL_SOCKET: c_int = 0xffff;
 const SO_TYPE: c_int = 0x1008;
+const SO_REUSEADDR: c_int = 0x4;
+const SO_KEEPALIVE: c_int = 0x8;
+const SO_LINGER: c_int = 0x80;
+const SO_SNDBUF: c_int = 0x1001;
+const SO_RCVBUF: c_int = 0x1002;
 const WSAEWOULDBLOCK: i32 = 10035;
 /// Not a socket: what the loop says of a handle it cannot watch.
 pub(crate) const WSAENOTSOCK: i32 = 10038;
@@ -106,6 +112,14 @@ struct SockaddrIn6 {
     scope_id: u32,
 }
 
+/// `struct linger`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Linger {
+    onoff: u16,
+    seconds: u16,
+}
+
 /// Room for a `WSADATA` (408 bytes on 64-bit Windows, 400 on 32-bit),
 /// which is only ever written by `WSAStartup`.
 #[repr(C, align(8))]
@@ -126,6 +140,15 @@ unsafe extern "system" {
     ) -> Socket;
     fn ioctlsocket(socket: Socket, cmd: c_long, argp: *mut c_ulong) -> c_int;
     fn connect(socket: Socket, name: *const c_void, namelen: c_int) -> c_int;
+    fn bind(socket: Socket, name: *const c_void, namelen: c_int) -> c_int;
+    fn listen(socket: Socket, backlog: c_int) -> c_int;
+    fn setsockopt(
+        socket: Socket,
+        level: c_int,
+        name: c_int,
+        value: *const c_char,
+        len: c_int,
+    ) -> c_int;
     #[cfg(test)]
     fn closesocket(socket: Socket) -> c_int;
     fn getsockopt(
@@ -205,16 +228,12 @@ pub(crate) fn poll_fds(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Res
     }
 }
 
-/// Starts connecting a new non-blocking TCP socket to `addr`. Returns the
-/// socket and whether the connection is still in progress
-/// (`WSAEWOULDBLOCK`, the usual answer: it is writable once it completes,
-/// and `take_error` says how).
-pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
+/// A new non-blocking TCP socket, neither bound nor connected, for IPv6
+/// or IPv4 (held in a std `TcpStream`, which only owns it until it is
+/// connected or made a listener).
+pub(crate) fn tcp_socket(v6: bool) -> io::Result<TcpStream> {
     startup();
-    let family = match addr {
-        SocketAddr::V4(_) => AF_INET,
-        SocketAddr::V6(_) => AF_INET6,
-    };
+    let family = if v6 { AF_INET6 } else { AF_INET };
     let flags = WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT;
     // SAFETY: plain values; a null protocol info is allowed.
     let socket = unsafe {
@@ -231,14 +250,19 @@ pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bo
         return Err(last_error());
     }
     // SAFETY: `socket` is a new socket nothing else owns: the stream now
-    // owns it and closes it when dropped (also on the errors below).
+    // owns it and closes it when dropped (also on the error below).
     let stream = unsafe { TcpStream::from_raw_socket(socket as RawSocket) };
     let mut nonblocking: c_ulong = 1;
     // SAFETY: `socket` is open; `nonblocking` is a valid `u_long`.
     if unsafe { ioctlsocket(socket, FIONBIO, &mut nonblocking) } != 0 {
         return Err(last_error());
     }
-    let status = match addr {
+    Ok(stream)
+}
+
+/// Runs `call` with `addr` in Winsock's layout and its length.
+fn with_raw_addr<R>(addr: SocketAddr, call: impl FnOnce(*const c_void, c_int) -> R) -> R {
+    match addr {
         SocketAddr::V4(v4) => {
             let raw = SockaddrIn {
                 family: AF_INET as u16,
@@ -246,14 +270,7 @@ pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bo
                 addr: v4.ip().octets(),
                 zero: [0; 8],
             };
-            // SAFETY: `raw` is a valid `sockaddr_in` of the length given.
-            unsafe {
-                connect(
-                    socket,
-                    (&raw const raw).cast(),
-                    size_of::<SockaddrIn>() as c_int,
-                )
-            }
+            call((&raw const raw).cast(), size_of::<SockaddrIn>() as c_int)
         }
         SocketAddr::V6(v6) => {
             let raw = SockaddrIn6 {
@@ -263,24 +280,159 @@ pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bo
                 addr: v6.ip().octets(),
                 scope_id: v6.scope_id(),
             };
-            // SAFETY: `raw` is a valid `sockaddr_in6` of the length given.
-            unsafe {
-                connect(
-                    socket,
-                    (&raw const raw).cast(),
-                    size_of::<SockaddrIn6>() as c_int,
-                )
-            }
+            call((&raw const raw).cast(), size_of::<SockaddrIn6>() as c_int)
         }
-    };
+    }
+}
+
+fn handle(socket: &impl AsRawSocket) -> Socket {
+    socket.as_raw_socket() as Socket
+}
+
+/// Starts connecting `socket` (from [`tcp_socket`]) to `addr`: whether the
+/// connection is still in progress (`WSAEWOULDBLOCK`, the usual answer:
+/// it is writable once it completes, and `take_error` says how).
+pub(crate) fn connect_started(socket: &TcpStream, addr: SocketAddr) -> io::Result<bool> {
+    // SAFETY: `raw` is a valid socket address of the length given.
+    let status = with_raw_addr(addr, |raw, len| unsafe {
+        connect(handle(socket), raw, len)
+    });
     if status == SOCKET_ERROR {
         let err = last_error();
         if err.raw_os_error() != Some(WSAEWOULDBLOCK) {
             return Err(err);
         }
-        return Ok((stream, true));
+        return Ok(true);
     }
-    Ok((stream, false))
+    Ok(false)
+}
+
+/// Starts connecting a new non-blocking TCP socket to `addr`. Returns the
+/// socket and whether the connection is still in progress (see
+/// [`connect_started`]).
+pub(crate) fn connect_nonblocking(addr: SocketAddr) -> io::Result<(TcpStream, bool)> {
+    let socket = tcp_socket(addr.is_ipv6())?;
+    let in_progress = connect_started(&socket, addr)?;
+    Ok((socket, in_progress))
+}
+
+/// The result of a call that returns 0 or `SOCKET_ERROR`.
+fn zero_or_error(status: c_int) -> io::Result<()> {
+    if status == SOCKET_ERROR {
+        Err(last_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Binds `socket` (from [`tcp_socket`]) to `addr`.
+pub(crate) fn bind_to(socket: &TcpStream, addr: SocketAddr) -> io::Result<()> {
+    // SAFETY: `raw` is a valid socket address of the length given.
+    zero_or_error(with_raw_addr(addr, |raw, len| unsafe {
+        bind(handle(socket), raw, len)
+    }))
+}
+
+/// Makes the bound `socket` a listener with room for `backlog` connections
+/// not yet accepted.
+pub(crate) fn listen_on(socket: TcpStream, backlog: u32) -> io::Result<TcpListener> {
+    let backlog = c_int::try_from(backlog).unwrap_or(c_int::MAX);
+    // SAFETY: no pointer arguments.
+    zero_or_error(unsafe { listen(handle(&socket), backlog) })?;
+    Ok(TcpListener::from(std::os::windows::io::OwnedSocket::from(
+        socket,
+    )))
+}
+
+/// The socket-level options [`set_option`] and [`option`] handle: each an
+/// `int` (a flag, or a size in bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SockOpt {
+    ReuseAddr,
+    KeepAlive,
+    SendBuffer,
+    RecvBuffer,
+}
+
+impl SockOpt {
+    fn name(self) -> c_int {
+        match self {
+            SockOpt::ReuseAddr => SO_REUSEADDR,
+            SockOpt::KeepAlive => SO_KEEPALIVE,
+            SockOpt::SendBuffer => SO_SNDBUF,
+            SockOpt::RecvBuffer => SO_RCVBUF,
+        }
+    }
+}
+
+/// Sets `option` of `socket` to `value`.
+pub(crate) fn set_option(
+    socket: &impl AsRawSocket,
+    option: SockOpt,
+    value: c_int,
+) -> io::Result<()> {
+    set_raw(socket, option.name(), &value)
+}
+
+/// The value of `option` of `socket`.
+pub(crate) fn option(socket: &impl AsRawSocket, option: SockOpt) -> io::Result<c_int> {
+    get_raw(socket, option.name(), 0)
+}
+
+/// Sets `SO_LINGER`: `Some(t)` makes closing wait up to `t` for unsent
+/// data (`Some(0)`: reset the connection on close), `None` the default.
+pub(crate) fn set_linger(socket: &impl AsRawSocket, linger: Option<Duration>) -> io::Result<()> {
+    let value = Linger {
+        onoff: u16::from(linger.is_some()),
+        seconds: linger.map_or(0, |t| u16::try_from(t.as_secs()).unwrap_or(u16::MAX)),
+    };
+    set_raw(socket, SO_LINGER, &value)
+}
+
+/// `SO_LINGER`'s value (see [`set_linger`]).
+pub(crate) fn linger(socket: &impl AsRawSocket) -> io::Result<Option<Duration>> {
+    let value = get_raw(
+        socket,
+        SO_LINGER,
+        Linger {
+            onoff: 0,
+            seconds: 0,
+        },
+    )?;
+    Ok((value.onoff != 0).then(|| Duration::from_secs(u64::from(value.seconds))))
+}
+
+/// `setsockopt(SOL_SOCKET, name)` with a value of the type the option
+/// takes (`int` or `struct linger`).
+fn set_raw<T: Copy>(socket: &impl AsRawSocket, name: c_int, value: &T) -> io::Result<()> {
+    // SAFETY: `value` is readable for the length given, and of the type
+    // the option takes (the callers above).
+    zero_or_error(unsafe {
+        setsockopt(
+            handle(socket),
+            SOL_SOCKET,
+            name,
+            (value as *const T).cast(),
+            size_of::<T>() as c_int,
+        )
+    })
+}
+
+/// `getsockopt(SOL_SOCKET, name)` into a `T` (starting as `value`).
+fn get_raw<T: Copy>(socket: &impl AsRawSocket, name: c_int, mut value: T) -> io::Result<T> {
+    let mut len = size_of::<T>() as c_int;
+    // SAFETY: `value` and `len` are writable for their sizes, and `len`
+    // says how much of `value` Winsock may write.
+    zero_or_error(unsafe {
+        getsockopt(
+            handle(socket),
+            SOL_SOCKET,
+            name,
+            (&mut value as *mut T).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(value)
 }
 
 /// Closes a socket the caller owns and forgets (tests only).
@@ -317,6 +469,14 @@ mod tests {
         assert!(FIONBIO == ws::FIONBIO as c_long);
         assert!(SOL_SOCKET == ws::SOL_SOCKET as c_int);
         assert!(SO_TYPE == ws::SO_TYPE as c_int);
+        assert!(SO_REUSEADDR == ws::SO_REUSEADDR as c_int);
+        assert!(SO_KEEPALIVE == ws::SO_KEEPALIVE as c_int);
+        assert!(SO_LINGER == ws::SO_LINGER as c_int);
+        assert!(SO_SNDBUF == ws::SO_SNDBUF as c_int);
+        assert!(SO_RCVBUF == ws::SO_RCVBUF as c_int);
+        assert!(size_of::<Linger>() == size_of::<ws::LINGER>());
+        assert!(offset_of!(Linger, onoff) == offset_of!(ws::LINGER, l_onoff));
+        assert!(offset_of!(Linger, seconds) == offset_of!(ws::LINGER, l_linger));
         assert!(WSAEWOULDBLOCK == ws::WSAEWOULDBLOCK as i32);
         assert!(WSAENOTSOCK == ws::WSAENOTSOCK as i32);
         assert!(WSAEMFILE == ws::WSAEMFILE as i32);

@@ -8,13 +8,23 @@ use std::ffi::c_int;
 use std::mem::offset_of;
 use std::net::{SocketAddrV4, SocketAddrV6};
 
-pub(super) use self::os::{AF_INET6, SOCK_NONBLOCK_CLOEXEC};
+pub(super) use self::os::{AF_INET6, LINGER, SOCK_NONBLOCK_CLOEXEC};
 
 pub(super) const AF_UNIX: c_int = 1;
 pub(super) const AF_INET: c_int = 2;
 pub(super) const SOCK_STREAM: c_int = 1;
 pub(super) const O_NONBLOCK: c_int = 0x4;
-const SOL_SOCKET: c_int = 0xffff;
+pub(super) const SOL_SOCKET: c_int = 0xffff;
+pub(super) const SO_REUSEADDR: c_int = 0x4;
+pub(super) const SO_KEEPALIVE: c_int = 0x8;
+/// `SO_LINGER`, in seconds everywhere but Apple's (see `os::LINGER`).
+#[cfg_attr(target_vendor = "apple", allow(dead_code))]
+const SO_LINGER: c_int = 0x80;
+const SO_REUSEPORT: c_int = 0x200;
+/// `SO_REUSEPORT`, where the OS has it.
+pub(super) const REUSEPORT: Option<c_int> = Some(SO_REUSEPORT);
+pub(super) const SO_SNDBUF: c_int = 0x1001;
+pub(super) const SO_RCVBUF: c_int = 0x1002;
 /// The option that makes a write to a closed connection fail with `EPIPE`
 /// instead of raising `SIGPIPE`, where there is one: std sets it on its
 /// sockets there.
@@ -35,12 +45,17 @@ mod os {
     pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> = None;
     const SO_NOSIGPIPE: c_int = 0x1022;
     pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
+    /// Apple's `SO_LINGER` counts in clock ticks; this one in seconds (as
+    /// std uses).
+    const SO_LINGER_SEC: c_int = 0x1080;
+    /// The linger option, in seconds.
+    pub(in super::super) const LINGER: c_int = SO_LINGER_SEC;
 
     #[cfg(test)]
     mod tests {
         use super::*;
 
-        same_as_libc!(AF_INET6, SO_NOSIGPIPE);
+        same_as_libc!(AF_INET6, SO_NOSIGPIPE, SO_LINGER_SEC);
     }
 }
 
@@ -55,6 +70,8 @@ mod os {
         Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
     const SO_NOSIGPIPE: c_int = 0x0800;
     pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
+    /// The linger option, in seconds.
+    pub(in super::super) const LINGER: c_int = super::SO_LINGER;
 
     #[cfg(test)]
     mod tests {
@@ -76,6 +93,8 @@ mod os {
         Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
     const SO_NOSIGPIPE: c_int = 0x0800;
     pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
+    /// The linger option, in seconds.
+    pub(in super::super) const LINGER: c_int = super::SO_LINGER;
 
     #[cfg(test)]
     mod tests {
@@ -98,6 +117,8 @@ mod os {
     /// None: OpenBSD has no such option (a `send` flag does it; Rust
     /// programs ignore the signal).
     pub(super) const NO_SIGPIPE: Option<c_int> = None;
+    /// The linger option, in seconds.
+    pub(in super::super) const LINGER: c_int = super::SO_LINGER;
 
     #[cfg(test)]
     mod tests {
@@ -190,6 +211,8 @@ mod tests {
     // them (`libc`); each OS's own, in its module's tests.
     same_as_libc!(AF_UNIX, AF_INET, SOCK_STREAM, O_NONBLOCK);
     same_as_libc!(SOL_SOCKET, EINPROGRESS, ENOBUFS);
+    same_as_libc!(SO_REUSEADDR, SO_KEEPALIVE, SO_LINGER, SO_REUSEPORT);
+    same_as_libc!(SO_SNDBUF, SO_RCVBUF);
 
     const _: fn(u8) -> libc::sa_family_t = |family| family;
     same_layout_as_libc! {

@@ -20,6 +20,17 @@ pub(super) const O_NONBLOCK: c_int = 0x80;
 /// programs ignore the signal).
 pub(super) const NO_SIGPIPE: Option<(c_int, c_int)> = None;
 
+pub(super) const SOL_SOCKET: c_int = 0xffff;
+pub(super) const SO_REUSEADDR: c_int = 0x4;
+pub(super) const SO_KEEPALIVE: c_int = 0x8;
+const SO_LINGER: c_int = 0x80;
+/// The linger option, in seconds.
+pub(super) const LINGER: c_int = SO_LINGER;
+pub(super) const SO_SNDBUF: c_int = 0x1001;
+pub(super) const SO_RCVBUF: c_int = 0x1002;
+/// `SO_REUSEPORT`, where the OS has it: not here (libc declares none).
+pub(super) const REUSEPORT: Option<c_int> = None;
+
 pub(super) const EINPROGRESS: i32 = 150;
 pub(super) const ENOBUFS: i32 = 132;
 
@@ -104,6 +115,8 @@ mod tests {
     same_as_libc!(AF_UNIX, AF_INET, AF_INET6, SOCK_STREAM);
     same_as_libc!(SOCK_NONBLOCK, SOCK_CLOEXEC);
     same_as_libc!(O_NONBLOCK, EINPROGRESS, ENOBUFS);
+    same_as_libc!(SOL_SOCKET, SO_REUSEADDR, SO_SNDBUF, SO_RCVBUF);
+    same_as_libc!(SO_KEEPALIVE, SO_LINGER);
 
     const _: fn(u16) -> libc::sa_family_t = |family| family;
     same_layout_as_libc! {
