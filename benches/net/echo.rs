@@ -26,7 +26,7 @@ mod ours {
 
     /// A server accepting forever, echoing on each connection in a task.
     fn serve(lp: &LoopHandle, size: usize) -> std::net::SocketAddr {
-        let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let h = lp.clone();
         lp.spawn(async move {

@@ -74,7 +74,7 @@ fn ours(n: usize) -> Sample {
     let (sample, child) = lp
         .block_on(async move {
             let h = LoopHandle::current().unwrap();
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let child = hold(listener.local_addr().unwrap(), n);
             let before = HEAP.current_usage();
             for _ in 0..n {
