@@ -46,8 +46,10 @@ pub use toolbox::combinators::{
 };
 pub use toolbox::interval::{Interval, MissedTicks, Tick, interval, interval_at};
 pub use toolbox::primitives::{
-    Acquire, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put, PutError, Queue,
-    QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
+    Acquire, Barrier, BarrierState, BarrierWait, BrokenBarrierError, Condition, ConditionGuard,
+    ConditionLock, ConditionWait, Event, EventWait, Get, GetError, Lock, Mutex, MutexGuard, Put,
+    PutError, Queue, QueueJoin, Semaphore, SemaphorePermit, TryAcquireError, TryGetError,
+    TryLockError, TryPutError,
 };
 pub use toolbox::receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use toolbox::task_group::{

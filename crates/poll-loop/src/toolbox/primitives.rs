@@ -1,11 +1,14 @@
 //! Task-safe primitives for tasks on one loop: `Event`, `Mutex`,
-//! `Semaphore` and `Queue`, all on one FIFO list of waiters.
+//! `Condition`, `Semaphore`, `Barrier` and the queues, all on one FIFO
+//! list of waiters.
 //
 // Single-threaded by design: `Cell` and `RefCell`, no atomics or locks. No
 // borrow is held while a waker is woken or a value that may run user code
 // is dropped, so a wake-up may do anything with the primitive that woke
 // it (drop another waiter, say).
 
+mod barrier;
+mod condition;
 mod event;
 mod mutex;
 mod permits;
@@ -13,6 +16,8 @@ mod queue;
 mod semaphore;
 mod waiters;
 
+pub use barrier::{Barrier, BarrierState, BarrierWait, BrokenBarrierError};
+pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
 pub use queue::{Get, GetError, Put, PutError, Queue, QueueJoin, TryGetError, TryPutError};
