@@ -20,5 +20,8 @@ pub use barrier::{Barrier, BarrierState, BarrierWait, BrokenBarrierError};
 pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
-pub use queue::{Get, GetError, Put, PutError, Queue, QueueJoin, TryGetError, TryPutError};
+pub use queue::{
+    Get, GetError, LifoQueue, PriorityQueue, Put, PutError, Queue, QueueJoin, TryGetError,
+    TryPutError,
+};
 pub use semaphore::{Acquire, Semaphore, SemaphorePermit, TryAcquireError};

@@ -198,6 +198,13 @@ impl Barrier {
 
     /// A task leaves the barrier; the last one out ends the round.
     fn leave(&self) {
+        let mut wakers = Vec::new();
+        self.leave_then(&mut wakers);
+        wake_all(wakers);
+    }
+
+    /// [`leave`](Barrier::leave), adding the wakers to wake to `wakers`.
+    fn leave_then(&self, wakers: &mut Vec<Waker>) {
         let count = self.count.get() - 1;
         self.count.set(count);
         if count == 0 {
@@ -207,20 +214,24 @@ impl Barrier {
             ) {
                 self.state.set(BarrierState::Filling);
             }
-            self.notify_all();
+            self.take_waiters(wakers);
         }
     }
 
     fn notify_all(&self) {
-        let wakers: Vec<Waker> = {
-            let mut waiters = self.waiters.borrow_mut();
-            let mut wakers = Vec::with_capacity(waiters.len());
-            while let Some((_, waker)) = waiters.notify_front() {
-                wakers.extend(waker);
-            }
-            wakers
-        };
+        let mut wakers = Vec::new();
+        self.take_waiters(&mut wakers);
         wake_all(wakers);
+    }
+
+    /// Marks every waiter woken; their wakers go to `wakers`, to be woken
+    /// once the state is settled (a waker may panic, or run anything).
+    fn take_waiters(&self, wakers: &mut Vec<Waker>) {
+        let mut waiters = self.waiters.borrow_mut();
+        wakers.reserve(waiters.len());
+        while let Some((_, waker)) = waiters.notify_front() {
+            wakers.extend(waker);
+        }
     }
 }
 
@@ -288,8 +299,12 @@ impl Future for BarrierWait<'_> {
                             tracing::trace!(parties = barrier.parties, "barrier releases");
                             this.step = Step::Done;
                             barrier.state.set(BarrierState::Draining);
-                            barrier.notify_all();
-                            barrier.leave();
+                            let mut wakers = Vec::new();
+                            barrier.take_waiters(&mut wakers);
+                            barrier.leave_then(&mut wakers);
+                            // Woken once the round is settled: a waker that
+                            // panics cannot leave it half done.
+                            wake_all(wakers);
                             return Poll::Ready(Ok(index));
                         }
                     },
