@@ -71,7 +71,7 @@ pub struct Barrier {
 }
 
 /// Where a [`Barrier`] is in its round, as asyncio names it (its `repr`);
-/// see [`Barrier::state`].
+/// [`Barrier::state`] has an example.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BarrierState {
     /// Tasks arrive and wait.
@@ -92,6 +92,18 @@ impl Barrier {
     /// # Panics
     ///
     /// If `parties` is zero (asyncio's `ValueError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poll_loop::{Barrier, BarrierState};
+    ///
+    /// let barrier = Barrier::new(3);
+    /// assert_eq!(barrier.parties(), 3);
+    /// assert_eq!(barrier.n_waiting(), 0);
+    /// assert_eq!(barrier.state(), BarrierState::Filling);
+    /// assert!(!barrier.is_broken());
+    /// ```
     pub const fn new(parties: usize) -> Barrier {
         assert!(parties > 0, "poll-loop: a barrier needs at least one party");
         Barrier {
@@ -102,13 +114,35 @@ impl Barrier {
         }
     }
 
-    /// How many tasks each round lets through.
+    /// How many tasks each round lets through (see [`new`](Barrier::new)).
     pub fn parties(&self) -> usize {
         self.parties
     }
 
     /// How many tasks wait for the round to fill: asyncio's `n_waiting`
     /// (zero while the barrier drains, resets or is broken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use poll_loop::{Barrier, EventLoop, yield_now};
+    ///
+    /// let lp = EventLoop::new();
+    /// let barrier = Rc::new(Barrier::new(3));
+    /// for _ in 0..2 {
+    ///     let barrier = barrier.clone();
+    ///     lp.spawn(async move { barrier.wait().await });
+    /// }
+    /// let waiting = lp.block_on(async {
+    ///     yield_now().await; // the two wait
+    ///     let waiting = barrier.n_waiting();
+    ///     barrier.wait().await.unwrap(); // the third lets them through
+    ///     waiting
+    /// })?;
+    /// assert_eq!(waiting, 2);
+    /// # Ok::<(), poll_loop::BlockOnError>(())
+    /// ```
     pub fn n_waiting(&self) -> usize {
         match self.state.get() {
             BarrierState::Filling => self.count.get(),
@@ -116,12 +150,34 @@ impl Barrier {
         }
     }
 
-    /// True once [`abort`](Barrier::abort)ed: asyncio's `broken`.
+    /// True once [`abort`](Barrier::abort)ed: asyncio's `broken` (see
+    /// `abort`'s example).
     pub fn is_broken(&self) -> bool {
         self.state.get() == BarrierState::Broken
     }
 
-    /// Where the barrier is in its round.
+    /// Where the barrier is in its round (asyncio shows it in its `repr`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use poll_loop::{Barrier, BarrierState, EventLoop, yield_now};
+    ///
+    /// let lp = EventLoop::new();
+    /// let barrier = Rc::new(Barrier::new(2));
+    /// let b = barrier.clone();
+    /// lp.spawn(async move { b.wait().await });
+    /// let seen = lp.block_on(async move {
+    ///     yield_now().await; // the other waits
+    ///     barrier.wait().await.unwrap(); // the last: lets it through
+    ///     let draining = barrier.state(); // it has not left yet
+    ///     yield_now().await; // it leaves: the round is over
+    ///     (draining, barrier.state())
+    /// })?;
+    /// assert_eq!(seen, (BarrierState::Draining, BarrierState::Filling));
+    /// # Ok::<(), poll_loop::BlockOnError>(())
+    /// ```
     pub fn state(&self) -> BarrierState {
         self.state.get()
     }
@@ -133,6 +189,20 @@ impl Barrier {
     /// While a round drains or resets, newcomers wait for it to end first.
     /// The output is [`BrokenBarrierError`] if the barrier is reset while
     /// this task waits in the round, or is or becomes broken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poll_loop::{Barrier, EventLoop};
+    ///
+    /// let lp = EventLoop::new();
+    /// let barrier = Barrier::new(1); // a round of one: never waits
+    /// let indexes = lp.block_on(async {
+    ///     [barrier.wait().await.unwrap(), barrier.wait().await.unwrap()]
+    /// })?;
+    /// assert_eq!(indexes, [0, 0]);
+    /// # Ok::<(), poll_loop::BlockOnError>(())
+    /// ```
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
             barrier: self,
@@ -245,7 +315,7 @@ impl fmt::Debug for Barrier {
     }
 }
 
-/// The future of [`Barrier::wait`].
+/// The future of [`Barrier::wait`] (see its example).
 ///
 /// Dropping it while it waits in a round takes it out of the round.
 #[must_use = "futures do nothing unless awaited"]
@@ -400,6 +470,19 @@ impl fmt::Debug for BarrierWait<'_> {
 /// A [`Barrier`] wait failed: the barrier was reset while the task waited
 /// in its round, or is broken ([`Barrier::abort`]). asyncio's
 /// `BrokenBarrierError`.
+///
+/// # Examples
+///
+/// ```
+/// use poll_loop::{Barrier, EventLoop};
+///
+/// let lp = EventLoop::new();
+/// let barrier = Barrier::new(2);
+/// barrier.abort();
+/// let error = lp.block_on(barrier.wait())?.unwrap_err();
+/// assert_eq!(error.to_string(), "the barrier was reset or aborted");
+/// # Ok::<(), poll_loop::BlockOnError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BrokenBarrierError(());
 

@@ -68,6 +68,16 @@ pub struct Condition<T> {
 
 impl<T> Condition<T> {
     /// A condition whose lock guards `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poll_loop::Condition;
+    ///
+    /// let condition = Condition::new(vec![1]);
+    /// condition.try_lock().unwrap().push(2);
+    /// assert_eq!(condition.into_inner(), [1, 2]);
+    /// ```
     pub const fn new(value: T) -> Condition<T> {
         Condition {
             mutex: Mutex::new(value),
@@ -75,12 +85,30 @@ impl<T> Condition<T> {
         }
     }
 
-    /// The value, taking the condition apart.
+    /// The value, taking the condition apart (see [`new`](Condition::new)).
     pub fn into_inner(self) -> T {
         self.mutex.into_inner()
     }
 
-    /// Waits for the lock (first come, first served, as [`Mutex::lock`]).
+    /// Waits for the lock (first come, first served, as [`Mutex::lock`]):
+    /// asyncio's `acquire()`, with the guard as the `async with` block.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poll_loop::{Condition, EventLoop};
+    ///
+    /// let lp = EventLoop::new();
+    /// let condition = Condition::new(0);
+    /// lp.block_on(async {
+    ///     let mut guard = condition.lock().await;
+    ///     *guard += 1;
+    ///     assert!(condition.is_locked());
+    /// })?;
+    /// assert!(!condition.is_locked());
+    /// assert_eq!(condition.into_inner(), 1);
+    /// # Ok::<(), poll_loop::BlockOnError>(())
+    /// ```
     pub fn lock(&self) -> ConditionLock<'_, T> {
         ConditionLock {
             condition: self,
@@ -93,18 +121,51 @@ impl<T> Condition<T> {
     /// # Errors
     ///
     /// [`TryLockError`] if it is held, or others wait for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use poll_loop::Condition;
+    ///
+    /// let condition = Condition::new(());
+    /// let guard = condition.try_lock().unwrap();
+    /// assert!(condition.try_lock().is_err());
+    /// drop(guard);
+    /// assert!(condition.try_lock().is_ok());
+    /// ```
     pub fn try_lock(&self) -> Result<ConditionGuard<'_, T>, TryLockError> {
         self.mutex.try_lock().map(|guard| self.guard(guard))
     }
 
     /// Whether the lock is held: asyncio's `locked()`, as
-    /// [`Mutex::is_locked`] says it.
+    /// [`Mutex::is_locked`] says it (see [`lock`](Condition::lock)'s
+    /// example).
     pub fn is_locked(&self) -> bool {
         self.mutex.is_locked()
     }
 
     /// How many tasks wait for a notification (notified ones that have not
     /// run yet do not count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use poll_loop::{Condition, EventLoop, yield_now};
+    ///
+    /// let lp = EventLoop::new();
+    /// let condition = Rc::new(Condition::new(()));
+    /// let c = condition.clone();
+    /// lp.spawn(async move { drop(c.wait(c.lock().await).await) });
+    /// let waiting = lp.block_on(async move {
+    ///     yield_now().await; // it waits
+    ///     let before = condition.waiting();
+    ///     condition.lock().await.notify(1);
+    ///     (before, condition.waiting())
+    /// })?;
+    /// assert_eq!(waiting, (1, 0));
+    /// # Ok::<(), poll_loop::BlockOnError>(())
+    /// ```
     pub fn waiting(&self) -> usize {
         self.waiters.try_borrow().map_or(0, |w| w.len())
     }
@@ -248,6 +309,19 @@ impl<T: fmt::Debug> fmt::Debug for Condition<T> {
 
 /// The held lock of a [`Condition`]: access to its value, and the right to
 /// notify its waiters. Unlocks when dropped.
+///
+/// # Examples
+///
+/// ```
+/// use poll_loop::Condition;
+///
+/// let condition = Condition::new(String::from("a"));
+/// let mut guard = condition.try_lock().unwrap();
+/// guard.push('b'); // the value, through the guard
+/// assert_eq!(guard.notify_all(), 0); // nobody waits
+/// drop(guard);
+/// assert_eq!(condition.into_inner(), "ab");
+/// ```
 #[must_use = "the lock is released at once if the guard is not kept"]
 pub struct ConditionGuard<'a, T> {
     guard: MutexGuard<'a, T>,
@@ -330,7 +404,7 @@ impl<T: fmt::Debug> fmt::Debug for ConditionGuard<'_, T> {
     }
 }
 
-/// The future of [`Condition::lock`].
+/// The future of [`Condition::lock`]; see its example.
 #[must_use = "futures do nothing unless awaited"]
 pub struct ConditionLock<'a, T> {
     condition: &'a Condition<T>,
@@ -357,7 +431,8 @@ impl<T> fmt::Debug for ConditionLock<'_, T> {
 }
 
 /// The future of [`Condition::wait`]: the guard back once notified and
-/// locked again.
+/// locked again (see its example). Dropping it gives up the wait and the
+/// guard; a notification it had been given goes to the next waiter.
 #[must_use = "futures do nothing unless awaited"]
 pub struct ConditionWait<'a, T> {
     condition: &'a Condition<T>,

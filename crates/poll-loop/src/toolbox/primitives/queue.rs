@@ -263,10 +263,30 @@ fn notify_all<P>(list: &mut WaitList<P>) -> Vec<Waker> {
     wakers
 }
 
-/// The methods the three queues share, each documented once.
+/// A doc example for one of the three queues, named `Q` in `body`.
+macro_rules! example {
+    ($queue:ident, $body:literal) => {
+        concat!(
+            "# Examples\n\n```\nuse poll_loop::",
+            stringify!($queue),
+            " as Q;\n",
+            $body,
+            "\n```"
+        )
+    };
+}
+
+/// The methods the three queues share, each documented once (its examples
+/// name the queue at hand).
 macro_rules! queue_methods {
-    ($store:ty) => {
+    ($queue:ident, $store:ty) => {
         /// An unbounded queue: [`put`](Self::put) never waits.
+        ///
+        #[doc = example!($queue, "let queue = Q::<u32>::new();
+assert_eq!(queue.capacity(), None);
+for n in 0..1000 {
+    queue.try_put(n).unwrap(); // never full
+}")]
         pub fn new() -> Self {
             Self {
                 core: Core::new(usize::MAX),
@@ -278,6 +298,12 @@ macro_rules! queue_methods {
         /// # Panics
         ///
         /// If `capacity` is zero.
+        ///
+        #[doc = example!($queue, "let queue = Q::bounded(1);
+assert_eq!(queue.capacity(), Some(1));
+queue.try_put(1).unwrap();
+assert!(queue.is_full());
+assert!(queue.try_put(2).is_err());")]
         pub fn bounded(capacity: usize) -> Self {
             Self {
                 core: Core::bounded(capacity),
@@ -285,28 +311,39 @@ macro_rules! queue_methods {
         }
 
         /// Items in the queue: asyncio's `qsize()`.
+        ///
+        #[doc = example!($queue, "let queue = Q::bounded(2);
+assert!(queue.is_empty());
+queue.try_put(1).unwrap();
+assert_eq!(queue.len(), 1);
+assert!(!queue.is_full());
+queue.try_put(2).unwrap();
+assert_eq!(queue.len(), 2);
+assert!(queue.is_full());")]
         pub fn len(&self) -> usize {
             self.core.len()
         }
 
-        /// True when no item is queued: asyncio's `empty()`.
+        /// True when no item is queued: asyncio's `empty()` (see
+        /// [`len`](Self::len)'s example).
         pub fn is_empty(&self) -> bool {
             self.core.len() == 0
         }
 
         /// True when a bounded queue holds `capacity` items: asyncio's
-        /// `full()`.
+        /// `full()` (see [`len`](Self::len)'s example).
         pub fn is_full(&self) -> bool {
             self.core.is_full()
         }
 
-        /// The bound (asyncio's `maxsize`); `None` if unbounded.
+        /// The bound (asyncio's `maxsize`); `None` if unbounded (see
+        /// [`new`](Self::new) and [`bounded`](Self::bounded)).
         pub fn capacity(&self) -> Option<usize> {
             self.core.capacity()
         }
 
         /// True once [`shutdown`](Self::shutdown) (or
-        /// [`close`](Self::close)) was called.
+        /// [`close`](Self::close)) was called (see `shutdown`'s example).
         pub fn is_closed(&self) -> bool {
             self.core.is_closed()
         }
@@ -316,6 +353,26 @@ macro_rules! queue_methods {
         /// The future's output is an error, holding `item`, if the queue is
         /// shut down before the item went in. Dropping the future before it
         /// is ready puts nothing (the item is dropped with it).
+        ///
+        #[doc = example!($queue, "use std::rc::Rc;
+use poll_loop::{EventLoop, yield_now};
+
+let lp = EventLoop::new();
+let queue = Rc::new(Q::bounded(1));
+let producer = queue.clone();
+let put = lp.spawn(async move {
+    producer.put(1).await.unwrap();
+    producer.put(2).await.unwrap(); // waits for room
+});
+let got = lp.block_on(async move {
+    yield_now().await; // the second put waits
+    let first = queue.get().await.unwrap();
+    let second = queue.get().await.unwrap();
+    (first, second)
+})?;
+assert_eq!(got, (1, 2));
+assert!(put.done());
+# Ok::<(), poll_loop::BlockOnError>(())")]
         pub fn put(&self, item: T) -> Put<'_, T, $store> {
             Put {
                 core: &self.core,
@@ -330,6 +387,14 @@ macro_rules! queue_methods {
         ///
         /// [`TryPutError`], holding `item`, if the queue is full or shut
         /// down.
+        ///
+        #[doc = example!($queue, "use poll_loop::TryPutError;
+
+let queue = Q::bounded(1);
+queue.try_put(1).unwrap();
+assert!(matches!(queue.try_put(2), Err(TryPutError::Full(2))));
+queue.shutdown(false);
+assert_eq!(queue.try_put(3).unwrap_err().into_inner(), 3);")]
         pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
             self.core.try_put(item)
         }
@@ -338,6 +403,17 @@ macro_rules! queue_methods {
         ///
         /// The future's output is [`GetError`] if the queue is shut down and
         /// empty. Dropping the future before it is ready takes nothing.
+        ///
+        #[doc = example!($queue, "use std::rc::Rc;
+use poll_loop::EventLoop;
+
+let lp = EventLoop::new();
+let queue = Rc::new(Q::new());
+let consumer = queue.clone();
+let got = lp.spawn(async move { consumer.get().await }); // waits
+lp.block_on(async move { queue.put(7).await.unwrap() })?;
+assert_eq!(lp.block_on(got)?.unwrap(), Ok(7));
+# Ok::<(), poll_loop::BlockOnError>(())")]
         pub fn get(&self) -> Get<'_, T, $store> {
             Get {
                 core: &self.core,
@@ -351,6 +427,13 @@ macro_rules! queue_methods {
         ///
         /// [`TryGetError::Empty`] if the queue is empty,
         /// [`TryGetError::Closed`] if it is also shut down.
+        ///
+        #[doc = example!($queue, "use poll_loop::TryGetError;
+
+let queue = Q::new();
+assert_eq!(queue.try_get(), Err(TryGetError::Empty));
+queue.try_put(1).unwrap();
+assert_eq!(queue.try_get(), Ok(1));")]
         pub fn try_get(&self) -> Result<T, TryGetError> {
             self.core.try_get()
         }
@@ -362,12 +445,31 @@ macro_rules! queue_methods {
         ///
         /// If called more times than items were put (asyncio's
         /// `ValueError`).
+        ///
+        #[doc = example!($queue, "use std::rc::Rc;
+use poll_loop::EventLoop;
+
+let lp = EventLoop::new();
+let queue = Rc::new(Q::new());
+for n in 0..3 {
+    queue.try_put(n).unwrap();
+}
+let worker = queue.clone();
+lp.spawn(async move {
+    while let Ok(_item) = worker.get().await {
+        worker.task_done(); // the item is dealt with
+    }
+});
+lp.block_on(queue.join())?; // all three were marked done
+assert!(queue.is_empty());
+# Ok::<(), poll_loop::BlockOnError>(())")]
         pub fn task_done(&self) {
             self.core.task_done();
         }
 
         /// Waits until every item put has been marked done with
-        /// [`task_done`](Self::task_done); ready at once if none is pending.
+        /// [`task_done`](Self::task_done); ready at once if none is pending
+        /// (see `task_done`'s example).
         pub fn join(&self) -> QueueJoin<'_, T, $store> {
             QueueJoin {
                 core: &self.core,
@@ -386,6 +488,18 @@ macro_rules! queue_methods {
         ///
         /// A waker (or an item's `Drop`) that panics does not stop it: every
         /// waiter is woken, then the first panic is passed on.
+        ///
+        #[doc = example!($queue, "use poll_loop::TryGetError;
+
+let queue = Q::new();
+queue.try_put(1).unwrap();
+queue.try_put(2).unwrap();
+queue.shutdown(false);
+assert!(queue.is_closed());
+assert!(queue.try_put(3).is_err());
+assert!(queue.try_get().is_ok()); // what is left can be taken
+queue.shutdown(true); // the rest is dropped
+assert_eq!(queue.try_get(), Err(TryGetError::Closed));")]
         pub fn shutdown(&self, immediate: bool) {
             self.core.shutdown(immediate);
         }
@@ -394,6 +508,11 @@ macro_rules! queue_methods {
         /// is left and then fail. The name this crate had for it before
         /// asyncio 3.13 named it `shutdown`; kept, since Rust's channels
         /// call it `close`.
+        ///
+        #[doc = example!($queue, "let queue = Q::<u32>::new();
+queue.close();
+assert!(queue.is_closed());
+assert!(queue.try_put(1).is_err());")]
         pub fn close(&self) {
             self.core.shutdown(false);
         }
@@ -479,7 +598,7 @@ pub struct Queue<T> {
 }
 
 impl<T> Queue<T> {
-    queue_methods!(VecDeque<T>);
+    queue_methods!(Queue, VecDeque<T>);
 }
 
 /// A last-in, first-out queue (a stack) for tasks on one loop: asyncio's
@@ -511,7 +630,7 @@ pub struct LifoQueue<T> {
 }
 
 impl<T> LifoQueue<T> {
-    queue_methods!(Vec<T>);
+    queue_methods!(LifoQueue, Vec<T>);
 }
 
 /// A queue that gives the smallest item first, for tasks on one loop:
@@ -540,7 +659,7 @@ pub struct PriorityQueue<T> {
 }
 
 impl<T: Ord> PriorityQueue<T> {
-    queue_methods!(BinaryHeap<Reverse<T>>);
+    queue_methods!(PriorityQueue, BinaryHeap<Reverse<T>>);
 }
 
 macro_rules! queue_traits {
