@@ -1,5 +1,6 @@
 //! The queues, checked against CPython's `Lib/test/test_asyncio/test_queues.py`:
-//! its cancellation tests of `Queue`, `LifoQueueTests` and
+//! its tests of `Queue` whose outcome depends on the hand-off rule and on
+//! cancellation, `LifoQueueTests` and
 //! `PriorityQueueTests`, and the join and shutdown mixins, each translated
 //! into a test named after it (one module per CPython test class). asyncio's
 //! `put_nowait`/`get_nowait` are `try_put`/`try_get`, `QueueShutDown` is
@@ -198,6 +199,167 @@ mod queue_get_put_tests {
             // Gone from the line: an item put now stays for the next get.
             queue.try_put(1).unwrap();
             assert_eq!(queue.try_get(), Ok(1));
+        });
+    }
+}
+
+/// `QueueBasicTests`, `QueueGetTests` and `QueuePutTests`: the ones whose
+/// outcome depends on who takes a freed place or a new item (the hand-off
+/// rule).
+mod queue_hand_off_tests {
+    use super::*;
+
+    #[test]
+    fn test_maxsize() {
+        run(|| async {
+            let q = Rc::new(Queue::bounded(2));
+            assert_eq!(q.capacity(), Some(2));
+            let have_been_put = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let (p, put) = (q.clone(), have_been_put.clone());
+            let t = spawn(async move {
+                for i in 0..3 {
+                    p.put(i).await.unwrap();
+                    put.borrow_mut().push(i);
+                }
+                true
+            });
+            for _ in 0..2 {
+                yield_now().await;
+            }
+            // The putter waits after putting two.
+            assert_eq!(*have_been_put.borrow(), [0, 1]);
+            assert_eq!(q.get().await, Ok(0));
+            // It resumes and puts the last one.
+            yield_now().await;
+            assert_eq!(*have_been_put.borrow(), [0, 1, 2]);
+            assert_eq!(q.get().await, Ok(1));
+            assert_eq!(q.get().await, Ok(2));
+            assert!(t.done());
+            assert!(t.await.unwrap());
+        });
+    }
+
+    #[test]
+    fn test_get_with_waiting_putters() {
+        run(|| async {
+            let q = Rc::new(Queue::bounded(1));
+            for item in ["a", "b"] {
+                let q = q.clone();
+                spawn(async move { q.put(item).await.unwrap() });
+            }
+            assert_eq!(q.get().await, Ok("a"));
+            assert_eq!(q.get().await, Ok("b"));
+        });
+    }
+
+    #[test]
+    fn test_why_are_getters_waiting() {
+        run(|| async {
+            let q = Rc::new(Queue::bounded(1));
+            let (c, p) = (q.clone(), q.clone());
+            let consumer = spawn(async move {
+                for _ in 0..5 {
+                    c.get().await.unwrap();
+                }
+            });
+            let producer = spawn(async move {
+                for i in 0..5 {
+                    p.put(i).await.unwrap();
+                }
+            });
+            for task in gather([consumer, producer]).await {
+                task.unwrap();
+            }
+        });
+    }
+
+    #[test]
+    fn test_blocking_get_wait() {
+        run(|| async {
+            let q = Rc::new(Queue::new());
+            let finished = Rc::new(Cell::new(false));
+            let (g, f) = (q.clone(), finished.clone());
+            let get = spawn(async move {
+                let res = g.get().await;
+                f.set(true);
+                res
+            });
+            yield_now().await;
+            assert!(!finished.get());
+            poll_loop::sleep(ms(10)).await;
+            q.try_put(1).unwrap();
+            assert_eq!(get.await.unwrap(), Ok(1));
+            assert!(finished.get());
+        });
+    }
+
+    #[test]
+    fn test_blocking_put_wait() {
+        run(|| async {
+            let q = Rc::new(Queue::bounded(1));
+            let finished = Rc::new(Cell::new(false));
+            let (p, f) = (q.clone(), finished.clone());
+            let put = spawn(async move {
+                p.put(1).await.unwrap();
+                p.put(2).await.unwrap();
+                f.set(true);
+            });
+            yield_now().await;
+            assert!(!finished.get());
+            poll_loop::sleep(ms(10)).await;
+            q.try_get().unwrap();
+            put.await.unwrap();
+            assert!(finished.get());
+        });
+    }
+
+    #[test]
+    fn test_put_with_waiting_getters() {
+        run(|| async {
+            let q = Rc::new(Queue::new());
+            let g = q.clone();
+            let t = spawn(async move { g.get().await });
+            yield_now().await;
+            q.put("a").await.unwrap();
+            assert_eq!(t.await.unwrap(), Ok("a"));
+        });
+    }
+
+    #[test]
+    fn test_why_are_putters_waiting() {
+        run(|| async {
+            let queue = Rc::new(Queue::bounded(2));
+            let q = queue.clone();
+            let mut tasks = vec![spawn(async move {
+                yield_now().await;
+                for _ in 0..q.len() {
+                    q.try_get().unwrap();
+                }
+            })];
+            for item in 0..4 {
+                let q = queue.clone();
+                tasks.push(spawn(async move { q.put(item).await.unwrap() }));
+            }
+            // Every put gets in: the getter's room goes to the waiting ones.
+            for task in gather(tasks).await {
+                task.unwrap();
+            }
+            assert_eq!(queue.len(), 2);
+        });
+    }
+
+    #[test]
+    fn test_put_cancelled() {
+        run(|| async {
+            let q = Rc::new(Queue::new());
+            let p = q.clone();
+            let t = spawn(async move {
+                p.put(1).await.unwrap();
+                true
+            });
+            assert_eq!(q.get().await, Ok(1));
+            assert!(t.done());
+            assert!(t.await.unwrap());
         });
     }
 }

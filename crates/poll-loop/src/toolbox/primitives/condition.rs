@@ -272,8 +272,12 @@ impl<T> Condition<T> {
         }
     }
 
-    /// Notifies up to `n` waiters; returns how many.
+    /// Notifies up to `n` of the tasks waiting now; returns how many.
     fn notify(&self, n: usize) -> usize {
+        // Bounded by those waiting now, as asyncio's `notify_all` is by
+        // `len(waiters)`: a wake-up that queued a new waiter (it would need
+        // the lock) must not make this loop longer.
+        let n = n.min(self.waiting());
         let mut panic = PanicLater::default();
         let mut notified = 0;
         while notified < n {
