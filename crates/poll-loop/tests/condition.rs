@@ -333,9 +333,11 @@ fn condition_test_notify_all() {
 fn condition_test_repr() {
     run(|| async {
         let cond = Rc::new(Condition::new(7));
-        assert_eq!(
-            format!("{cond:?}"),
-            "Condition { mutex: Mutex { value: 7 }, waiting: 0 }"
+        let repr = format!("{cond:?}");
+        assert!(repr.starts_with("Condition {"), "{repr}");
+        assert!(
+            repr.contains("value: 7") && repr.contains("waiting: 0"),
+            "{repr}"
         );
         let result = Rc::new(RefCell::new(Vec::new()));
         for _ in 0..2 {
@@ -347,9 +349,11 @@ fn condition_test_repr() {
         }
         settle().await;
         let guard = cond.lock().await;
-        assert_eq!(
-            format!("{cond:?}"),
-            "Condition { mutex: Mutex { value: <locked> }, waiting: 2 }"
+        let repr = format!("{cond:?}");
+        assert!(repr.contains("waiting: 2"), "{repr}");
+        assert!(
+            !repr.contains("value: 7"),
+            "locked: the value is not shown: {repr}"
         );
         assert_eq!(format!("{guard:?}"), "7");
         guard.notify_all();
