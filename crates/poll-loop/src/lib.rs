@@ -47,9 +47,9 @@ pub use toolbox::combinators::{
 pub use toolbox::interval::{Interval, MissedTicks, Tick, interval, interval_at};
 pub use toolbox::primitives::{
     Acquire, Barrier, BarrierState, BarrierWait, BrokenBarrierError, Condition, ConditionGuard,
-    ConditionLock, ConditionWait, Event, EventWait, Get, GetError, LifoQueue, Lock, Mutex,
-    MutexGuard, PriorityQueue, Put, PutError, Queue, QueueJoin, Semaphore, SemaphorePermit,
-    TryAcquireError, TryGetError, TryLockError, TryPutError,
+    ConditionLock, ConditionWait, ConditionWaitFor, Event, EventWait, Get, GetError, LifoQueue,
+    Lock, Mutex, MutexGuard, PriorityQueue, Put, PutError, Queue, QueueJoin, Semaphore,
+    SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
 };
 pub use toolbox::receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use toolbox::task_group::{

@@ -17,7 +17,7 @@ mod semaphore;
 mod waiters;
 
 pub use barrier::{Barrier, BarrierState, BarrierWait, BrokenBarrierError};
-pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionWait};
+pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionWait, ConditionWaitFor};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
 pub use queue::{

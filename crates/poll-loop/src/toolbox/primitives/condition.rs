@@ -250,19 +250,23 @@ impl<T> Condition<T> {
     /// assert_eq!(lp.block_on(task)?.unwrap(), 2);
     /// # Ok::<(), poll_loop::BlockOnError>(())
     /// ```
-    pub async fn wait_for<'a>(
+    pub fn wait_for<'a, F>(
         &'a self,
-        mut guard: ConditionGuard<'a, T>,
-        mut predicate: impl FnMut(&T) -> bool,
-    ) -> ConditionGuard<'a, T> {
+        guard: ConditionGuard<'a, T>,
+        predicate: F,
+    ) -> ConditionWaitFor<'a, T, F>
+    where
+        F: FnMut(&T) -> bool,
+    {
         assert!(
             std::ptr::eq(guard.condition, self),
             "poll-loop: Condition::wait_for was given another condition's guard"
         );
-        while !predicate(&guard) {
-            guard = self.wait(guard).await;
+        ConditionWaitFor {
+            condition: self,
+            predicate,
+            step: WaitForStep::Check(Some(guard)),
         }
-        guard
     }
 
     fn guard<'a>(&'a self, guard: MutexGuard<'a, T>) -> ConditionGuard<'a, T> {
@@ -290,7 +294,6 @@ impl<T> Condition<T> {
                 panic.wake(waker);
             }
         }
-        tracing::trace!(notified, "condition notified");
         panic.finish();
         notified
     }
@@ -521,6 +524,61 @@ impl<T> Drop for ConditionWait<'_, T> {
             // The notification it took is for somebody else now.
             self.condition.notify(1);
         }
+    }
+}
+
+/// The future of [`Condition::wait_for`]: the guard back once the
+/// predicate holds (see its example). Dropping it is dropping the
+/// [`ConditionWait`] it is in, if any.
+#[must_use = "futures do nothing unless awaited"]
+pub struct ConditionWaitFor<'a, T, F> {
+    condition: &'a Condition<T>,
+    predicate: F,
+    step: WaitForStep<'a, T>,
+}
+
+enum WaitForStep<'a, T> {
+    /// Holds the lock: the predicate is checked next (`None`: finished).
+    Check(Option<ConditionGuard<'a, T>>),
+    Wait(ConditionWait<'a, T>),
+}
+
+impl<'a, T, F: FnMut(&T) -> bool> Future for ConditionWaitFor<'a, T, F> {
+    type Output = ConditionGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.step {
+                WaitForStep::Check(guard) => {
+                    let Some(guard) = guard.take() else {
+                        return Poll::Pending; // polled after it finished
+                    };
+                    if (this.predicate)(&guard) {
+                        return Poll::Ready(guard);
+                    }
+                    this.step = WaitForStep::Wait(this.condition.wait(guard));
+                }
+                WaitForStep::Wait(wait) => {
+                    let guard = std::task::ready!(Pin::new(wait).poll(cx));
+                    this.step = WaitForStep::Check(Some(guard));
+                }
+            }
+        }
+    }
+}
+
+// Never pinned: the predicate is only called, the wait is `Unpin`.
+impl<T, F> Unpin for ConditionWaitFor<'_, T, F> {}
+
+impl<T, F> fmt::Debug for ConditionWaitFor<'_, T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ConditionWaitFor");
+        match &self.step {
+            WaitForStep::Check(_) => d.field("step", &"checking"),
+            WaitForStep::Wait(wait) => d.field("wait", wait),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
