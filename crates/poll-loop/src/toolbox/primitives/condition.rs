@@ -488,6 +488,11 @@ impl<'a, T> Future for ConditionWait<'a, T> {
                     let (_, (), waker) = waiters.remove(key);
                     drop(waiters);
                     drop(waker);
+                    // Free, and nobody in line for it: taken at once.
+                    if let Ok(guard) = condition.mutex.try_lock() {
+                        this.step = Step::Done;
+                        return Poll::Ready(condition.guard(guard));
+                    }
                     this.step = Step::Relock(condition.mutex.lock());
                 }
                 Step::Relock(lock) => {
