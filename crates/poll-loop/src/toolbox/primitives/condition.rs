@@ -552,24 +552,28 @@ impl<'a, T, F: FnMut(&T) -> bool> Future for ConditionWaitFor<'a, T, F> {
     type Output = ConditionGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        loop {
-            match &mut this.step {
-                WaitForStep::Check(guard) => {
-                    let Some(guard) = guard.take() else {
-                        return Poll::Pending; // polled after it finished
-                    };
-                    if (this.predicate)(&guard) {
-                        return Poll::Ready(guard);
+        // A leaf for the budget: with a predicate that holds it is ready
+        // at once, and a loop of such waits must still yield now and then.
+        crate::task::coop::poll_leaf(cx, |cx| {
+            let this = self.get_mut();
+            loop {
+                match &mut this.step {
+                    WaitForStep::Check(guard) => {
+                        let Some(guard) = guard.take() else {
+                            return Poll::Pending; // polled after it finished
+                        };
+                        if (this.predicate)(&guard) {
+                            return Poll::Ready(guard);
+                        }
+                        this.step = WaitForStep::Wait(this.condition.wait(guard));
                     }
-                    this.step = WaitForStep::Wait(this.condition.wait(guard));
-                }
-                WaitForStep::Wait(wait) => {
-                    let guard = std::task::ready!(Pin::new(wait).poll(cx));
-                    this.step = WaitForStep::Check(Some(guard));
+                    WaitForStep::Wait(wait) => {
+                        let guard = std::task::ready!(Pin::new(wait).poll(cx));
+                        this.step = WaitForStep::Check(Some(guard));
+                    }
                 }
             }
-        }
+        })
     }
 }
 
