@@ -1,4 +1,5 @@
-//! poll-loop's async toolbox (`Queue`, `Semaphore`, `Mutex`, `gather`, `TaskGroup`)
+//! poll-loop's async toolbox (`Queue`, `Semaphore`, `Mutex`, `Condition`, `Barrier`,
+//! `gather`, `TaskGroup`)
 //! side by side with tokio's current-thread equivalents, against the targets of
 //! their issue: at least tokio's throughput, at most tokio's cost.
 //!
@@ -10,7 +11,7 @@
 //! target's peer) and awaiting them in turn (reported).
 //!
 //! `cargo bench -p benches --bench toolbox` runs the issue's sizes, 5 rounds (about
-//! 30 s on 2 cores); `-- --quick` 3 rounds; `-- --rounds=N`; `-- --only=queue,sync,tasks`
+//! 30 s on 2 cores); `-- --quick` 3 rounds; `-- --rounds=N`; `-- --only=queue,sync,waiting,tasks`
 //! runs only those scenarios. Without `--bench` (how `cargo test --benches` runs it) it
 //! is a smoke run: tiny sizes, no targets.
 
@@ -28,15 +29,22 @@ fn main() {
         "# poll-loop toolbox: {} run, medians of the rounds\n",
         options.mode
     );
-    let scenarios: [(&str, Scenario); 3] = [
+    let scenarios: [(&str, Scenario); 4] = [
         ("queue", |o| {
             run_rows(o, "1. A bounded queue between two tasks", &peers::QUEUE)
         }),
         ("sync", |o| {
             run_rows(o, "2. Semaphore and Mutex: acquire + release", &peers::SYNC)
         }),
+        ("waiting", |o| {
+            run_rows(
+                o,
+                "3. Condition and Barrier: tasks that wait for each other",
+                &peers::WAITING_ROWS,
+            )
+        }),
         ("tasks", |o| {
-            run_rows(o, "3. Many tasks awaited together", &peers::TASKS)
+            run_rows(o, "4. Many tasks awaited together", &peers::TASKS)
         }),
     ];
     report::run_selected("the poll-loop toolbox", &args, &scenarios, &options);

@@ -3,7 +3,9 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use poll_loop::{EventLoop, Mutex, Queue, Semaphore, TaskGroup, gather, yield_now};
+use poll_loop::{
+    Barrier, Condition, EventLoop, Mutex, Queue, Semaphore, TaskGroup, gather, yield_now,
+};
 
 use crate::Row;
 
@@ -232,6 +234,138 @@ fn mutex_contended_tokio(n: usize) -> Duration {
             task.await.unwrap();
         }
         assert_eq!(*mutex.lock().await, rounds_each(n) * (WAITING + 1));
+        start.elapsed()
+    })
+}
+
+pub(crate) const WAITING_ROWS: [Row; 2] = [
+    Row {
+        what: "`Condition` vs `Notify` + `Mutex`: two tasks take turns (wait, change, notify), per turn",
+        n: 200_000,
+        ours: condition_ours,
+        tokio: condition_tokio,
+        judged: true,
+    },
+    Row {
+        what: "`Barrier` vs `sync::Barrier`: 10 tasks pass it together, per task and pass",
+        n: 200_000,
+        ours: barrier_ours,
+        tokio: barrier_tokio,
+        judged: true,
+    },
+];
+
+/// Two tasks take turns: each waits until the counter's parity is its own,
+/// adds one, and wakes the other, until the counter reaches `n`.
+fn condition_ours(n: usize) -> Duration {
+    let lp = EventLoop::new();
+    let cond = Rc::new(Condition::new(0_usize));
+    let start = Instant::now();
+    for me in 0..2 {
+        let cond = cond.clone();
+        lp.spawn(async move {
+            let mut turn = cond.lock().await;
+            loop {
+                turn = cond.wait_for(turn, |t| t % 2 == me || *t >= n).await;
+                if *turn >= n {
+                    break;
+                }
+                *turn += 1;
+                turn.notify(1);
+            }
+        });
+    }
+    lp.run_until_idle().unwrap();
+    assert_eq!(*cond.try_lock().unwrap(), n);
+    start.elapsed()
+}
+
+fn condition_tokio(n: usize) -> Duration {
+    let shared = Rc::new((tokio::sync::Mutex::new(0_usize), tokio::sync::Notify::new()));
+    let local = tokio::task::LocalSet::new();
+    let rt = runtime();
+    local.block_on(&rt, async {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..2)
+            .map(|me| {
+                let shared = shared.clone();
+                tokio::task::spawn_local(async move {
+                    let (mutex, notify) = &*shared;
+                    loop {
+                        // Registered before the check, so no notification
+                        // between the check and the wait is missed.
+                        let notified = notify.notified();
+                        {
+                            let mut turn = mutex.lock().await;
+                            if *turn >= n {
+                                notify.notify_waiters();
+                                break;
+                            }
+                            if *turn % 2 == me {
+                                *turn += 1;
+                                notify.notify_waiters();
+                                continue;
+                            }
+                        }
+                        notified.await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*shared.0.lock().await, n);
+        start.elapsed()
+    })
+}
+
+/// Tasks meeting at the barrier rows' barrier.
+const PARTIES: usize = 10;
+
+fn barrier_ours(n: usize) -> Duration {
+    let lp = EventLoop::new();
+    let barrier = Rc::new(Barrier::new(PARTIES));
+    let leaders = Rc::new(std::cell::Cell::new(0));
+    let start = Instant::now();
+    for _ in 0..PARTIES {
+        let (barrier, leaders) = (barrier.clone(), leaders.clone());
+        lp.spawn(async move {
+            for _ in 0..n.div_ceil(PARTIES) {
+                if barrier.wait().await.unwrap() == PARTIES - 1 {
+                    leaders.set(leaders.get() + 1);
+                }
+            }
+        });
+    }
+    lp.run_until_idle().unwrap();
+    assert_eq!(leaders.get(), n.div_ceil(PARTIES));
+    start.elapsed()
+}
+
+fn barrier_tokio(n: usize) -> Duration {
+    let barrier = Rc::new(tokio::sync::Barrier::new(PARTIES));
+    let leaders = Rc::new(std::cell::Cell::new(0));
+    let local = tokio::task::LocalSet::new();
+    let rt = runtime();
+    local.block_on(&rt, async {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..PARTIES)
+            .map(|_| {
+                let (barrier, leaders) = (barrier.clone(), leaders.clone());
+                tokio::task::spawn_local(async move {
+                    for _ in 0..n.div_ceil(PARTIES) {
+                        if barrier.wait().await.is_leader() {
+                            leaders.set(leaders.get() + 1);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(leaders.get(), n.div_ceil(PARTIES));
         start.elapsed()
     })
 }

@@ -1,7 +1,10 @@
 //! `Queue`: FIFO order, puts wait while full and gets while empty (each in
 //! the order they came), `task_done`/`join` as asyncio's, `close` fails
 //! puts and drains gets, and a cancelled put or get — waiting or already
-//! served — loses nothing and delivers nothing twice.
+//! woken — puts or takes nothing, loses nothing and delivers nothing twice.
+//! A woken waiter takes its room or item when it runs, as in asyncio (a
+//! `try_` call may take it first). CPython's own queue tests are translated
+//! in `queue_asyncio.rs`.
 
 mod by_hand;
 
@@ -35,18 +38,42 @@ fn a_put_waits_while_the_queue_is_full_and_goes_in_when_a_get_makes_room() {
     first.pending();
     second.pending();
     assert_eq!(queue.try_get(), Ok(0));
-    // The first waiting put went in behind, and only it was woken.
+    // Only the first waiting put was woken; it goes in when it runs.
     assert_eq!((first.woken(), second.woken()), (1, 0));
-    assert_eq!(queue.len(), 2);
-    assert!(
-        matches!(queue.try_put(9), Err(TryPutError::Full(9))),
-        "no barging"
+    assert_eq!(
+        queue.len(),
+        1,
+        "asyncio's rule: nothing moves before it runs"
     );
     first.ready().unwrap();
+    assert!(queue.is_full());
     assert_eq!(queue.try_get(), Ok(1));
+    assert_eq!(second.woken(), 1);
     second.ready().unwrap();
     let rest: Vec<_> = std::iter::from_fn(|| queue.try_get().ok()).collect();
     assert_eq!(rest, [2, 3]);
+}
+
+#[test]
+fn a_try_put_may_take_the_room_a_put_was_woken_for_which_then_waits_again_at_the_back() {
+    let queue = Queue::bounded(1);
+    queue.try_put(0).unwrap();
+    let mut woken = Probe::new(queue.put(1));
+    woken.pending();
+    assert_eq!(queue.try_get(), Ok(0));
+    assert_eq!(woken.woken(), 1);
+    // asyncio's put_nowait takes a place freed for a woken put, too.
+    queue.try_put(9).unwrap();
+    let mut later = Probe::new(queue.put(2));
+    later.pending();
+    woken.pending(); // full again: back in line, behind `later`
+    assert_eq!(queue.try_get(), Ok(9));
+    assert_eq!((later.woken(), woken.woken()), (1, 1));
+    later.ready().unwrap();
+    assert_eq!(queue.try_get(), Ok(2));
+    assert_eq!(woken.woken(), 2);
+    woken.ready().unwrap();
+    assert_eq!(queue.try_get(), Ok(1));
 }
 
 #[test]
@@ -58,17 +85,31 @@ fn gets_wait_while_empty_and_are_served_in_the_order_they_came() {
     second.pending();
     queue.try_put("a").unwrap();
     assert_eq!((first.woken(), second.woken()), (1, 0));
-    assert_eq!(
-        queue.try_get(),
-        Err(TryGetError::Empty),
-        "reserved for the woken get"
-    );
     queue.try_put("b").unwrap();
     assert_eq!(second.woken(), 1);
-    // Woken getters take the front item when they run, so items leave in
-    // order whichever runs first.
+    // Woken getters take an item when they run, in the queue's order.
     assert_eq!(second.ready(), Ok("a"));
     assert_eq!(first.ready(), Ok("b"));
+}
+
+#[test]
+fn a_try_get_may_take_the_item_a_get_was_woken_for_which_then_waits_again_at_the_back() {
+    let queue = Queue::new();
+    let mut first = Probe::new(queue.get());
+    let mut second = Probe::new(queue.get());
+    first.pending();
+    second.pending();
+    queue.try_put("a").unwrap();
+    assert_eq!(first.woken(), 1);
+    // asyncio's get_nowait takes an item a woken get was woken for, too.
+    assert_eq!(queue.try_get(), Ok("a"));
+    first.pending(); // empty again: back in line, behind `second`
+    queue.try_put("b").unwrap();
+    assert_eq!((second.woken(), first.woken()), (1, 1));
+    assert_eq!(second.ready(), Ok("b"));
+    queue.try_put("c").unwrap();
+    assert_eq!(first.woken(), 2);
+    assert_eq!(first.ready(), Ok("c"));
 }
 
 #[test]
@@ -123,15 +164,22 @@ fn a_put_cancelled_while_waiting_drops_its_item_and_leaves_no_trace() {
 }
 
 #[test]
-fn a_put_cancelled_after_it_was_woken_has_delivered_its_item() {
+fn a_put_cancelled_after_it_was_woken_puts_nothing_and_wakes_the_next_put() {
     let queue = Queue::bounded(1);
-    queue.try_put(0).unwrap();
-    let mut woken = Probe::new(queue.put(1));
+    queue.try_put(Rc::new(0)).unwrap();
+    let item = Rc::new(1);
+    let mut woken = Probe::new(queue.put(item.clone()));
+    let mut next = Probe::new(queue.put(Rc::new(2)));
     woken.pending();
-    assert_eq!(queue.try_get(), Ok(0));
+    next.pending();
+    assert_eq!(*queue.try_get().unwrap(), 0);
+    assert_eq!((woken.woken(), next.woken()), (1, 0));
     drop(woken);
-    assert_eq!(queue.try_get(), Ok(1));
-    assert_eq!(queue.try_get(), Err(TryGetError::Empty));
+    assert_eq!(Rc::strong_count(&item), 1, "the item went with the put");
+    assert_eq!(queue.try_get(), Err(TryGetError::Empty), "nothing was put");
+    assert_eq!(next.woken(), 1, "the place went to the next put");
+    next.ready().unwrap();
+    assert_eq!(*queue.try_get().unwrap(), 2);
 }
 
 #[test]

@@ -94,6 +94,9 @@ impl<P> WaitList<P> {
         self.nodes[key].linked
     }
 
+    // Unused since the queues stopped carrying items in their waiters; kept
+    // for a primitive that hands a payload to a waiter.
+    #[allow(dead_code)]
     pub(crate) fn payload_mut(&mut self, key: usize) -> &mut P {
         &mut self.nodes[key].payload
     }
