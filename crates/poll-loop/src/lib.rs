@@ -60,10 +60,11 @@ pub use toolbox::combinators::{
 };
 pub use toolbox::interval::{Interval, MissedTicks, Tick, interval, interval_at};
 pub use toolbox::primitives::{
-    Acquire, Barrier, BoundedSemaphore, BarrierState, BarrierWait, BrokenBarrierError, Condition, ConditionGuard,
-    ConditionLock, ConditionWait, ConditionWaitFor, Event, EventWait, Get, GetError, LifoQueue,
-    Lock, Mutex, MutexGuard, PriorityQueue, Put, PutError, Queue, QueueJoin, ReleaseError, Semaphore,
-    SemaphorePermit, TryAcquireError, TryGetError, TryLockError, TryPutError,
+    Acquire, Barrier, BarrierState, BarrierWait, BoundedSemaphore, BrokenBarrierError, Condition,
+    ConditionGuard, ConditionLock, ConditionWait, ConditionWaitFor, Event, EventWait, Get,
+    GetError, LifoQueue, Lock, Mutex, MutexGuard, PriorityQueue, Put, PutError, Queue, QueueJoin,
+    ReleaseError, Semaphore, SemaphorePermit, TryAcquireError, TryGetError, TryLockError,
+    TryPutError,
 };
 pub use toolbox::receiver::{Recv, TryRecvError, UnboundedReceiver};
 pub use toolbox::task_group::{
