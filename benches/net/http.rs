@@ -34,8 +34,8 @@ const HEAD_LIMIT: usize = 4096;
 /// What a server reports when its last connection has closed.
 struct Served {
     requests: u64,
-    /// Its loop thread's CPU time while serving.
-    cpu: Times,
+    /// Its loop thread's CPU time while serving (`None` where `getrusage` cannot say).
+    cpu: Option<Times>,
 }
 
 /// The I/O a server's connection loop needs, so that the Rust peers share that loop and
@@ -133,7 +133,7 @@ mod ours {
         let after = cpu::times(Who::Thread);
         Served {
             requests: counts.requests.get(),
-            cpu: after.zip(before).map(|(a, b)| a - b).unwrap_or_default(),
+            cpu: after.zip(before).map(|(a, b)| a - b),
         }
     }
 }
@@ -198,7 +198,7 @@ mod tokio_peer {
         let after = cpu::times(Who::Thread);
         Served {
             requests,
-            cpu: after.zip(before).map(|(a, b)| a - b).unwrap_or_default(),
+            cpu: after.zip(before).map(|(a, b)| a - b),
         }
     }
 }
@@ -247,10 +247,10 @@ fn start_python(mode: &str, core: Option<usize>) -> Result<Started, String> {
             let us = |key| python::value(&out, key).map(|us| Duration::from_secs_f64(us / 1e6));
             Ok(Served {
                 requests: python::value(&out, "requests")? as u64,
-                cpu: Times {
+                cpu: Some(Times {
                     user: us("user_us")?,
                     system: us("system_us")?,
-                },
+                }),
             })
         }),
     })
@@ -295,12 +295,13 @@ fn sample(
             served.requests
         ));
     }
+    let cpu = served.cpu.ok_or("no getrusage(RUSAGE_THREAD) on this OS")?;
     let per_request = |d: Duration| d.as_secs_f64() * 1e6 / requests.max(1.0);
     Ok(Sample {
         requests_per_s: requests / value("secs")?,
         p99_us: value("p99_us")?,
-        user_us: per_request(served.cpu.user),
-        system_us: per_request(served.cpu.system),
+        user_us: per_request(cpu.user),
+        system_us: per_request(cpu.system),
         load_busy: value("busy")?,
     })
 }
@@ -333,32 +334,50 @@ fn load(
 }
 
 /// In the load generator child: connects, loads the server, prints `key value` lines
-/// (`requests`, `secs`, `p50_us`, `p99_us`, `busy`) and exits, closing its connections.
-/// Returns false in the benchmark itself.
+/// (`requests`, `secs`, `p50_us`, `p99_us`, `busy`) and exits, closing its connections;
+/// on an error, says why on stderr and exits with status 1. Returns false in the
+/// benchmark itself.
 pub(crate) fn run_load_if_asked() -> bool {
     let Some(spec) = std::env::var_os(LOAD_ENV) else {
         return false;
     };
-    let spec = spec.to_string_lossy();
+    if let Err(e) = generate_load(&spec.to_string_lossy()) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+    true
+}
+
+fn generate_load(spec: &str) -> Result<(), String> {
     let fields: Vec<&str> = spec.split(',').collect();
     let [addr, conns, millis, core] = fields[..] else {
-        panic!("{LOAD_ENV}: ADDR,CONNECTIONS,MILLISECONDS,CPU, not {spec}");
+        return Err(format!(
+            "{LOAD_ENV}: ADDR,CONNECTIONS,MILLISECONDS,CPU, not {spec}"
+        ));
     };
-    let addr: SocketAddr = addr.parse().expect("ADDR");
-    let conns: usize = conns.parse().expect("CONNECTIONS");
-    let time = Duration::from_millis(millis.parse().expect("MILLISECONDS"));
-    if let Ok(core) = core.parse::<usize>() {
-        cpu::pin_current_thread(core).expect("pinning the load generator");
+    let number = |what: &str, text: &str| {
+        text.parse::<u64>()
+            .map_err(|e| format!("{LOAD_ENV}: {what} {text:?}: {e}"))
+    };
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| format!("{LOAD_ENV}: ADDR {addr:?}: {e}"))?;
+    let conns = number("CONNECTIONS", conns)? as usize;
+    let time = Duration::from_millis(number("MILLISECONDS", millis)?);
+    if core != "-1" {
+        let core = number("CPU", core)? as usize;
+        cpu::pin_current_thread(core).map_err(|e| format!("pinning to core {core}: {e}"))?;
     }
     let cpu_before = cpu::times(Who::Process);
-    // All connected before any thread starts, so a failure leaves no thread waiting.
-    let streams: Vec<_> = (0..conns)
+    // All connected before any thread starts, so that a failure leaves no thread waiting.
+    let streams = (0..conns)
         .map(|_| {
-            let stream = std::net::TcpStream::connect(addr).expect("connect");
-            stream.set_nodelay(true).expect("nodelay");
-            stream
+            let stream = std::net::TcpStream::connect(addr)?;
+            stream.set_nodelay(true)?;
+            Ok(stream)
         })
-        .collect();
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| format!("connecting to {addr}: {e}"))?;
     let go = Arc::new(Barrier::new(conns + 1));
     let threads: Vec<_> = streams
         .into_iter()
@@ -374,7 +393,7 @@ pub(crate) fn run_load_if_asked() -> bool {
     let start = Instant::now();
     let mut latencies = Vec::new();
     for thread in threads {
-        latencies.extend(thread.join().expect("a load thread failed"));
+        latencies.extend(thread.join().map_err(|_| "a load thread panicked")??);
     }
     let secs = start.elapsed().as_secs_f64();
     let busy = cpu::times(Who::Process)
@@ -382,40 +401,49 @@ pub(crate) fn run_load_if_asked() -> bool {
         .map(|(after, before)| {
             let t = after - before;
             (t.user + t.system).as_secs_f64() / secs
-        });
+        })
+        .ok_or("no getrusage on this OS")?;
     println!("requests {}", latencies.len());
     println!("secs {secs}");
-    println!("p50_us {}", percentile(&latencies, 0.5).unwrap_or(f64::NAN));
-    println!(
-        "p99_us {}",
-        percentile(&latencies, 0.99).unwrap_or(f64::NAN)
-    );
-    println!("busy {}", busy.unwrap_or(f64::NAN));
-    true
+    println!("p50_us {}", percentile(&latencies, 0.5)?);
+    println!("p99_us {}", percentile(&latencies, 0.99)?);
+    println!("busy {busy}");
+    Ok(())
 }
 
 /// One connection of the load: a request, its whole response, the next, until
-/// `deadline`. Returns each round trip in µs; panics on a wrong answer.
-fn lock_step(mut stream: std::net::TcpStream, deadline: Instant) -> Vec<f64> {
+/// `deadline`. Returns each round trip in µs, or what went wrong.
+fn lock_step(mut stream: std::net::TcpStream, deadline: Instant) -> Result<Vec<f64>, String> {
     let mut latencies = Vec::new();
     let mut buf = vec![0; 4096];
     loop {
         let start = Instant::now();
         if start >= deadline {
-            return latencies;
+            return Ok(latencies);
         }
-        stream.write_all(REQUEST).expect("sending a request");
+        stream
+            .write_all(REQUEST)
+            .map_err(|e| format!("sending a request: {e}"))?;
         let mut filled = 0;
         let len = loop {
-            let n = stream.read(&mut buf[filled..]).expect("reading a response");
-            assert!(n > 0, "the server closed the connection");
-            filled += n;
+            if filled == buf.len() {
+                return Err("a response longer than 4 KiB".to_string());
+            }
+            match stream.read(&mut buf[filled..]) {
+                Ok(0) => return Err("the server closed a connection".to_string()),
+                Ok(n) => filled += n,
+                Err(e) => return Err(format!("reading a response: {e}")),
+            }
             if let Some(len) = response_len(&buf[..filled]) {
                 break len;
             }
         };
-        assert_eq!(&buf[..len], RESPONSE, "a wrong response");
-        assert_eq!(len, filled, "bytes after the response");
+        if buf[..filled] != *RESPONSE {
+            return Err(format!(
+                "a wrong response ({len} of {filled} bytes): {:?}",
+                String::from_utf8_lossy(&buf[..filled])
+            ));
+        }
         latencies.push(start.elapsed().as_secs_f64() * 1e6);
     }
 }
@@ -531,7 +559,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             Err(e) => format!("Nothing pinned: {e}."),
         },
         "CPU per request: the server's loop thread's user and system time (getrusage with RUSAGE_THREAD, inside the server; the split is the kernel's tick sampling) from before its first accept to its last connection's close, over the requests it answered.".to_string(),
-        "load busy: the generator's CPU time over the wall time; near 100% means the generator, not the server, set the pace.".to_string(),
+        "spread: the rounds' (max - min) / median of requests/s. load busy: the generator's CPU time over the wall time; near 100% means the generator, not the server, set the pace.".to_string(),
     ];
     notes.extend(failures(
         rows.iter()
@@ -542,6 +570,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         columns: &[
             "peer",
             "requests/s",
+            "spread %",
             "p99 us",
             "user us/request",
             "system us/request",
@@ -554,6 +583,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
                 vec![
                     r.name.to_string(),
                     num(&r.requests_per_s, 0),
+                    num(&r.spread.clone().map(|s| s * 100.0), 0),
                     num(&r.p99_us, 1),
                     num(&r.user_us, 2),
                     num(&r.system_us, 2),
@@ -612,10 +642,9 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             ),
         ));
     }
-    if let (Ok(user), Ok(system)) = (&o.user_us, &o.system_us) {
+    if let (Ok(system), Ok(total)) = (&o.system_us, &o.total_us) {
         checks.push(Check::report(format!(
-            "the kernel's share of poll-loop's HTTP CPU: {system:.2} of {:.2} us a request is system time",
-            user + system
+            "the kernel's share of poll-loop's HTTP CPU: {system:.2} of {total:.2} us a request is system time"
         )));
     }
     checks
