@@ -250,6 +250,7 @@ fn start_python(mode: &str, core: Option<usize>) -> Result<Started, String> {
                 cpu: Some(Times {
                     user: us("user_us")?,
                     system: us("system_us")?,
+                    preempted: python::value(&out, "preempted")? as u64,
                 }),
             })
         }),
@@ -265,6 +266,8 @@ struct Sample {
     system_us: f64,
     /// The load generator's CPU time over the wall time (1: a whole core).
     load_busy: f64,
+    /// How often a second the server's loop thread was preempted.
+    preempted_per_s: f64,
 }
 
 /// Loads the started server for `options.http_time` from the generator child, then
@@ -297,8 +300,10 @@ fn sample(
     }
     let cpu = served.cpu.ok_or("no getrusage(RUSAGE_THREAD) on this OS")?;
     let per_request = |d: Duration| d.as_secs_f64() * 1e6 / requests.max(1.0);
+    let secs = value("secs")?;
     Ok(Sample {
-        requests_per_s: requests / value("secs")?,
+        requests_per_s: requests / secs,
+        preempted_per_s: cpu.preempted as f64 / secs,
         p99_us: value("p99_us")?,
         user_us: per_request(cpu.user),
         system_us: per_request(cpu.system),
@@ -461,6 +466,7 @@ struct Row {
     system_us: Measured,
     total_us: Measured,
     load_busy: Measured,
+    preempted_per_s: Measured,
     /// The rounds' spread of throughput: (max - min) / median.
     spread: Measured,
 }
@@ -494,6 +500,7 @@ impl Row {
             system_us: of(|s| s.system_us),
             total_us: of(|s| s.user_us + s.system_us),
             load_busy: of(|s| s.load_busy * 100.0),
+            preempted_per_s: of(|s| s.preempted_per_s),
             spread,
         }
     }
@@ -518,7 +525,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         }
     };
     let mut samples: [Vec<Result<Sample, String>>; 4] = Default::default();
-    for _ in 0..options.rounds {
+    for _ in 0..options.http_rounds {
         // Interleaved, so that load elsewhere hits every peer alike.
         samples[0].push(sample(
             Ok(start_thread(ours::serve, server_core)),
@@ -550,7 +557,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             "{conns} keep-alive connections, each a GET answered by a {}-byte response before the next, for {:.1} s a round; medians of {} rounds, peers interleaved.",
             RESPONSE.len(),
             options.http_time.as_secs_f64(),
-            options.rounds
+            options.http_rounds
         ),
         match cores {
             Ok((server, load)) => format!(
@@ -559,8 +566,27 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             Err(e) => format!("Nothing pinned: {e}."),
         },
         "CPU per request: the server's loop thread's user and system time (getrusage with RUSAGE_THREAD, inside the server; the split is the kernel's tick sampling) from before its first accept to its last connection's close, over the requests it answered.".to_string(),
-        "spread: the rounds' (max - min) / median of requests/s. load busy: the generator's CPU time over the wall time; near 100% means the generator, not the server, set the pace.".to_string(),
+        "spread: the rounds' (max - min) / median of requests/s. load busy: the generator's CPU time over the wall time; near 100% means the generator, not the server, set the pace. preempted: how often a second the server's loop thread lost its core while it had work (involuntary context switches): other processes on its core, which make a round slower and noisier.".to_string(),
     ];
+    let by_round: Vec<String> = names
+        .iter()
+        .zip(&samples)
+        .filter(|(_, samples)| samples.iter().any(Result::is_ok))
+        .map(|(name, samples)| {
+            let rates: Vec<String> = samples
+                .iter()
+                .map(|s| {
+                    s.as_ref()
+                        .map_or("n/a".into(), |s| format!("{:.1}", s.requests_per_s / 1e3))
+                })
+                .collect();
+            format!("{name} {}", rates.join(", "))
+        })
+        .collect();
+    notes.push(format!(
+        "Thousands of requests/s by round: {}.",
+        by_round.join("; ")
+    ));
     notes.extend(failures(
         rows.iter()
             .map(|r| (r.name, "requests/s", &r.requests_per_s)),
@@ -576,6 +602,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             "system us/request",
             "total us/request",
             "load busy %",
+            "preempted /s",
         ],
         rows: rows
             .iter()
@@ -589,6 +616,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
                     num(&r.system_us, 2),
                     num(&r.total_us, 2),
                     num(&r.load_busy, 0),
+                    num(&r.preempted_per_s, 0),
                 ]
             })
             .collect(),

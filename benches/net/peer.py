@@ -110,6 +110,7 @@ async def http_server(cpu):
     print("requests", counts["requests"])
     print("user_us", (after.ru_utime - before.ru_utime) * 1e6)
     print("system_us", (after.ru_stime - before.ru_stime) * 1e6)
+    print("preempted", after.ru_nivcsw - before.ru_nivcsw)
 
 
 def main():

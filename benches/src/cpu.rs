@@ -7,13 +7,16 @@
 
 use std::time::Duration;
 
-/// User and system CPU time.
+/// User and system CPU time, and how often another task took the CPU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Times {
     /// Time spent in user space.
     pub user: Duration,
     /// Time spent in the kernel.
     pub system: Duration,
+    /// Involuntary context switches (`ru_nivcsw`): how often the scheduler took the CPU
+    /// away while there was work to do, a sign of other processes on the same core.
+    pub preempted: u64,
 }
 
 impl std::ops::Sub for Times {
@@ -23,6 +26,7 @@ impl std::ops::Sub for Times {
         Times {
             user: self.user.saturating_sub(earlier.user),
             system: self.system.saturating_sub(earlier.system),
+            preempted: self.preempted.saturating_sub(earlier.preempted),
         }
     }
 }
@@ -95,6 +99,7 @@ mod linux {
         Some(Times {
             user: duration(usage.ru_utime)?,
             system: duration(usage.ru_stime)?,
+            preempted: u64::try_from(usage.ru_nivcsw).ok()?,
         })
     }
 }
