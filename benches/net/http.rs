@@ -6,8 +6,8 @@
 //! a thread per connection with a blocking socket, each sending a request and reading
 //! its response in lock-step, for a fixed time. The generator measures throughput and
 //! latency; the server measures its own loop thread's CPU time (`getrusage` with
-//! `RUSAGE_THREAD`, inside the server) from before its first accept until its last
-//! connection closes, and the requests it answered.
+//! `RUSAGE_THREAD`, inside the server) from its start until its last connection
+//! closes, and the requests it answered.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -583,7 +583,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             ),
             Err(e) => format!("Nothing pinned: {e}."),
         },
-        "CPU per request: the server's loop thread's user and system time (getrusage with RUSAGE_THREAD, inside the server; the split is the kernel's tick sampling) from before its first accept to its last connection's close, over the requests it answered.".to_string(),
+        "CPU per request: the server's loop thread's user and system time (getrusage with RUSAGE_THREAD, inside the server; the split is the kernel's tick sampling) from its start to its last connection's close, over the requests it answered. Targets: the median of the rounds' ratios poll-loop / peer (the peers of a round run back to back).".to_string(),
         "spread: the rounds' (max - min) / median of requests/s. load busy: the generator's CPU time over the wall time; near 100% means the generator, not the server, set the pace. preempted: how often a second the server's loop thread lost its core while it had work (involuntary context switches): other processes on its core, which make a round slower and noisier.".to_string(),
     ];
     let by_round: Vec<String> = names
