@@ -107,7 +107,7 @@ mod ours {
         let counts = Rc::new(Counts::default());
         let c = counts.clone();
         lp.block_on(async move {
-            let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             addr_to.send(listener.local_addr().unwrap()).unwrap();
             let h = LoopHandle::current().unwrap();
             let counts = c.clone();
