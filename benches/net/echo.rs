@@ -301,23 +301,21 @@ pub(crate) fn throughput(options: &Options) -> Vec<Check> {
         ));
     }
     if let (Ok(o), Ok(p)) = (&rows[0].1, &rows[2].1) {
-        checks.push(Check::target(
-            *o >= 10.0 * p,
-            format!("throughput {:.1}x asyncio's (target: >= 10x)", o / p),
-        ));
-        // What the ratio can be at most on this machine: every peer makes the same system
-        // calls for a message, so asyncio's time per message over the kernel's share of
-        // ours bounds any loop's lead.
+        // No target against asyncio here (the `http` scenario has one, on CPU per
+        // request): every peer makes the same system calls for a message, so asyncio's
+        // time per message over the kernel's share of ours bounds any loop's lead.
+        let mut line = format!("echo throughput {:.1}x asyncio's", o / p);
         if let Ok(kernel) = median(&kernel_us) {
             let us_per_msg = 1e6 / p;
-            checks.push(Check::report(format!(
-                "the kernel's share: {kernel:.1} us of our {:.1} us a message (system CPU time); \
-                 asyncio takes {us_per_msg:.1} us a message in all, so no loop here can reach \
-                 more than {:.1}x asyncio's throughput",
+            line += &format!(
+                "; the kernel's share: {kernel:.1} us of our {:.1} us a message (system CPU \
+                 time); asyncio takes {us_per_msg:.1} us a message in all, so no loop here can \
+                 reach more than {:.1}x asyncio's throughput",
                 1e6 / o,
                 us_per_msg / kernel
-            )));
+            );
         }
+        checks.push(Check::report(line));
     }
     checks
 }

@@ -13,12 +13,25 @@
 //!    ends are held by a child process (this same binary), so both ends fit under the
 //!    file-descriptor limit. (Rust peers only.)
 //!
+//! The fourth measures a server as its users do, with the load in another process:
+//!
+//! 4. `http`: an HTTP/1.1 keep-alive server (a small fixed body for every GET) on one
+//!    loop thread pinned to one core, 50 connections each sending a request when the
+//!    last one's response arrived, from a load generator (this same binary, a child
+//!    process) pinned to another core: requests per second and p99 latency (from the
+//!    generator), and the server's loop-thread user and system CPU per request (us),
+//!    against tokio's current-thread runtime, asyncio streams and asyncio on uvloop
+//!    (where `pip install uvloop` put it).
+//!
 //! `cargo bench -p benches --bench net` runs the full set; `-- --quick` fewer rounds;
 //! `-- --only=pingpong,idle` only the scenarios named. Without `--bench` (how `cargo test
 //! --benches` runs it) it is a smoke run: tiny sizes, no Python, no targets.
 
 mod echo;
+mod http;
 mod idle;
+
+use std::time::Duration;
 
 use benches::report;
 use peak_alloc::PeakAlloc;
@@ -27,7 +40,7 @@ use peak_alloc::PeakAlloc;
 static HEAP: PeakAlloc = PeakAlloc;
 
 fn main() {
-    if idle::run_holder_if_asked() {
+    if idle::run_holder_if_asked() || http::run_load_if_asked() {
         return;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,10 +49,11 @@ fn main() {
         "# poll-loop net: {} run, medians of the rounds\n",
         options.mode
     );
-    let scenarios: [(&str, Scenario); 3] = [
+    let scenarios: [(&str, Scenario); 4] = [
         ("pingpong", echo::pingpong),
         ("throughput", echo::throughput),
         ("idle", idle::run),
+        ("http", http::run),
     ];
     report::run_selected("poll-loop net", &args, &scenarios, &options);
 }
@@ -59,6 +73,10 @@ pub(crate) struct Options {
     pub(crate) messages: usize,
     /// Connections of `idle`.
     pub(crate) idle: usize,
+    /// Connections of `http`, its rounds, and how long each peer is loaded a round.
+    pub(crate) http_connections: usize,
+    pub(crate) http_rounds: usize,
+    pub(crate) http_time: Duration,
 }
 
 impl Options {
@@ -71,6 +89,14 @@ impl Options {
         } else {
             ("full", true, 7, 20_000, 2_000, 10_000)
         };
+        // More and shorter rounds than the echo's: on a shared machine another process
+        // landing on the server's core slows a whole round, and the median of many
+        // rounds leaves such rounds out.
+        let (http_connections, http_rounds, http_millis) = match mode {
+            "smoke" => (4, 1, 100),
+            "quick" => (50, 3, 2_000),
+            _ => (50, 11, 2_000),
+        };
         Options {
             mode,
             judged,
@@ -79,6 +105,9 @@ impl Options {
             connections: 100,
             messages,
             idle,
+            http_connections,
+            http_rounds,
+            http_time: Duration::from_millis(http_millis),
         }
     }
 }

@@ -3,8 +3,12 @@
 //! Each benchmark measures its crate side by side with peers, prints one markdown table
 //! per scenario ([`report::Table`]), then its verdicts on the crate's targets
 //! ([`report::print_targets`]). A peer written in Python is the benchmark's own
-//! `peer.py`, run by [`python::run`].
+//! `peer.py`, run by [`python::run`] (or [`python::Background`] for a server that
+//! another process loads). Server benchmarks pin their processes with [`cpu`] and speak
+//! the little HTTP of [`http`].
 
+pub mod cpu;
+pub mod http;
 pub mod python;
 pub mod report;
 
