@@ -118,7 +118,9 @@ impl LoopHandle {
     /// [`stop`](LoopHandle::stop).
     ///
     /// "Nothing left" means: no callback queued, no timer with a deadline
-    /// (timers that never fire do not count), no registered source, and no
+    /// (timers that never fire do not count), no registered source, no
+    /// unfinished task (a task that waits, even for something nothing will
+    /// ever set, may still be woken from another thread), and no
     /// notification from another thread waiting. This is how the tutorial's
     /// loop ends — when its list of timers is empty. A source that stays
     /// registered (a [`RepeatingTimer`](crate::RepeatingTimer), a
