@@ -1,7 +1,9 @@
 //! A waker that panics when it is dropped (after it woke its task) does
 //! not stop the loops that wake several waiters or hand several things out:
 //! every other waiter is still woken, every permit still goes somewhere,
-//! and the panic reaches the exception handler.
+//! the primitive is left in a sound state (a `Barrier` ends its round, a
+//! queue shut down at once is empty), and the panic reaches the exception
+//! handler.
 
 mod helpers;
 
@@ -14,7 +16,10 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
 use helpers::without_hanging;
-use poll_loop::{Event, EventLoop, LoopHandle, Queue, Semaphore};
+use poll_loop::{
+    Barrier, BarrierState, Condition, Event, EventLoop, LifoQueue, LoopHandle, PriorityQueue,
+    Queue, Semaphore,
+};
 
 /// A waker that wakes the task it wraps, and panics when its last copy is
 /// dropped (unless disarmed).
@@ -232,3 +237,134 @@ fn a_finished_task_wakes_every_awaiter_when_one_waker_panics() {
         assert_one_bomb(&seen);
     });
 }
+
+#[test]
+fn condition_notify_all_wakes_every_waiter_when_one_waker_panics() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let seen = recording_handler(&lp);
+        let cond = Rc::new(Condition::new(0));
+        let c = cond.clone();
+        let first = finishes(
+            &lp,
+            with_bomb(async move {
+                let guard = c.lock().await;
+                drop(c.wait(guard).await);
+            }),
+        );
+        let rest: Vec<_> = (0..3)
+            .map(|_| {
+                let c = cond.clone();
+                finishes(&lp, async move {
+                    let guard = c.lock().await;
+                    drop(c.wait(guard).await);
+                })
+            })
+            .collect();
+        let c = cond.clone();
+        lp.call_soon(move || {
+            // The four wait, unlocked; the bomb's panic comes out of
+            // notify_all once all are woken.
+            c.try_lock().unwrap().notify_all();
+        });
+        lp.run_until_idle().unwrap();
+        assert!(first.get());
+        assert!(
+            rest.iter().all(|done| done.get()),
+            "a waiter was never woken"
+        );
+        assert_eq!(cond.waiting(), 0);
+        assert!(!cond.is_locked());
+        assert_one_bomb(&seen);
+    });
+}
+
+#[test]
+fn a_barrier_releases_every_waiter_and_ends_its_round_when_one_waker_panics() {
+    without_hanging(|| {
+        let lp = EventLoop::new();
+        let seen = recording_handler(&lp);
+        let barrier = Rc::new(Barrier::new(4));
+        let b = barrier.clone();
+        let first = finishes(
+            &lp,
+            with_bomb(async move { assert!(b.wait().await.is_ok()) }),
+        );
+        let rest: Vec<_> = (0..2)
+            .map(|_| {
+                let b = barrier.clone();
+                finishes(&lp, async move { assert!(b.wait().await.is_ok()) })
+            })
+            .collect();
+        let b = barrier.clone();
+        // The last to arrive releases the others; the bomb's panic comes
+        // out of its wait (polled by hand in a callback, where the loop
+        // reports a panic to its handler).
+        lp.call_soon(move || {
+            let mut last = std::pin::pin!(b.wait());
+            let _ = last.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        });
+        lp.run_until_idle().unwrap();
+        assert!(first.get());
+        assert!(
+            rest.iter().all(|done| done.get()),
+            "a waiter was never released"
+        );
+        assert_eq!(barrier.state(), BarrierState::Filling, "the round ended");
+        assert_eq!(barrier.n_waiting(), 0);
+        assert_one_bomb(&seen);
+    });
+}
+
+/// An immediate shutdown of `$queue` wakes every get, put and join when
+/// one waker panics.
+macro_rules! shutdown_test {
+    ($name:ident, $queue:ident) => {
+        #[test]
+        fn $name() {
+            without_hanging(|| {
+                let lp = EventLoop::new();
+                let seen = recording_handler(&lp);
+                let empty = Rc::new($queue::<u32>::new());
+                let full = Rc::new($queue::bounded(1));
+                full.try_put(0).unwrap();
+                let q = empty.clone();
+                let first = finishes(
+                    &lp,
+                    with_bomb(async move { assert!(q.get().await.is_err()) }),
+                );
+                let q = empty.clone();
+                let getter = finishes(&lp, async move { assert!(q.get().await.is_err()) });
+                let q = full.clone();
+                let putter = finishes(&lp, async move { assert!(q.put(1).await.is_err()) });
+                let q = full.clone();
+                let joiner = finishes(&lp, async move { q.join().await });
+                let f = full.clone();
+                lp.call_soon(move || {
+                    f.shutdown(true);
+                    empty.shutdown(true); // the bomb's panic comes out here
+                });
+                lp.run_until_idle().unwrap();
+                assert!(
+                    first.get() && getter.get() && putter.get() && joiner.get(),
+                    "a waiter was never woken"
+                );
+                assert!(full.is_empty(), "the queued item was dropped");
+                assert_one_bomb(&seen);
+            });
+        }
+    };
+}
+
+shutdown_test!(
+    queue_shutdown_wakes_every_waiter_when_one_waker_panics,
+    Queue
+);
+shutdown_test!(
+    lifo_queue_shutdown_wakes_every_waiter_when_one_waker_panics,
+    LifoQueue
+);
+shutdown_test!(
+    priority_queue_shutdown_wakes_every_waiter_when_one_waker_panics,
+    PriorityQueue
+);

@@ -15,8 +15,8 @@ use std::time::Duration;
 use helpers::{ms, without_hanging};
 use poll_loop::net::TcpListener;
 use poll_loop::{
-    Event, EventLoop, LoopHandle, Mutex, Queue, Semaphore, TaskGroup, interval, sleep, sleep_until,
-    spawn, yield_now,
+    Barrier, Condition, Event, EventLoop, LifoQueue, LoopHandle, Mutex, PriorityQueue, Queue,
+    Semaphore, TaskGroup, interval, sleep, sleep_until, spawn, yield_now,
 };
 
 /// A std client that connects to `addr` from another thread and sends
@@ -329,5 +329,48 @@ fn select_all_and_try_gather_over_more_ready_futures_than_the_budget_finish() {
         let tasks = finished_tasks(&lp, 1000);
         let outputs = lp.block_on(poll_loop::try_gather(tasks)).unwrap().unwrap();
         assert_eq!(outputs.len(), 1000);
+    });
+}
+
+#[test]
+fn a_condition_wait_for_that_holds_at_once_gives_the_loop_back() {
+    without_hanging(|| {
+        gives_the_loop_back(|stop| async move {
+            let condition = Condition::new(0_u64);
+            let mut guard = condition.lock().await;
+            while !stop.get() {
+                guard = condition.wait_for(guard, |_| true).await;
+                *guard += 1;
+            }
+        });
+    });
+}
+
+#[test]
+fn a_barrier_of_one_gives_the_loop_back() {
+    without_hanging(|| {
+        gives_the_loop_back(|stop| async move {
+            let barrier = Barrier::new(1);
+            while !stop.get() {
+                barrier.wait().await.unwrap();
+            }
+        });
+    });
+}
+
+#[test]
+fn a_lifo_and_a_priority_queue_that_always_have_an_item_give_the_loop_back() {
+    without_hanging(|| {
+        gives_the_loop_back(|stop| async move {
+            let (lifo, priority) = (LifoQueue::new(), PriorityQueue::new());
+            while !stop.get() {
+                lifo.put(1).await.unwrap();
+                lifo.get().await.unwrap();
+                priority.put(1).await.unwrap();
+                priority.get().await.unwrap();
+                lifo.task_done();
+                lifo.join().await;
+            }
+        });
     });
 }
