@@ -118,6 +118,14 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id();
+        // `spawn` returns once the child exists, maybe before its `execve`:
+        // until then /proc shows our own command line and environment.
+        let exec_done =
+            || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !exec_done() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         let me = std::process::id();
         let table = table();
         let seen = descendants(&table, me).into_iter().find(|p| p.pid == pid);
