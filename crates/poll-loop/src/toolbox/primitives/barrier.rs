@@ -67,7 +67,7 @@ pub struct Barrier {
     state: Cell<BarrierState>,
     /// Tasks in the barrier: arrived and not yet left.
     count: Cell<usize>,
-    waiters: RefCell<WaitList<()>>,
+    waiters: RefCell<WaitList>,
 }
 
 /// Where a [`Barrier`] is in its round, as asyncio names it (its `repr`);
@@ -348,10 +348,7 @@ impl Future for BarrierWait<'_> {
                 match this.step {
                     Step::Arrive => match barrier.state.get() {
                         BarrierState::Draining | BarrierState::Resetting => {
-                            let key = barrier
-                                .waiters
-                                .borrow_mut()
-                                .push_back(cx.waker().clone(), ());
+                            let key = barrier.waiters.borrow_mut().push_back(cx.waker().clone());
                             this.step = Step::Blocked(key);
                             return Poll::Pending;
                         }
@@ -392,10 +389,8 @@ impl Future for BarrierWait<'_> {
                         }
                         let outcome = match barrier.state.get() {
                             BarrierState::Filling => {
-                                let key = barrier
-                                    .waiters
-                                    .borrow_mut()
-                                    .push_back(cx.waker().clone(), ());
+                                let key =
+                                    barrier.waiters.borrow_mut().push_back(cx.waker().clone());
                                 this.step = Step::InRound {
                                     index,
                                     key: Some(key),
@@ -429,7 +424,7 @@ impl BarrierWait<'_> {
             drop(old);
             return true;
         }
-        let (_, (), waker) = waiters.remove(key);
+        let (_, waker) = waiters.remove(key);
         drop(waiters);
         drop(waker);
         // Not waiting any more, wherever it is.
@@ -448,7 +443,7 @@ impl Drop for BarrierWait<'_> {
             Step::Arrive | Step::Done => (None, false),
         };
         if let Some(key) = key {
-            let (_, (), waker) = self.barrier.waiters.borrow_mut().remove(key);
+            let (_, waker) = self.barrier.waiters.borrow_mut().remove(key);
             drop(waker);
         }
         if in_round {

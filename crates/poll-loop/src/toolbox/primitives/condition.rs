@@ -63,7 +63,7 @@ use crate::task::panic_later::PanicLater;
 /// ```
 pub struct Condition<T> {
     mutex: Mutex<T>,
-    waiters: RefCell<WaitList<()>>,
+    waiters: RefCell<WaitList>,
 }
 
 impl<T> Condition<T> {
@@ -465,10 +465,7 @@ impl<'a, T> Future for ConditionWait<'a, T> {
         loop {
             match &mut this.step {
                 Step::Unlock(guard) => {
-                    let key = condition
-                        .waiters
-                        .borrow_mut()
-                        .push_back(cx.waker().clone(), ());
+                    let key = condition.waiters.borrow_mut().push_back(cx.waker().clone());
                     let guard = guard.take();
                     this.step = Step::Notify(key);
                     // Unlocked only once queued: a waiter woken by the
@@ -485,7 +482,7 @@ impl<'a, T> Future for ConditionWait<'a, T> {
                         drop(old);
                         return Poll::Pending;
                     }
-                    let (_, (), waker) = waiters.remove(key);
+                    let (_, waker) = waiters.remove(key);
                     drop(waiters);
                     drop(waker);
                     // Free, and nobody in line for it: taken at once.
@@ -510,7 +507,7 @@ impl<T> Drop for ConditionWait<'_, T> {
     fn drop(&mut self) {
         let notified = match std::mem::replace(&mut self.step, Step::Done) {
             Step::Notify(key) => {
-                let (waiting, (), waker) = self.condition.waiters.borrow_mut().remove(key);
+                let (waiting, waker) = self.condition.waiters.borrow_mut().remove(key);
                 drop(waker);
                 !waiting
             }

@@ -47,7 +47,7 @@ use super::waiters::WaitList;
 /// ```
 pub struct Event {
     set: Cell<bool>,
-    waiters: RefCell<WaitList<()>>,
+    waiters: RefCell<WaitList>,
 }
 
 impl Event {
@@ -128,7 +128,7 @@ impl Future for EventWait<'_> {
             match this.key {
                 None if this.event.set.get() => Poll::Ready(()),
                 None => {
-                    this.key = Some(waiters.push_back(cx.waker().clone(), ()));
+                    this.key = Some(waiters.push_back(cx.waker().clone()));
                     Poll::Pending
                 }
                 Some(key) if waiters.is_waiting(key) => {
@@ -138,7 +138,7 @@ impl Future for EventWait<'_> {
                     Poll::Pending
                 }
                 Some(key) => {
-                    let (_, (), waker) = waiters.remove(key);
+                    let (_, waker) = waiters.remove(key);
                     drop(waiters);
                     drop(waker);
                     this.key = None;
@@ -152,7 +152,7 @@ impl Future for EventWait<'_> {
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (_, (), waker) = self.event.waiters.borrow_mut().remove(key);
+            let (_, waker) = self.event.waiters.borrow_mut().remove(key);
             drop(waker);
         }
     }

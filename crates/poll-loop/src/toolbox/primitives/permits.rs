@@ -27,7 +27,7 @@ pub(crate) struct Permits {
     available: Cell<usize>,
     /// Permits handed to woken waiters that have not run yet.
     handed: Cell<usize>,
-    waiters: RefCell<WaitList<()>>,
+    waiters: RefCell<WaitList>,
 }
 
 impl Permits {
@@ -102,7 +102,7 @@ impl Permits {
                     return Poll::Ready(());
                 }
                 let waker = cx.waker().clone();
-                *key = Some(self.waiters.borrow_mut().push_back(waker, ()));
+                *key = Some(self.waiters.borrow_mut().push_back(waker));
                 Poll::Pending
             }
             Some(k) => {
@@ -113,7 +113,7 @@ impl Permits {
                     drop(old);
                     return Poll::Pending;
                 }
-                let (_, (), waker) = waiters.remove(k);
+                let (_, waker) = waiters.remove(k);
                 drop(waiters);
                 drop(waker);
                 *key = None;
@@ -126,7 +126,7 @@ impl Permits {
     /// An acquisition dropped before it finished: it leaves the queue, and
     /// gives back the permit it was handed, if any.
     pub(crate) fn cancel(&self, key: usize) {
-        let (waiting, (), waker) = self.waiters.borrow_mut().remove(key);
+        let (waiting, waker) = self.waiters.borrow_mut().remove(key);
         drop(waker);
         if !waiting {
             self.handed_one_taken();

@@ -92,11 +92,11 @@ struct State<T, S> {
     item: PhantomData<fn(T) -> T>,
     /// `usize::MAX`: unbounded.
     capacity: usize,
-    putters: WaitList<()>,
-    getters: WaitList<()>,
+    putters: WaitList,
+    getters: WaitList,
     /// Items put and not yet marked done.
     unfinished: usize,
-    joiners: WaitList<()>,
+    joiners: WaitList,
     closed: bool,
 }
 
@@ -255,7 +255,7 @@ fn wake(notified: Option<(usize, Option<Waker>)>) {
 
 /// Marks every waiter notified; returns the wakers, to wake outside the
 /// borrow.
-fn notify_all<P>(list: &mut WaitList<P>) -> Vec<Waker> {
+fn notify_all(list: &mut WaitList) -> Vec<Waker> {
     let mut wakers = Vec::with_capacity(list.len());
     while let Some((_, waker)) = list.notify_front() {
         wakers.extend(waker);
@@ -715,7 +715,7 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
                 Err(TryPutError::Full(item)) => {
                     this.item = Some(item);
                     let mut state = core.state.borrow_mut();
-                    this.key = Some(state.putters.push_back(cx.waker().clone(), ()));
+                    this.key = Some(state.putters.push_back(cx.waker().clone()));
                     Poll::Pending
                 }
             }
@@ -727,7 +727,7 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
 /// waiting (its waker refreshed); if it was woken, its place is freed.
 fn still_waiting<T, S>(
     state: &RefCell<State<T, S>>,
-    line: impl Fn(&mut State<T, S>) -> &mut WaitList<()>,
+    line: impl Fn(&mut State<T, S>) -> &mut WaitList,
     key: usize,
     cx: &Context<'_>,
 ) -> bool {
@@ -739,7 +739,7 @@ fn still_waiting<T, S>(
         drop(old);
         return true;
     }
-    let (_, (), waker) = list.remove(key);
+    let (_, waker) = list.remove(key);
     drop(state);
     drop(waker);
     false
@@ -752,7 +752,7 @@ impl<T, S: Store<T>> Drop for Put<'_, T, S> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
         let mut state = self.core.state.borrow_mut();
-        let (waiting, (), old) = state.putters.remove(key);
+        let (waiting, old) = state.putters.remove(key);
         // Woken for a place it will not take: the next put may.
         let next = if !waiting && !state.closed && !state.is_full() {
             state.putters.notify_front()
@@ -803,7 +803,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
                 Err(TryGetError::Closed) => Poll::Ready(Err(GetError(()))),
                 Err(TryGetError::Empty) => {
                     let mut state = core.state.borrow_mut();
-                    this.key = Some(state.getters.push_back(cx.waker().clone(), ()));
+                    this.key = Some(state.getters.push_back(cx.waker().clone()));
                     Poll::Pending
                 }
             }
@@ -815,7 +815,7 @@ impl<T, S: Store<T>> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
         let mut state = self.core.state.borrow_mut();
-        let (waiting, (), old) = state.getters.remove(key);
+        let (waiting, old) = state.getters.remove(key);
         // Woken for an item it will not take: the next get may.
         let next = if !waiting && state.items.len() != 0 {
             state.getters.notify_front()
@@ -855,7 +855,7 @@ impl<T, S: Store<T>> Future for QueueJoin<'_, T, S> {
                     if state.unfinished == 0 {
                         return Poll::Ready(());
                     }
-                    this.key = Some(state.joiners.push_back(cx.waker().clone(), ()));
+                    this.key = Some(state.joiners.push_back(cx.waker().clone()));
                     Poll::Pending
                 }
                 Some(key) => {
@@ -873,7 +873,7 @@ impl<T, S: Store<T>> Future for QueueJoin<'_, T, S> {
 impl<T, S: Store<T>> Drop for QueueJoin<'_, T, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (_, (), waker) = self.core.state.borrow_mut().joiners.remove(key);
+            let (_, waker) = self.core.state.borrow_mut().joiners.remove(key);
             drop(waker);
         }
     }

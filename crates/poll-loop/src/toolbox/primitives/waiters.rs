@@ -11,10 +11,9 @@ use std::task::Waker;
 
 const NIL: usize = usize::MAX;
 
-/// Waiting futures in arrival order, each with a payload `P` (the item a
-/// queue hands over, say).
-pub(crate) struct WaitList<P> {
-    nodes: Vec<Node<P>>,
+/// Waiting futures in arrival order.
+pub(crate) struct WaitList {
+    nodes: Vec<Node>,
     /// First free node, the free ones chained through `next`.
     free: usize,
     head: usize,
@@ -23,16 +22,15 @@ pub(crate) struct WaitList<P> {
     len: usize,
 }
 
-struct Node<P> {
+struct Node {
     waker: Option<Waker>,
-    payload: P,
     prev: usize,
     next: usize,
     linked: bool,
 }
 
-impl<P> WaitList<P> {
-    pub(crate) const fn new() -> WaitList<P> {
+impl WaitList {
+    pub(crate) const fn new() -> WaitList {
         WaitList {
             nodes: Vec::new(),
             free: NIL,
@@ -49,10 +47,9 @@ impl<P> WaitList<P> {
     }
 
     /// Queues a waiter at the back; returns its key.
-    pub(crate) fn push_back(&mut self, waker: Waker, payload: P) -> usize {
+    pub(crate) fn push_back(&mut self, waker: Waker) -> usize {
         let node = Node {
             waker: Some(waker),
-            payload,
             prev: self.tail,
             next: NIL,
             linked: true,
@@ -94,13 +91,6 @@ impl<P> WaitList<P> {
         self.nodes[key].linked
     }
 
-    // Unused since the queues stopped carrying items in their waiters; kept
-    // for a primitive that hands a payload to a waiter.
-    #[allow(dead_code)]
-    pub(crate) fn payload_mut(&mut self, key: usize) -> &mut P {
-        &mut self.nodes[key].payload
-    }
-
     /// Stores the waker to wake for this waiter, if it is a different one;
     /// returns the one it replaces, for the caller to drop outside its
     /// borrow.
@@ -113,21 +103,18 @@ impl<P> WaitList<P> {
     }
 
     /// Frees a waiter's node (its future is done or dropped); returns
-    /// whether it was still waiting, and its payload.
-    pub(crate) fn remove(&mut self, key: usize) -> (bool, P, Option<Waker>)
-    where
-        P: Default,
-    {
+    /// whether it was still waiting, and its waker, for the caller to drop
+    /// outside its borrow.
+    pub(crate) fn remove(&mut self, key: usize) -> (bool, Option<Waker>) {
         let waiting = self.nodes[key].linked;
         if waiting {
             self.unlink(key);
         }
         let node = &mut self.nodes[key];
-        let payload = std::mem::take(&mut node.payload);
         let waker = node.waker.take();
         node.next = self.free;
         self.free = key;
-        (waiting, payload, waker)
+        (waiting, waker)
     }
 
     fn unlink(&mut self, key: usize) {
@@ -158,16 +145,16 @@ mod tests {
 
     #[test]
     fn fifo_with_removal_from_the_middle() {
-        let mut list = WaitList::<u32>::new();
-        let a = list.push_back(waker(), 1);
-        let b = list.push_back(waker(), 2);
-        let c = list.push_back(waker(), 3);
+        let mut list = WaitList::new();
+        let a = list.push_back(waker());
+        let b = list.push_back(waker());
+        let c = list.push_back(waker());
         assert!(list.remove(b).0);
         assert_eq!(list.notify_front().map(|n| n.0), Some(a));
         assert!(!list.is_waiting(a));
-        let (waiting, payload, _) = list.remove(a);
-        assert_eq!((waiting, payload), (false, 1));
-        let d = list.push_back(waker(), 4);
+        let (waiting, _) = list.remove(a);
+        assert!(!waiting);
+        let d = list.push_back(waker());
         assert_eq!(d, a, "the freed node is reused");
         assert_eq!(list.len(), 2);
         assert_eq!(list.notify_front().map(|n| n.0), Some(c));

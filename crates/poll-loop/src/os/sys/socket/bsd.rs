@@ -59,33 +59,13 @@ mod os {
     }
 }
 
-#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly", target_os = "netbsd"))]
 mod os {
     use std::ffi::c_int;
 
+    #[cfg(not(target_os = "netbsd"))]
     pub(in super::super) const AF_INET6: c_int = 28;
-    const SOCK_CLOEXEC: c_int = 0x1000_0000;
-    const SOCK_NONBLOCK: c_int = 0x2000_0000;
-    pub(in super::super) const SOCK_NONBLOCK_CLOEXEC: Option<c_int> =
-        Some(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    const SO_NOSIGPIPE: c_int = 0x0800;
-    pub(super) const NO_SIGPIPE: Option<c_int> = Some(SO_NOSIGPIPE);
-    /// The linger option, in seconds.
-    pub(in super::super) const LINGER: c_int = super::SO_LINGER;
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        same_as_libc!(AF_INET6, SO_NOSIGPIPE);
-        same_as_libc!(SOCK_CLOEXEC, SOCK_NONBLOCK);
-    }
-}
-
-#[cfg(target_os = "netbsd")]
-mod os {
-    use std::ffi::c_int;
-
+    #[cfg(target_os = "netbsd")]
     pub(in super::super) const AF_INET6: c_int = 24;
     const SOCK_CLOEXEC: c_int = 0x1000_0000;
     const SOCK_NONBLOCK: c_int = 0x2000_0000;
