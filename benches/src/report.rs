@@ -79,9 +79,13 @@ impl std::fmt::Display for Check {
     }
 }
 
-/// Prints the heading `## Targets for {subject}` and a line for each check.
+/// Prints the heading `## Targets for {subject}` and a line for each check, or says that
+/// this run judged none (a smoke run, or `--only` left them out).
 pub fn print_targets(subject: &str, checks: &[Check]) {
     println!("## Targets for {subject}\n");
+    if checks.is_empty() {
+        println!("- none judged in this run");
+    }
     for check in checks {
         println!("- {check}");
     }
