@@ -61,6 +61,7 @@
 //! - Cancellation is dropping the future (asyncio throws `CancelledError`
 //!   in): every read is safe to drop, what was received stays buffered.
 
+mod byte_buffer;
 mod errors;
 mod reader;
 mod server;

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::task::Poll;
 
+use super::byte_buffer::ByteBuffer;
 use super::errors::{
     IncompleteReadError, LimitOverrunError, ReadExactlyError, ReadLineError, ReadUntilError,
 };
@@ -13,9 +13,6 @@ use super::source::ReadSource;
 /// The longest line (or chunk before a separator) a reader returns unless
 /// told otherwise: 64 KiB, asyncio's `_DEFAULT_LIMIT`.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
-
-/// How much room one read from the socket is given.
-const READ_CHUNK: usize = 16 * 1024;
 
 /// The reading side of a connection, with asyncio's `StreamReader`
 /// methods: [`read`](StreamReader::read) up to `n` bytes,
@@ -62,7 +59,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// ```
 pub struct StreamReader {
     source: Box<dyn ReadSource>,
-    buffer: Vec<u8>,
+    buffer: ByteBuffer,
     eof: bool,
     limit: usize,
 }
@@ -71,7 +68,7 @@ impl StreamReader {
     pub(super) fn new(source: Box<dyn ReadSource>) -> StreamReader {
         StreamReader {
             source,
-            buffer: Vec::new(),
+            buffer: ByteBuffer::default(),
             eof: false,
             limit: DEFAULT_LIMIT,
         }
@@ -96,7 +93,7 @@ impl StreamReader {
 
     /// What has been received and not read yet.
     pub fn buffer(&self) -> &[u8] {
-        &self.buffer
+        self.buffer.pending()
     }
 
     /// True if the peer has ended the stream and the buffer is empty:
@@ -106,22 +103,15 @@ impl StreamReader {
     }
 
     /// Reads from the socket once, appending to the buffer: how many bytes
-    /// came (0: end of file, which is remembered). Safe to cancel: the
-    /// buffer is grown and shrunk within one poll.
+    /// came (0: end of file, which is remembered). Safe to cancel: a poll
+    /// keeps what it read, and nothing else changes.
     async fn fill(&mut self) -> io::Result<usize> {
         if self.eof {
             return Ok(0);
         }
         let n = poll_fn(|cx| {
-            let len = self.buffer.len();
-            self.buffer.resize(len + READ_CHUNK, 0);
-            let polled = self.source.poll_read(cx, &mut self.buffer[len..]);
-            let got = match &polled {
-                Poll::Ready(Ok(n)) => *n,
-                _ => 0,
-            };
-            self.buffer.truncate(len + got);
-            polled
+            let source = &mut self.source;
+            self.buffer.fill_with(|room| source.poll_read(cx, room))
         })
         .await?;
         if n == 0 {
@@ -129,15 +119,6 @@ impl StreamReader {
             self.eof = true;
         }
         Ok(n)
-    }
-
-    /// Takes the first `n` bytes of the buffer.
-    fn take(&mut self, n: usize) -> Vec<u8> {
-        if n >= self.buffer.len() {
-            return std::mem::take(&mut self.buffer);
-        }
-        let rest = self.buffer.split_off(n);
-        std::mem::replace(&mut self.buffer, rest)
     }
 
     /// Reads up to `n` bytes: what is buffered, or (if nothing is) what the
@@ -154,7 +135,7 @@ impl StreamReader {
         if self.buffer.is_empty() {
             self.fill().await?;
         }
-        Ok(self.take(n))
+        Ok(self.buffer.take(n))
     }
 
     /// Reads everything up to end of file (asyncio's `read(-1)`). Not
@@ -165,7 +146,7 @@ impl StreamReader {
     /// The socket's (what was read stays in the buffer).
     pub async fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
         while self.fill().await? > 0 {}
-        Ok(std::mem::take(&mut self.buffer))
+        Ok(self.buffer.take_all())
     }
 
     /// Reads a line, up to and with `\n`. At end of file it returns what
@@ -182,10 +163,10 @@ impl StreamReader {
             Ok(line) => Ok(line),
             Err(ReadUntilError::IncompleteRead(err)) => Ok(err.into_partial()),
             Err(ReadUntilError::LimitOverrun(err)) => {
-                if self.buffer[err.consumed()..].starts_with(b"\n") {
-                    self.take(err.consumed() + 1);
+                if self.buffer.pending()[err.consumed()..].starts_with(b"\n") {
+                    self.buffer.discard(err.consumed() + 1);
                 } else {
-                    self.buffer.clear();
+                    self.buffer.discard(usize::MAX);
                 }
                 Err(ReadLineError::LimitOverrun(err))
             }
@@ -218,7 +199,7 @@ impl StreamReader {
         let mut offset = 0;
         let found = loop {
             if self.buffer.len() - offset >= separator.len() {
-                if let Some(at) = find(&self.buffer[offset..], separator) {
+                if let Some(at) = find(&self.buffer.pending()[offset..], separator) {
                     break offset + at;
                 }
                 offset = self.buffer.len() + 1 - separator.len();
@@ -229,7 +210,7 @@ impl StreamReader {
                 }
             }
             if self.eof {
-                let partial = std::mem::take(&mut self.buffer);
+                let partial = self.buffer.take_all();
                 return Err(ReadUntilError::IncompleteRead(IncompleteReadError::new(
                     partial, None,
                 )));
@@ -241,7 +222,7 @@ impl StreamReader {
                 found, true,
             )));
         }
-        Ok(self.take(found + separator.len()))
+        Ok(self.buffer.take(found + separator.len()))
     }
 
     /// Reads exactly `n` bytes. Not bound by the limit.
@@ -254,7 +235,7 @@ impl StreamReader {
     pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>, ReadExactlyError> {
         while self.buffer.len() < n {
             if self.eof {
-                let partial = std::mem::take(&mut self.buffer);
+                let partial = self.buffer.take_all();
                 return Err(ReadExactlyError::IncompleteRead(IncompleteReadError::new(
                     partial,
                     Some(n),
@@ -262,7 +243,7 @@ impl StreamReader {
             }
             self.fill().await?;
         }
-        Ok(self.take(n))
+        Ok(self.buffer.take(n))
     }
 
     /// The lines of the stream, as `String`s without their line ending

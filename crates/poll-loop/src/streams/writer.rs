@@ -9,6 +9,7 @@ use std::io;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+use super::byte_buffer::ByteBuffer;
 use super::source::{StreamAddr, WriteSink};
 use crate::event_loop::inner::LoopHandle;
 
@@ -81,7 +82,7 @@ struct Shared {
 }
 
 struct State {
-    buffer: Vec<u8>,
+    buffer: ByteBuffer,
     high: usize,
     low: usize,
     /// Above the high-water mark since the buffer was last at or below
@@ -111,7 +112,7 @@ impl State {
         tracing::debug!(error = %err, "stream writer: writing failed; the buffer is dropped");
         self.error
             .get_or_insert_with(|| (err.kind(), err.to_string()));
-        self.buffer = Vec::new();
+        self.buffer = ByteBuffer::default();
         self.paused = false;
         self.shut = true;
     }
@@ -129,7 +130,7 @@ impl StreamWriter {
             shared: Rc::new(Shared {
                 sink: RefCell::new(sink),
                 state: RefCell::new(State {
-                    buffer: Vec::new(),
+                    buffer: ByteBuffer::default(),
                     high: DEFAULT_HIGH_WATER,
                     low: DEFAULT_HIGH_WATER / 4,
                     paused: false,
@@ -180,7 +181,7 @@ impl StreamWriter {
         if data.is_empty() {
             return;
         }
-        state.buffer.extend_from_slice(data);
+        state.buffer.extend(data);
         if state.buffer.len() > state.high {
             state.paused = true;
         }
@@ -379,7 +380,10 @@ async fn flush(shared: Rc<Shared>) {
             if state.buffer.is_empty() {
                 return Poll::Ready(Ok(0));
             }
-            let polled = shared.sink.borrow_mut().poll_write(cx, &state.buffer);
+            let polled = shared
+                .sink
+                .borrow_mut()
+                .poll_write(cx, state.buffer.pending());
             match polled {
                 Poll::Ready(Ok(0)) => Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 polled => polled,
@@ -390,7 +394,7 @@ async fn flush(shared: Rc<Shared>) {
         let mut wake = Vec::new();
         match written {
             Ok(n) => {
-                state.buffer.drain(..n);
+                state.buffer.discard(n);
                 if state.paused && state.buffer.len() <= state.low {
                     state.paused = false;
                     wake = std::mem::take(&mut state.waiting);
