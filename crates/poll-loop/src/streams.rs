@@ -63,6 +63,7 @@
 
 mod byte_buffer;
 mod errors;
+mod find;
 mod reader;
 mod server;
 mod source;

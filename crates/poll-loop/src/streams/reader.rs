@@ -8,6 +8,7 @@ use super::byte_buffer::ByteBuffer;
 use super::errors::{
     IncompleteReadError, LimitOverrunError, ReadExactlyError, ReadLineError, ReadUntilError,
 };
+use super::find::find;
 use super::source::ReadSource;
 
 /// The longest line (or chunk before a separator) a reader returns unless
@@ -277,14 +278,6 @@ impl StreamReader {
     pub fn lines(&mut self) -> Lines<'_> {
         Lines { reader: self }
     }
-}
-
-/// Where `needle` first starts in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() == 1 {
-        return haystack.iter().position(|&b| b == needle[0]);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The lines of a [`StreamReader`]: see [`StreamReader::lines`], whose
