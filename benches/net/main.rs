@@ -23,6 +23,13 @@
 //!    against tokio's current-thread runtime, asyncio streams and asyncio on uvloop
 //!    (where `pip install uvloop` put it).
 //!
+//! The fifth measures the streams layer:
+//!
+//! 5. `lines`: a thread with blocking sockets sends lines of 10, 100 and 1000 bytes;
+//!    one loop thread reads them one at a time until end of file: poll-loop's
+//!    `StreamReader::readline`, tokio's `BufReader::read_until` and asyncio's
+//!    `StreamReader.readline` (ns per line).
+//!
 //! `cargo bench -p benches --bench net` runs the full set; `-- --quick` fewer rounds;
 //! `-- --only=pingpong,idle` only the scenarios named. Without `--bench` (how `cargo test
 //! --benches` runs it) it is a smoke run: tiny sizes, no Python, no targets.
@@ -30,6 +37,7 @@
 mod echo;
 mod http;
 mod idle;
+mod lines;
 
 use std::time::Duration;
 
@@ -49,11 +57,12 @@ fn main() {
         "# poll-loop net: {} run, medians of the rounds\n",
         options.mode
     );
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 5] = [
         ("pingpong", echo::pingpong),
         ("throughput", echo::throughput),
         ("idle", idle::run),
         ("http", http::run),
+        ("lines", lines::run),
     ];
     report::run_selected("poll-loop net", &args, &scenarios, &options);
 }
@@ -77,6 +86,8 @@ pub(crate) struct Options {
     pub(crate) http_connections: usize,
     pub(crate) http_rounds: usize,
     pub(crate) http_time: Duration,
+    /// Bytes of lines a round of `lines` reads.
+    pub(crate) line_bytes: usize,
 }
 
 impl Options {
@@ -108,6 +119,11 @@ impl Options {
             http_connections,
             http_rounds,
             http_time: Duration::from_millis(http_millis),
+            line_bytes: match mode {
+                "smoke" => 1 << 20,
+                "quick" => 16 << 20,
+                _ => 32 << 20,
+            },
         }
     }
 }

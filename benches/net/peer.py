@@ -1,5 +1,5 @@
 """asyncio streams on a localhost TCP echo, measured as benches/net measures its Rust peers,
-and an HTTP/1.1 keep-alive server on asyncio's loop or uvloop's.
+an HTTP/1.1 keep-alive server on asyncio's loop or uvloop's, and a reader of lines.
 
 Run by the benches package's `python::run` as `python3 -c <this file> MODE ARGS...`; prints
 `key value` lines. In the echo modes, server and client run on one event loop, on one
@@ -113,12 +113,27 @@ async def http_server(cpu):
     print("preempted", after.ru_nivcsw - before.ru_nivcsw)
 
 
+async def lines(port):
+    """Reads lines from a feeder on `port` until end of file, one readline at a time."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    count = 0
+    start = time.perf_counter_ns()
+    while await reader.readline():
+        count += 1
+    elapsed = time.perf_counter_ns() - start
+    writer.close()
+    print("lines", count)
+    print("ns_per_line", elapsed / max(count, 1))
+
+
 def main():
     mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
     if mode == "pingpong":
         asyncio.run(pingpong(*args))
     elif mode == "throughput":
         asyncio.run(throughput(*args))
+    elif mode == "lines":
+        asyncio.run(lines(*args))
     elif mode == "http-asyncio":
         asyncio.run(http_server(*args))
     elif mode == "http-uvloop":
