@@ -161,6 +161,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "a megabyte or more, byte by byte: too slow for miri")]
     fn reading_many_short_lines_keeps_the_buffer_small() {
         // Chunks of 10-byte lines that end mid-line, read line by line as
         // they arrive: what was taken is reclaimed, so the memory stays
@@ -182,6 +183,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "a megabyte or more, byte by byte: too slow for miri")]
     fn a_large_write_sent_in_pieces_keeps_its_order_and_bounded_memory() {
         // As a writer's background task sends a large buffer a piece at a
         // time while small writes arrive behind it.

@@ -49,6 +49,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "tens of thousands of searches: too slow for miri")]
     fn finds_what_the_obvious_search_finds() {
         // Every byte value beside and as the one sought, at every place and
         // alignment, for one- and many-byte separators.
