@@ -193,7 +193,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         })
         .collect();
     let py_n = options.python_callbacks;
-    if options.python {
+    if options.judged {
         let py = python::run(PEER_PY, "callbacks", &[py_n]);
         let py_heap = python::run(PEER_PY, "heap_callbacks", &[options.heap]);
         rows.push(Row {
@@ -225,7 +225,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
          one callback each, per future.",
         options.heap
     ));
-    if options.python {
+    if options.judged {
         notes.push(format!(
             "Python: one round of {py_n} futures (more would hold GBs), two threads \
              under the GIL."

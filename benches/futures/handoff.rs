@@ -180,7 +180,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         .map(|((name, _), samples)| (*name, Ok(median(samples))))
         .collect();
     let py_n = (n / 4).max(1);
-    if options.python {
+    if options.judged {
         let py = python::run(PEER_PY, "handoff", &[py_n, rounds.min(3)]);
         rows.push((PYTHON, python::value(&py, "round_trip_ns")));
     }
@@ -203,7 +203,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
          the rounds: {}.",
         spread.join("; ")
     ));
-    if options.python {
+    if options.judged {
         notes.push(format!(
             "Python: {py_n} round trips a round, median of {}.",
             rounds.min(3)

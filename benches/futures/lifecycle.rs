@@ -180,7 +180,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
             (entry.name, Ok(median(samples)), heap)
         })
         .collect();
-    if options.python {
+    if options.judged {
         let py = python::run(PEER_PY, "lifecycle", &[iters / 4, rounds]);
         let py_heap = python::run(PEER_PY, "heap_done", &[options.heap]);
         rows.push((
@@ -199,7 +199,7 @@ pub(crate) fn run(options: &Options) -> Vec<Check> {
         "Mutex + Condvar: `notify_one` makes a futex system call even when nobody waits."
             .to_string(),
     );
-    if options.python {
+    if options.judged {
         notes.push(format!(
             "Python: {} futures a round; its ns include the interpreter's loop.",
             iters / 4

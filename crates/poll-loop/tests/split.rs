@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::thread;
 
+use helpers::sockets::tcp_pair;
 use helpers::{ms, without_hanging};
 use poll_loop::net::{TcpListener, TcpStream};
 use poll_loop::{EventLoop, gather, sleep, spawn};
@@ -21,15 +22,6 @@ fn closed_port() -> SocketAddr {
         .unwrap()
         .local_addr()
         .unwrap()
-}
-
-/// A connected pair: ours on the loop, and a std one.
-fn pair(lp: &EventLoop) -> (TcpStream, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let ours = lp.block_on(TcpStream::connect(addr)).unwrap().unwrap();
-    let (theirs, _) = listener.accept().unwrap();
-    (ours, theirs)
 }
 
 #[test]
@@ -139,7 +131,7 @@ fn a_waiting_reader_and_a_waiting_writer_are_each_woken() {
     without_hanging(|| {
         const BIG: usize = 16 << 20; // more than the kernel's buffers hold
         let lp = EventLoop::new();
-        let (stream, mut peer) = pair(&lp);
+        let (stream, mut peer) = tcp_pair(&lp);
         let writer_done = Rc::new(Cell::new(false));
         let peer_thread = thread::spawn(move || {
             // Neither reads nor writes for a while: both sides wait.
@@ -182,8 +174,8 @@ fn owned_halves_make_a_full_duplex_proxy() {
     without_hanging(|| {
         let lp = EventLoop::new();
         // client <-> [ours_a | proxy | ours_b] <-> upstream
-        let (ours_a, mut client) = pair(&lp);
-        let (ours_b, mut upstream) = pair(&lp);
+        let (ours_a, mut client) = tcp_pair(&lp);
+        let (ours_b, mut upstream) = tcp_pair(&lp);
         let client_thread = thread::spawn(move || {
             client.write_all(b"request").unwrap();
             client.shutdown(std::net::Shutdown::Write).unwrap();
@@ -230,7 +222,7 @@ fn owned_halves_make_a_full_duplex_proxy() {
 fn borrowed_halves_read_and_write_in_one_task() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (mut stream, mut peer) = pair(&lp);
+        let (mut stream, mut peer) = tcp_pair(&lp);
         let echo = thread::spawn(move || {
             let mut buf = [0; 4];
             peer.read_exact(&mut buf).unwrap();
@@ -263,8 +255,8 @@ fn borrowed_halves_read_and_write_in_one_task() {
 fn halves_reunite_only_with_their_own() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (first, _peer1) = pair(&lp);
-        let (second, _peer2) = pair(&lp);
+        let (first, _peer1) = tcp_pair(&lp);
+        let (second, _peer2) = tcp_pair(&lp);
         let first_addr = first.local_addr().unwrap();
         let (read1, write1) = first.into_split();
         let (read2, write2) = second.into_split();
@@ -284,7 +276,7 @@ fn halves_reunite_only_with_their_own() {
 fn dropping_the_owned_write_half_sends_end_of_file() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (stream, mut peer) = pair(&lp);
+        let (stream, mut peer) = tcp_pair(&lp);
         let (read, write) = stream.into_split();
         drop(write);
         let mut rest = Vec::new();

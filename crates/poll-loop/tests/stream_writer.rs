@@ -10,25 +10,13 @@ use std::net::Shutdown;
 use std::rc::Rc;
 use std::thread;
 
+use helpers::sockets::stream_pair;
 use helpers::{ms, without_hanging};
-use poll_loop::streams::{DEFAULT_HIGH_WATER, StreamReader, StreamWriter, from_tcp_stream};
+use poll_loop::streams::DEFAULT_HIGH_WATER;
 use poll_loop::{EventLoop, sleep, spawn, timeout};
 
 /// More than the kernel's buffers of a local connection hold.
 const BIG: usize = 16 << 20;
-
-/// A connected pair: our reader and writer, and the std peer.
-fn pair(lp: &EventLoop) -> (StreamReader, StreamWriter, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stream = lp
-        .block_on(poll_loop::net::TcpStream::connect(addr))
-        .unwrap()
-        .unwrap();
-    let (peer, _) = listener.accept().unwrap();
-    let (reader, writer) = from_tcp_stream(stream);
-    (reader, writer, peer)
-}
 
 /// Reads everything the peer is sent, on a thread, after `delay`.
 fn read_all_after(
@@ -47,7 +35,7 @@ fn read_all_after(
 fn small_writes_go_out_without_drain() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, mut peer) = pair(&lp);
+        let (_reader, writer, mut peer) = stream_pair(&lp);
         writer.write(b"sent ");
         writer.writelines([&b"at "[..], b"once"]);
         assert_eq!(writer.write_buffer_size(), 0);
@@ -64,7 +52,7 @@ fn small_writes_go_out_without_drain() {
 fn drain_waits_while_the_peer_does_not_read_and_resumes_when_it_does() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         assert_eq!(
             writer.write_buffer_limits(),
             (DEFAULT_HIGH_WATER, DEFAULT_HIGH_WATER / 4)
@@ -96,7 +84,7 @@ fn drain_waits_while_the_peer_does_not_read_and_resumes_when_it_does() {
 fn the_water_marks_are_settable() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         writer.set_write_buffer_limits(1024, None);
         assert_eq!(writer.write_buffer_limits(), (1024, 256));
         writer.set_write_buffer_limits(2 * BIG, Some(BIG));
@@ -120,7 +108,7 @@ fn the_water_marks_are_settable() {
 #[should_panic(expected = "must be >= low")]
 fn a_low_mark_above_the_high_one_is_refused() {
     let lp = EventLoop::new();
-    let (_reader, writer, _peer) = pair(&lp);
+    let (_reader, writer, _peer) = stream_pair(&lp);
     writer.set_write_buffer_limits(10, Some(11));
 }
 
@@ -130,7 +118,7 @@ fn a_low_mark_above_the_high_one_is_refused() {
 fn test_multiple_drain() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         lp.block_on(async move {
             let writer = Rc::new(writer);
             writer.write(&vec![0; BIG]);
@@ -161,7 +149,7 @@ fn test_multiple_drain() {
 fn close_while_draining_writes_the_buffer_then_ends() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         let got = lp
             .block_on(async move {
                 let writer = Rc::new(writer);
@@ -197,7 +185,7 @@ fn close_while_draining_writes_the_buffer_then_ends() {
 fn test_wait_closed_on_close() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, mut peer) = pair(&lp);
+        let (_reader, writer, mut peer) = stream_pair(&lp);
         lp.block_on(async move {
             writer.write(b"bye");
             assert!(!writer.is_closing());
@@ -217,7 +205,7 @@ fn test_wait_closed_on_close() {
 fn write_eof_ends_the_writing_direction_only() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (mut reader, writer, mut peer) = pair(&lp);
+        let (mut reader, writer, mut peer) = stream_pair(&lp);
         let peer = thread::spawn(move || {
             let mut request = Vec::new();
             peer.read_to_end(&mut request).unwrap();
@@ -244,7 +232,7 @@ fn write_eof_ends_the_writing_direction_only() {
 fn a_peer_gone_makes_drain_fail() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         peer.shutdown(Shutdown::Both).unwrap();
         drop(peer);
         let err = lp
@@ -278,7 +266,7 @@ fn a_peer_gone_makes_drain_fail() {
 fn a_writer_dropped_still_writes_its_buffer() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         let reading = lp
             .block_on(async move {
                 writer.write(&vec![9; BIG]);
@@ -298,7 +286,7 @@ fn a_writer_dropped_still_writes_its_buffer() {
 fn the_addresses_are_the_socket_s() {
     without_hanging(|| {
         let lp = EventLoop::new();
-        let (_reader, writer, peer) = pair(&lp);
+        let (_reader, writer, peer) = stream_pair(&lp);
         assert_eq!(
             writer.peer_addr().unwrap().as_tcp(),
             Some(peer.local_addr().unwrap())

@@ -10,29 +10,16 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::thread;
 
+use helpers::sockets::stream_pair;
 use helpers::{ms, without_hanging};
 use poll_loop::streams::{
-    DEFAULT_LIMIT, ReadExactlyError, ReadLineError, ReadUntilError, StreamReader, StreamWriter,
-    from_tcp_stream, open_connection,
+    DEFAULT_LIMIT, ReadExactlyError, ReadLineError, ReadUntilError, StreamReader, open_connection,
 };
 use poll_loop::{EventLoop, sleep, spawn, timeout};
 
-/// A connected pair: our reader and writer, and the std peer.
-fn pair(lp: &EventLoop) -> (StreamReader, StreamWriter, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stream = lp
-        .block_on(poll_loop::net::TcpStream::connect(addr))
-        .unwrap()
-        .unwrap();
-    let (peer, _) = listener.accept().unwrap();
-    let (reader, writer) = from_tcp_stream(stream);
-    (reader, writer, peer)
-}
-
 /// A reader whose peer has sent `data` (and then end of file, if `eof`).
 fn fed(lp: &EventLoop, data: &[u8], eof: bool) -> (StreamReader, std::net::TcpStream) {
-    let (reader, _writer, mut peer) = pair(lp);
+    let (reader, _writer, mut peer) = stream_pair(lp);
     peer.write_all(data).unwrap();
     if eof {
         peer.shutdown(Shutdown::Write).unwrap();
@@ -90,7 +77,7 @@ fn test_read_zero() {
     without_hanging(|| {
         let lp = EventLoop::new();
         // Nothing sent: a read of 0 bytes does not wait.
-        let (mut reader, _writer, _peer) = pair(&lp);
+        let (mut reader, _writer, _peer) = stream_pair(&lp);
         let data = lp.block_on(async move { reader.read(0).await }).unwrap();
         assert!(data.unwrap().is_empty());
     });
@@ -177,7 +164,7 @@ fn test_read_until_eof() {
 #[should_panic(expected = "limit must be above 0")]
 fn test_invalid_limit() {
     let lp = EventLoop::new();
-    let (mut reader, _writer, _peer) = pair(&lp);
+    let (mut reader, _writer, _peer) = stream_pair(&lp);
     reader.set_limit(0);
 }
 
@@ -376,7 +363,7 @@ fn test_readline_read_byte_count() {
 #[should_panic(expected = "separator must be at least one byte")]
 fn test_readuntil_separator() {
     let lp = EventLoop::new();
-    let (mut reader, _writer, _peer) = pair(&lp);
+    let (mut reader, _writer, _peer) = stream_pair(&lp);
     let _ = lp.block_on(async move { reader.readuntil(b"").await });
 }
 

@@ -68,7 +68,7 @@ impl ByteBuffer {
         if self.is_empty() {
             self.start = 0;
             self.end = 0;
-            if self.bytes.len() > KEEP_WHEN_EMPTY {
+            if self.bytes.capacity() > KEEP_WHEN_EMPTY {
                 self.bytes = Vec::new();
             }
         }

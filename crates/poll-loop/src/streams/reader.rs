@@ -167,7 +167,7 @@ impl StreamReader {
                 if self.buffer.pending()[err.consumed()..].starts_with(b"\n") {
                     self.buffer.discard(err.consumed() + 1);
                 } else {
-                    self.buffer.discard(usize::MAX);
+                    self.buffer.discard(self.buffer.len());
                 }
                 Err(ReadLineError::LimitOverrun(err))
             }

@@ -94,6 +94,8 @@ struct State {
     shutdown_wanted: bool,
     /// The writing direction is shut down (or writing failed).
     shut: bool,
+    /// `close` was called (it also wants the shutdown): `is_closing`, and
+    /// `wait_closed` returns once `shut`.
     closing: bool,
     /// The first write error: the buffer is dropped, and `drain` and
     /// `wait_closed` report it from then on.

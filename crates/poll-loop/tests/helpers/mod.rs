@@ -9,6 +9,10 @@
 /// `test-support/`; linked here so the packaged crate's tests build alone).
 pub(crate) mod support;
 
+/// Connected TCP pairs, ours and a std peer (where `net` is built).
+#[cfg(any(unix, windows))]
+pub(crate) mod sockets;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::thread;
